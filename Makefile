@@ -1,0 +1,180 @@
+# wsshare: every entry point. `make demo` and `make test` are all a new user needs;
+# both run `make setup` first, which installs only what is missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# ---- inputs -----------------------------------------------------------------
+CJSON_VERSION := 1.7.15-1+deb12u4
+CJSON_DSC_SHA256 := 764c2de141d680f4fb4cada30c526dacaa30ead061b9b9c34f2b81e2df0f8439
+CJSON_DIR := build/cjson-1.7.15
+APT_PACKAGES := emscripten chromium dpkg-dev valgrind gcc make nodejs
+PORT ?= 1865
+
+# ---- compiler flags, grouped by purpose --------------------------------------
+CORE_SRC := $(wildcard wasm/src/*.c)
+CORE_HDR := wasm/include/wsshare.h $(wildcard wasm/src/*.h)
+INCLUDES := -Iwasm/include -I$(CJSON_DIR)
+
+CFLAGS_COMMON := -std=c99 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
+                 -Wconversion -Wno-sign-conversion
+CFLAGS_DEBUG := -O1 -g
+CFLAGS_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+# cJSON is built untouched, with the flags it builds with itself.
+CJSON_CFLAGS := -std=c89 -O2 -g -fvisibility=hidden
+
+EMCC := NODE_PATH=/usr/share/nodejs emcc
+EMFLAGS_COMMON := -sSTANDALONE_WASM=1 --no-entry -sMALLOC=emmalloc -sFILESYSTEM=0 \
+                  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sTOTAL_STACK=65536 \
+                  -sENVIRONMENT=web,worker
+EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@wasm/exported_functions.json
+EMFLAGS_DIST := -Oz -flto
+EMFLAGS_DEBUG := -O1 -g -sASSERTIONS=1
+
+ESBUILD := node_modules/.bin/esbuild
+VERSION := $(shell node -p "require('./package.json').version")
+ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
+                 --define:WSSHARE_VERSION='"$(VERSION)"'
+JS_SRC := $(wildcard js-glue/*.js)
+
+DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
+        dist/wsshare.d.ts
+
+.PHONY: all setup demo test test-native test-asan test-valgrind test-server test-e2e \
+        bench fuzz clean sizes
+
+all: setup-if-needed $(DIST)
+
+# ---- setup ------------------------------------------------------------------
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_SRC_LIST := /etc/apt/sources.list.d/wsshare-src.sources
+
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  echo "setup: npm ci"; npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+	@$(MAKE) --no-print-directory $(CJSON_DIR)/cJSON.c
+
+setup-if-needed:
+	@if ! command -v emcc >/dev/null || ! command -v chromium >/dev/null || \
+	    [ ! -f $(CJSON_DIR)/cJSON.c ] || [ ! -f node_modules/.package-lock.json ] || \
+	    [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  $(MAKE) --no-print-directory setup; fi
+
+# cJSON's C source comes from Debian's source package, at a pinned version whose
+# .dsc checksum we verify; dpkg-source then checks every file the .dsc lists.
+$(CJSON_DIR)/cJSON.c:
+	@mkdir -p build/cjson-src
+	@if [ ! -f $(APT_SRC_LIST) ]; then \
+	  echo "setup: adding a deb-src entry for bookworm"; \
+	  printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+	    'Suites: bookworm' 'Components: main' \
+	    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
+	    'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
+	    'Suites: bookworm-security' 'Components: main' \
+	    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+	    | $(SUDO) tee $(APT_SRC_LIST) >/dev/null; \
+	  $(SUDO) apt-get update -qq; \
+	fi
+	@cd build/cjson-src && \
+	  { ls cjson_$(CJSON_VERSION).dsc >/dev/null 2>&1 || \
+	    apt-get source --download-only -qq cjson=$(CJSON_VERSION) >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -qq && apt-get source --download-only -qq cjson=$(CJSON_VERSION); }; } && \
+	  echo "$(CJSON_DSC_SHA256)  cjson_$(CJSON_VERSION).dsc" | sha256sum -c --quiet - && \
+	  rm -rf ../$(notdir $(CJSON_DIR)) && \
+	  dpkg-source --no-check -x cjson_$(CJSON_VERSION).dsc ../$(notdir $(CJSON_DIR)) >/dev/null
+	@test -f $@ && echo "setup: cJSON $(CJSON_VERSION) source in $(CJSON_DIR)"
+
+# ---- native builds of the core ------------------------------------------------
+build/native/cJSON.o: $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	gcc $(CJSON_CFLAGS) -c $< -o $@
+
+build/san/cJSON.o: $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	gcc $(CJSON_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer -c $< -o $@
+
+build/native/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(INCLUDES) -c $< -o $@
+
+build/san/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) -c $< -o $@
+
+TEST_SRC := $(wildcard tests/native/*.c)
+TEST_HDR := $(wildcard tests/native/*.h)
+
+build/native/test_core: $(TEST_SRC) $(TEST_HDR) $(patsubst wasm/src/%.c,build/native/%.o,$(CORE_SRC)) build/native/cJSON.o
+	gcc $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(INCLUDES) -Itests/native $(TEST_SRC) \
+	  $(filter %.o,$^) -o $@ -lm
+
+build/san/test_core: $(TEST_SRC) $(TEST_HDR) $(patsubst wasm/src/%.c,build/san/%.o,$(CORE_SRC)) build/san/cJSON.o
+	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) -Itests/native $(TEST_SRC) \
+	  $(filter %.o,$^) -o $@ -lm
+
+# ---- the WebAssembly core ------------------------------------------------------
+dist/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+	@mkdir -p dist
+	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DIST) $(INCLUDES) \
+	  $(CORE_SRC) $(CJSON_DIR)/cJSON.c -o $@
+
+build/debug/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+	@mkdir -p build/debug
+	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DEBUG) $(INCLUDES) \
+	  $(CORE_SRC) $(CJSON_DIR)/cJSON.c -o $@
+
+# ---- the JavaScript side --------------------------------------------------------
+dist/wsshare.mjs: $(JS_SRC) package.json
+	@mkdir -p dist
+	$(ESBUILD) js-glue/index.js $(ESBUILD_FLAGS) --format=esm --outfile=$@ --log-level=warning
+
+dist/wsshare.js: $(JS_SRC) package.json
+	@mkdir -p dist
+	$(ESBUILD) js-glue/script.js $(ESBUILD_FLAGS) --format=iife --outfile=$@ --log-level=warning
+
+dist/wsshare-worker.js: $(JS_SRC) package.json
+	@mkdir -p dist
+	$(ESBUILD) js-glue/worker.js $(ESBUILD_FLAGS) --format=iife --outfile=$@ --log-level=warning
+
+dist/wsshare.d.ts: js-glue/wsshare.d.ts
+	@mkdir -p dist
+	cp $< $@
+
+sizes: $(DIST)
+	@node tests/sizes.mjs
+
+# ---- tests ----------------------------------------------------------------------
+test: setup-if-needed $(DIST) test-native test-asan test-valgrind test-server test-e2e sizes
+
+test-native: build/native/test_core
+	build/native/test_core
+
+test-asan: build/san/test_core
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build/san/test_core
+
+test-valgrind: build/native/test_core
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+	  build/native/test_core >/dev/null
+
+test-server:
+	node --test --test-reporter=spec tests/server/
+
+test-e2e: $(DIST)
+	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+
+# ---- demo ------------------------------------------------------------------------
+demo: all
+	PORT=$(PORT) node demo/server.mjs
+
+clean:
+	rm -rf build/native build/san build/debug dist

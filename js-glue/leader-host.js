@@ -1,0 +1,173 @@
+// The leader host: performs the core's actions with a real WebSocket, the bus,
+// timers and Web Locks, and feeds back what happens. It decides nothing; every
+// decision is the core's (wasm/src/core.c).
+
+import { ACT, Core } from './core-wasm.js';
+import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, tabLockName } from './bus.js';
+
+const MAX_FRAMES_PER_POST = 65536;
+
+// A task after the ones already queued (unlike a microtask), without the
+// clamping of setTimeout: frames that arrive in one burst share one post.
+function taskScheduler() {
+  if (typeof MessageChannel !== 'function') return (fn) => setTimeout(fn, 0);
+  const ch = new MessageChannel();
+  let queued = null;
+  ch.port1.onmessage = () => { const fn = queued; queued = null; fn(); };
+  return (fn) => { queued = fn; ch.port2.postMessage(0); };
+}
+
+export class LeaderHost {
+  // init: { url, protocols, hash, config, debug }, module: instantiateCore()'s result.
+  constructor(module, init) {
+    this.url = init.url;
+    this.protocols = init.protocols;
+    this.hash = init.hash;
+    this.debug = !!init.debug;
+    const config = { ...init.config };
+    // Without Web Locks a dead tab can only be noticed by its silence; the
+    // timeout must outlast background-tab timer throttling (once a minute).
+    if (!(typeof navigator !== 'undefined' && navigator.locks) && config.tabTimeoutMs == null) {
+      config.tabTimeoutMs = 180000;
+    }
+    this.core = new Core(module, config);
+    this.payloads = new Map();
+    this.nextHandle = 1;
+    this.ws = null;
+    this.timer = 0;
+    this.watches = new Map();
+    this.schedule = taskScheduler();
+    this.onIdle = null;
+    this.visit = this.visit.bind(this);
+    this.bus = new BroadcastChannel(channelName(this.hash));
+    this.bus.onmessage = (e) => this.onBus(e.data);
+  }
+
+  now() { return performance.now(); }
+
+  run(rc) {
+    this.core.actions(this.visit);
+    return rc;
+  }
+
+  store(payload) {
+    const h = this.nextHandle;
+    this.nextHandle = h >= 0xfffffffe ? 1 : h + 1;
+    this.payloads.set(h, payload);
+    return h;
+  }
+
+  take(h) {
+    const p = this.payloads.get(h);
+    this.payloads.delete(h);
+    return p;
+  }
+
+  onBus(msg) {
+    if (typeof msg === 'string') {
+      this.run(this.core.busControl(msg, this.now()));
+    } else if (msg && msg.t === TAB_FRAMES) {
+      this.onTabFrames(msg);
+    } else if (!(msg && msg.t === SERVER_FRAMES)) {
+      // Not ours: the core counts it as malformed and nothing else happens.
+      this.run(this.core.busControl('', this.now()));
+    }
+  }
+
+  onTabFrames(msg) {
+    const frames = msg.f;
+    const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
+      frames.every((d) => typeof d === 'string' || d instanceof ArrayBuffer ||
+        (typeof Blob === 'function' && d instanceof Blob));
+    if (!ok || !Number.isInteger(msg.tab) || !Number.isInteger(msg.s) || !Number.isInteger(msg.v)) {
+      this.run(this.core.busControl('', this.now()));
+      return;
+    }
+    // The core takes a batch as consecutive handles: never wrap inside one.
+    if (this.nextHandle + frames.length > 0xfffffffe) this.nextHandle = 1;
+    const lens = new Array(frames.length);
+    const firstHandle = this.nextHandle;
+    for (let i = 0; i < frames.length; i++) {
+      lens[i] = byteLength(frames[i]);
+      this.store(frames[i]);
+    }
+    this.run(this.core.tabFrames(msg.v, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
+  }
+
+  visit(kind, a, b, handle, text, len) {
+    switch (kind) {
+      case ACT.SEND: this.ws.send(this.take(handle)); break;
+      case ACT.RELEASE: this.payloads.delete(handle); break;
+      case ACT.POST: this.bus.postMessage(this.core.text(text, len)); break;
+      case ACT.POST_DATA: {
+        const handles = new Uint32Array(this.core.memory.buffer, text, b);
+        const f = new Array(b);
+        for (let i = 0; i < b; i++) f[i] = this.take(handles[i]);
+        this.bus.postMessage({ v: BUS_VERSION, t: SERVER_FRAMES, s: a, f });
+        break;
+      }
+      case ACT.FLUSH: this.schedule(() => this.run(this.core.flush(this.now()))); break;
+      case ACT.OPEN: this.open(); break;
+      case ACT.CLOSE: if (this.ws) this.ws.close(a, this.core.text(text, len)); break;
+      case ACT.TIMER: this.arm(a); break;
+      case ACT.WATCH: this.watch(a); break;
+      case ACT.UNWATCH: this.unwatch(a); break;
+      case ACT.LOG: if (this.debug) console.debug(this.core.text(text, len)); break;
+      case ACT.IDLE: if (this.onIdle) this.onIdle(); break;
+      default: break;
+    }
+  }
+
+  open() {
+    let ws;
+    try {
+      ws = new WebSocket(this.url, this.protocols);
+    } catch (err) {
+      // The tab validated the URL already; report it as a failed connection.
+      queueMicrotask(() => this.run(this.core.socketClosed(1006, '', false, this.now())));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => this.run(this.core.socketOpened(ws.protocol, ws.extensions, this.now()));
+    ws.onmessage = (e) => {
+      const d = e.data;
+      const h = this.store(d);
+      this.run(this.core.socketFrame(h, byteLength(d), typeof d !== 'string', this.now()));
+    };
+    ws.onclose = (e) => {
+      if (this.ws === ws) this.ws = null;
+      this.run(this.core.socketClosed(e.code, e.reason, e.wasClean, this.now()));
+    };
+    this.ws = ws;
+  }
+
+  arm(delay) {
+    clearTimeout(this.timer);
+    this.timer = 0;
+    if (delay !== 0xffffffff) this.timer = setTimeout(() => this.run(this.core.tick(this.now())), delay);
+  }
+
+  // The tab holds its lock for its whole life; our request is granted when
+  // it closes, crashes or navigates away.
+  watch(tab) {
+    if (!(typeof navigator !== 'undefined' && navigator.locks) || this.watches.has(tab)) return;
+    const ctl = new AbortController();
+    this.watches.set(tab, ctl);
+    navigator.locks.request(tabLockName(this.hash, tab), { signal: ctl.signal }, () => {
+      if (this.watches.get(tab) === ctl) {
+        this.watches.delete(tab);
+        this.run(this.core.tabGone(tab, this.now()));
+      }
+    }).catch(() => {});
+  }
+
+  unwatch(tab) {
+    const ctl = this.watches.get(tab);
+    if (ctl) {
+      this.watches.delete(tab);
+      ctl.abort();
+    }
+  }
+
+  stats() { return this.core.stats(); }
+}

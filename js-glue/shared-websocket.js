@@ -1,0 +1,539 @@
+// SharedWebSocket: the tab side. It behaves like the browser's WebSocket, but
+// the socket lives with a leader (a SharedWorker) that every tab of the same
+// url, protocols and key shares; this tab talks to it over a BroadcastChannel.
+// In 'direct' mode it simply wraps a WebSocket of its own.
+
+import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, envelope, sharingKey, tabLockName } from './bus.js';
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+const BATCH_FRAMES = 512;
+const BATCH_BYTES = 256 * 1024;
+const READY_TIMEOUT_MS = 10000;
+const HELLO_RETRY_MS = 1000;
+const PING_EVERY_MS = 20000;
+const BYE_TIMEOUT_MS = 1000;
+const STATS_TIMEOUT_MS = 2000;
+const MODES = ['auto', 'sharedworker', 'direct'];
+const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
+
+let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm' });
+
+// Entry points say where the worker and the wasm live next to the bundle.
+export function setDefaultUrls(fn) {
+  defaultUrls = fn;
+}
+
+function fail(name, message) {
+  return new DOMException(message, name);
+}
+
+function resolveUrl(url) {
+  let u;
+  try {
+    u = new URL(String(url), typeof location !== 'undefined' ? location.href : undefined);
+  } catch (err) {
+    throw fail('SyntaxError', `The URL '${url}' is invalid.`);
+  }
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
+    throw fail('SyntaxError', `The URL's scheme must be either 'ws' or 'wss'. '${u.protocol}' is not allowed.`);
+  }
+  if (u.hash) throw fail('SyntaxError', `The URL contains a fragment identifier ('${u.hash}').`);
+  return u.href;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function normalizeProtocols(protocols) {
+  if (protocols === undefined || protocols === null) return [];
+  const list = typeof protocols === 'string' ? [protocols] : Array.from(protocols, String);
+  const seen = new Set();
+  for (const p of list) {
+    if (!TOKEN.test(p)) throw fail('SyntaxError', `The subprotocol '${p}' is invalid.`);
+    if (seen.has(p)) throw fail('SyntaxError', `The subprotocol '${p}' is duplicated.`);
+    seen.add(p);
+  }
+  return list;
+}
+
+// What the browser's send() accepts, as something a BroadcastChannel can carry
+// and that later changes to the caller's buffer cannot touch.
+function snapshot(data) {
+  if (data instanceof ArrayBuffer) return data.slice(0);
+  if (ArrayBuffer.isView(data)) return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  if (typeof Blob === 'function' && data instanceof Blob) return data;
+  return String(data);
+}
+
+function randomId() {
+  const a = new Uint32Array(1);
+  do crypto.getRandomValues(a); while (a[0] === 0);
+  return a[0];
+}
+
+function errorEvent(message) {
+  return typeof ErrorEvent === 'function' ? new ErrorEvent('error', { message }) : new Event('error');
+}
+
+export class SharedWebSocket extends EventTarget {
+  constructor(url, protocols, options) {
+    super();
+    const opts = options || {};
+    const mode = opts.mode === undefined ? 'auto' : opts.mode;
+    if (!MODES.includes(mode)) throw new TypeError(`wsshare: unknown mode '${mode}'`);
+    this._url = resolveUrl(url);
+    this._protocols = normalizeProtocols(protocols);
+    this._opts = opts;
+    this._state = CONNECTING;
+    this._protocol = '';
+    this._extensions = '';
+    this._binaryType = 'blob';
+    this._handlers = {};
+    this._buffered = 0;
+    this._timers = new Set();
+    this._counts = { sent: 0, received: 0 };
+    this._debug = opts.debug ? (...a) => console.debug('wsshare:', ...a) : () => {};
+    const canShare = typeof SharedWorker === 'function' && typeof BroadcastChannel === 'function';
+    if (mode === 'sharedworker' && !canShare) {
+      throw fail('NotSupportedError', 'wsshare: SharedWorker or BroadcastChannel is not available here');
+    }
+    if (mode === 'direct' || !canShare) this._startDirect();
+    else this._startShared(mode);
+  }
+
+  get url() { return this._url; }
+  get protocol() { return this._protocol; }
+  get extensions() { return this._extensions; }
+  get readyState() { return this._state; }
+  get bufferedAmount() { return this._ws ? this._ws.bufferedAmount : this._buffered; }
+  get binaryType() { return this._binaryType; }
+  set binaryType(value) {
+    if (value !== 'blob' && value !== 'arraybuffer') return;
+    this._binaryType = value;
+    if (this._ws) this._ws.binaryType = value;
+  }
+  get mode() { return this._mode; }
+  // In 'direct' mode this tab leads its own socket; a SharedWorker leads otherwise.
+  get isLeader() { return this._mode === 'direct'; }
+
+  send(data) {
+    if (this._state === CONNECTING) {
+      throw fail('InvalidStateError', "Failed to execute 'send' on 'SharedWebSocket': Still in CONNECTING state.");
+    }
+    const payload = snapshot(data);
+    const len = byteLength(payload);
+    if (this._state !== OPEN) {
+      this._buffered += len; // as the browser does after close: counted, not sent
+      return;
+    }
+    if (this._ws) {
+      this._ws.send(payload);
+      this._counts.sent++;
+      return;
+    }
+    const max = this._opts.maxMessageBytes;
+    if (max !== undefined && len > max) {
+      this._fire(errorEvent(`wsshare: message of ${len} bytes exceeds maxMessageBytes (${max}); not sent`));
+      return;
+    }
+    const frame = { seq: this._seq++, data: payload, len };
+    this._unacked.push(frame);
+    this._pending.push(frame);
+    this._pendingBytes += len;
+    this._buffered += len;
+    this._counts.sent++;
+    if (this._pending.length >= BATCH_FRAMES || this._pendingBytes >= BATCH_BYTES) this._flushSends();
+    else if (this._pending.length === 1) queueMicrotask(() => this._flushSends());
+  }
+
+  close(code, reason) {
+    if (code !== undefined) {
+      code = Number(code);
+      if (code !== 1000 && !(code >= 3000 && code <= 4999)) {
+        throw fail('InvalidAccessError', `The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`);
+      }
+    }
+    if (reason !== undefined) {
+      reason = String(reason);
+      if (byteLength(reason) > 123) throw fail('SyntaxError', 'The close reason must not be greater than 123 UTF-8 bytes.');
+    }
+    if (this._state === CLOSING || this._state === CLOSED) return;
+    if (this._ws) {
+      this._state = CLOSING;
+      this._ws.close(code, reason);
+      return;
+    }
+    const wasOpen = this._state === OPEN;
+    this._state = CLOSING;
+    if (!wasOpen) {
+      // Like the browser: closing before the handshake fails the connection.
+      this._later(0, () => {
+        this._leave();
+        this._fire(new Event('error'));
+        this._finish(1006, '', false);
+      });
+      return;
+    }
+    this._flushSends();
+    this._closeCode = code === undefined ? 1005 : code;
+    this._closeReason = reason === undefined ? '' : reason;
+    this._post(envelope('bye', { tab: this._tab }));
+    this._later(BYE_TIMEOUT_MS, () => this._finish(this._closeCode, this._closeReason, true));
+  }
+
+  stats() {
+    const own = {
+      mode: this._mode,
+      isLeader: this.isLeader,
+      tab: {
+        id: this._tab || 0,
+        readyState: this._state,
+        bufferedAmount: this.bufferedAmount,
+        unacked: this._unacked ? this._unacked.length : 0,
+        sent: this._counts.sent,
+        received: this._counts.received,
+      },
+      leader: null,
+    };
+    if (!this._bus || !this._welcomed || this._state === CLOSED) return Promise.resolve(own);
+    return new Promise((resolve) => {
+      const id = ++this._statsId;
+      const timer = this._later(STATS_TIMEOUT_MS, () => { this._statsWaiters.delete(id); resolve(own); });
+      this._statsWaiters.set(id, (leader) => { this._cancel(timer); resolve({ ...own, leader }); });
+      this._post(envelope('stats?', { tab: this._tab, id }));
+    });
+  }
+
+  // ---- direct mode: a plain WebSocket of this tab's own ----
+
+  _startDirect() {
+    this._mode = 'direct';
+    const ws = new WebSocket(this._url, this._protocols);
+    ws.binaryType = this._binaryType;
+    ws.onopen = () => {
+      this._protocol = ws.protocol;
+      this._extensions = ws.extensions;
+      this._setOpen();
+    };
+    ws.onmessage = (e) => this._deliver(e.data);
+    ws.onerror = () => this._fire(new Event('error'));
+    ws.onclose = (e) => this._finish(e.code, e.reason, e.wasClean);
+    this._ws = ws;
+    this._debug('direct socket');
+  }
+
+  // ---- shared modes: the leader holds the socket ----
+
+  _startShared(mode) {
+    this._mode = 'sharedworker';
+    this._hash = sharingKey(this._url, this._protocols, this._opts.key);
+    this._tab = randomId();
+    this._seq = 1;
+    this._unacked = [];
+    this._pending = [];
+    this._pendingBytes = 0;
+    this._welcomed = false;
+    this._startSeq = 0;
+    this._lastSeq = 0;
+    this._statsId = 0;
+    this._statsWaiters = new Map();
+    this._bus = new BroadcastChannel(channelName(this._hash));
+    this._bus.onmessage = (e) => this._onBus(e.data);
+    this._onPageHide = (e) => this._pageHide(e);
+    this._onPageShow = (e) => this._pageShow(e);
+    if (typeof addEventListener === 'function') {
+      addEventListener('pagehide', this._onPageHide);
+      addEventListener('pageshow', this._onPageShow);
+    }
+    this._holdLock().then(() => this._startWorker(mode));
+  }
+
+  // Held for the tab's whole life: the leader learns of our end, clean or
+  // not, when its request for this lock is granted.
+  _holdLock() {
+    if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve();
+    return new Promise((held) => {
+      navigator.locks.request(tabLockName(this._hash, this._tab), () => {
+        held();
+        return new Promise((release) => { this._releaseLock = release; });
+      }).catch(() => held());
+    });
+  }
+
+  _startWorker(mode) {
+    if (this._state === CLOSED) return;
+    const urls = defaultUrls();
+    const workerUrl = String(this._opts.workerUrl || urls.workerUrl);
+    const wasmUrl = new URL(String(this._opts.wasmUrl || urls.wasmUrl), location.href).href;
+    const giveUp = (why) => {
+      if (this._welcomed || this._state === CLOSED) return;
+      this._debug('no SharedWorker:', why);
+      this._leave();
+      if (mode === 'auto') {
+        this._teardown();
+        this._startDirect();
+      } else {
+        this._fire(errorEvent(`wsshare: ${why}`));
+        this._finish(1006, '', false);
+      }
+    };
+    let worker;
+    try {
+      worker = new SharedWorker(workerUrl, { name: channelName(this._hash) });
+    } catch (err) {
+      giveUp(`the worker could not start (${err && err.message})`);
+      return;
+    }
+    this._worker = worker;
+    worker.onerror = () => giveUp('the worker failed to load');
+    const timer = this._later(READY_TIMEOUT_MS, () => giveUp('the worker did not answer'));
+    worker.port.onmessage = (e) => {
+      const msg = e.data;
+      if (msg && msg.t === 'ready') {
+        this._cancel(timer);
+        this._hello();
+      } else if (msg && msg.t === 'fatal') {
+        this._cancel(timer);
+        giveUp(msg.message);
+      }
+    };
+    const config = {};
+    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes']) {
+      if (this._opts[k] !== undefined) config[k] = this._opts[k];
+    }
+    if (this._opts.debug) config.debug = true;
+    worker.port.postMessage({
+      t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
+      config, wasmUrl, debug: !!this._opts.debug,
+    });
+  }
+
+  _hello() {
+    if (this._state === CLOSED || this._state === CLOSING) return;
+    const next = this._unacked.length ? this._unacked[0].seq : this._seq;
+    this._post(envelope('hello', { tab: this._tab, next }));
+    this._cancel(this._helloTimer);
+    this._helloTimer = this._later(HELLO_RETRY_MS, () => { if (!this._welcomed) this._hello(); });
+  }
+
+  _post(msg) {
+    if (this._bus) this._bus.postMessage(msg);
+  }
+
+  _flushSends() {
+    if (!this._pending.length || !this._bus) return;
+    this._post({ v: BUS_VERSION, t: TAB_FRAMES, tab: this._tab, s: this._pending[0].seq, f: this._pending.map((f) => f.data) });
+    this._pending = [];
+    this._pendingBytes = 0;
+  }
+
+  _resendFrom(seq) {
+    this._flushSends();
+    for (const frame of this._unacked) {
+      if (frame.seq < seq) continue;
+      this._pending.push(frame);
+      if (this._pending.length >= BATCH_FRAMES) this._flushSends();
+    }
+    this._flushSends();
+  }
+
+  _onBus(msg) {
+    if (typeof msg === 'string') {
+      let env;
+      try { env = JSON.parse(msg); } catch (err) { return; }
+      if (env && env.v === BUS_VERSION) this._onControl(env);
+    } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f)) {
+      this._onFrames(msg.s, msg.f);
+    }
+  }
+
+  _onControl(env) {
+    const mine = env.tab === this._tab;
+    switch (env.t) {
+      case 'welcome':
+        if (mine) this._onWelcome(env);
+        break;
+      case 'open':
+        if (this._welcomed && this._state === CONNECTING) this._sharedOpen(env);
+        break;
+      case 'ack':
+        if (Array.isArray(env.a)) {
+          for (let i = 0; i + 1 < env.a.length; i += 2) if (env.a[i] === this._tab) this._acked(env.a[i + 1]);
+        }
+        break;
+      case 'close':
+        if (this._welcomed) this._sharedClose(env);
+        break;
+      case 'gone':
+        if (mine && this._state === CLOSING) this._finish(this._closeCode, this._closeReason, true);
+        break;
+      case 'error':
+        if (mine) this._fire(errorEvent(`wsshare: ${env.message} (${env.code})`));
+        break;
+      case 'resend':
+        if (mine) this._resendFrom(env.from);
+        break;
+      case 'rehello':
+        if (mine) this._hello();
+        break;
+      case 'stats':
+        if (mine && this._statsWaiters.has(env.id)) {
+          this._statsWaiters.get(env.id)(env.stats);
+          this._statsWaiters.delete(env.id);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  _onWelcome(env) {
+    if (!this._welcomed) {
+      this._welcomed = true;
+      this._startSeq = env.seq;
+      this._lastSeq = env.seq - 1;
+      this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab })), PING_EVERY_MS);
+    }
+    this._cancel(this._helloTimer);
+    this._acked(env.acked);
+    if (this._unacked.length) this._resendFrom(this._unacked[0].seq);
+    if (env.state === 'open' && this._state === CONNECTING) this._sharedOpen(env);
+  }
+
+  _sharedOpen(env) {
+    this._protocol = env.protocol || '';
+    this._extensions = env.extensions || '';
+    this._setOpen();
+  }
+
+  _acked(seq) {
+    const list = this._unacked;
+    let n = 0;
+    while (n < list.length && list[n].seq <= seq) this._buffered -= list[n++].len;
+    if (n) list.splice(0, n);
+  }
+
+  _onFrames(seq0, frames) {
+    if (!this._welcomed || this._state === CLOSED || this._state === CONNECTING) return;
+    for (let i = 0; i < frames.length; i++) {
+      const seq = seq0 + i;
+      if (seq <= this._lastSeq) continue;
+      this._lastSeq = seq;
+      this._deliver(frames[i]);
+    }
+  }
+
+  _sharedClose(env) {
+    if (this._state === CLOSED) return;
+    this._leave(true);
+    if (!env.clean) this._fire(new Event('error'));
+    this._finish(env.code, env.reason || '', !!env.clean);
+  }
+
+  // A page entering the back/forward cache lets go of the socket as a plain
+  // WebSocket would; if it comes back, it finds the socket closed.
+  _pageHide(e) {
+    if (this._state === CLOSED) return;
+    this._leave();
+    this._hiddenAway = e.persisted;
+  }
+
+  _pageShow(e) {
+    if (e.persisted && this._hiddenAway && this._state !== CLOSED) {
+      this._fire(new Event('error'));
+      this._finish(1006, '', false);
+    }
+  }
+
+  // Detaches from the leader: says goodbye unless the leader already let us go.
+  _leave(silent) {
+    if (!this._bus) return;
+    this._flushSends();
+    if (!silent && this._welcomed) this._post(envelope('bye', { tab: this._tab }));
+    this._welcomed = false;
+  }
+
+  // ---- shared by every mode ----
+
+  _setOpen() {
+    if (this._state !== CONNECTING) return;
+    this._state = OPEN;
+    this._debug('open', this._mode);
+    this._fire(new Event('open'));
+  }
+
+  _deliver(data) {
+    let payload = data;
+    if (typeof data !== 'string' && this._binaryType === 'blob' && data instanceof ArrayBuffer) payload = new Blob([data]);
+    this._counts.received++;
+    this._fire(new MessageEvent('message', { data: payload, origin: new URL(this._url).origin }));
+  }
+
+  _finish(code, reason, wasClean) {
+    if (this._state === CLOSED) return;
+    this._state = CLOSED;
+    this._teardown();
+    this._debug('closed', code);
+    this._fire(new CloseEvent('close', { code, reason, wasClean }));
+  }
+
+  _teardown() {
+    for (const t of this._timers) clearTimeout(t);
+    this._timers.clear();
+    clearInterval(this._ping);
+    if (this._bus) {
+      this._bus.close();
+      this._bus = null;
+    }
+    if (this._worker) {
+      this._worker.port.close();
+      this._worker = null;
+    }
+    if (this._releaseLock) this._releaseLock();
+    if (this._onPageHide && typeof removeEventListener === 'function') {
+      removeEventListener('pagehide', this._onPageHide);
+      removeEventListener('pageshow', this._onPageShow);
+    }
+  }
+
+  _later(ms, fn) {
+    const t = setTimeout(() => { this._timers.delete(t); fn(); }, ms);
+    this._timers.add(t);
+    return t;
+  }
+
+  _cancel(t) {
+    if (t === undefined) return;
+    clearTimeout(t);
+    this._timers.delete(t);
+  }
+
+  _fire(event) {
+    this.dispatchEvent(event);
+  }
+}
+
+for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSING', CLOSING], ['CLOSED', CLOSED]]) {
+  Object.defineProperty(SharedWebSocket, name, { value, enumerable: true });
+  Object.defineProperty(SharedWebSocket.prototype, name, { value, enumerable: true });
+}
+
+// on<event> handler attributes, like the browser's: one listener per type,
+// added at the first assignment, that calls whatever handler is current.
+for (const type of EVENTS) {
+  Object.defineProperty(SharedWebSocket.prototype, `on${type}`, {
+    get() { return this._handlers[type] || null; },
+    set(fn) {
+      const had = type in this._handlers;
+      this._handlers[type] = typeof fn === 'function' ? fn : null;
+      if (!had) this.addEventListener(type, (e) => { const h = this._handlers[type]; if (h) h.call(this, e); });
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}

@@ -1,0 +1,49 @@
+// The leader's worker entry, one script for both roles: as a SharedWorker
+// (named per sharing key, so one per shared socket) and as the dedicated
+// Worker an elected tab starts. Tabs send it { t: 'init', ... }; it answers
+// { t: 'ready' } once the core runs, or { t: 'fatal', message }.
+
+import { instantiateCore } from './core-wasm.js';
+import { LeaderHost } from './leader-host.js';
+
+let host = null;
+let failure = null;
+let starting = null;
+const waiting = [];
+
+function answer(port) {
+  if (failure) port.postMessage({ t: 'fatal', message: failure });
+  else port.postMessage({ t: 'ready' });
+}
+
+function start(init) {
+  if (!starting) {
+    starting = instantiateCore(init.wasmUrl)
+      .then((module) => { host = new LeaderHost(module, init); })
+      .catch((err) => { failure = String((err && err.message) || err); })
+      .then(() => { waiting.splice(0).forEach(answer); });
+  }
+}
+
+function onInit(port, msg) {
+  if (!msg || msg.t !== 'init') return;
+  if (host && msg.hash !== host.hash) {
+    port.postMessage({ t: 'fatal', message: 'wsshare: this worker serves another socket' });
+    return;
+  }
+  if (host || failure) {
+    answer(port);
+    return;
+  }
+  waiting.push(port);
+  start(msg);
+}
+
+if (typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope) {
+  self.onconnect = (e) => {
+    const port = e.ports[0];
+    port.onmessage = (m) => onInit(port, m.data);
+  };
+} else {
+  self.onmessage = (m) => onInit(self, m.data);
+}

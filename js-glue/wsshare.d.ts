@@ -1,0 +1,164 @@
+// Type declarations for wsshare: a drop-in WebSocket whose one server socket
+// is shared by every tab of the same url, protocols and key.
+
+export type SharedWebSocketMode = 'auto' | 'sharedworker' | 'election' | 'direct';
+export type ResolvedMode = 'sharedworker' | 'election' | 'direct';
+
+export interface ReconnectOptions {
+  /** First retry delay in ms. */
+  minDelay?: number;
+  /** Largest retry delay in ms. */
+  maxDelay?: number;
+  /** Growth of the delay per attempt. */
+  factor?: number;
+  /** Attempts before giving up; Infinity for no limit. */
+  maxRetries?: number;
+  /** Uptime in ms after which the attempt count resets. */
+  minUptime?: number;
+  /** Close codes after which no retry is made. */
+  stopOn?: number[];
+}
+
+export interface SharedWebSocketOptions {
+  /** 'auto' (default): SharedWorker, else election, else direct. */
+  mode?: SharedWebSocketMode;
+  /** Extra sharing key: tabs share only when url, protocols and key are equal. */
+  key?: string;
+  /** Where wsshare-worker.js is; defaults to next to the bundle. */
+  workerUrl?: string | URL;
+  /** Where wsshare.wasm is; defaults to next to the bundle. */
+  wasmUrl?: string | URL;
+  reconnect?: ReconnectOptions;
+  /** Bytes held while the shared socket is not open; beyond: an error event. */
+  maxQueuedBytes?: number;
+  /** Frames held while the shared socket is not open; beyond: an error event. */
+  maxQueuedFrames?: number;
+  /** Largest frame a tab may send; beyond: an error event. */
+  maxMessageBytes?: number;
+  /** Log state changes (never a token or a payload) to the console. */
+  debug?: boolean;
+}
+
+/** The leader's counters (the C core's). */
+export interface LeaderStats {
+  version: string;
+  socket: 'idle' | 'connecting' | 'open' | 'closing';
+  tabs: number;
+  framesToServer: number;
+  bytesToServer: number;
+  framesFromServer: number;
+  bytesFromServer: number;
+  controlPosts: number;
+  dataPosts: number;
+  queuedFrames: number;
+  queuedBytes: number;
+  duplicates: number;
+  errors: number;
+  opens: number;
+  tabsJoined: number;
+  tabsLeft: number;
+  tabsLost: number;
+  outOfMemory: number;
+  uptimeMs: number;
+  rejected: {
+    malformed: number;
+    version: number;
+    type: number;
+    size: number;
+    unknownTab: number;
+    replay: number;
+  };
+}
+
+export interface SharedWebSocketStats {
+  mode: ResolvedMode;
+  isLeader: boolean;
+  tab: {
+    id: number;
+    readyState: number;
+    bufferedAmount: number;
+    unacked: number;
+    sent: number;
+    received: number;
+  };
+  /** null in 'direct' mode, or when the leader did not answer in time. */
+  leader: LeaderStats | null;
+}
+
+export interface LeaderChangeEvent extends Event {
+  readonly isLeader: boolean;
+}
+
+export interface ReconnectingEvent extends Event {
+  readonly attempt: number;
+  readonly delay: number;
+}
+
+export interface SharedWebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: Event;
+  close: CloseEvent;
+  leaderchange: LeaderChangeEvent;
+  reconnecting: ReconnectingEvent;
+}
+
+export declare class SharedWebSocket extends EventTarget {
+  constructor(url: string | URL, protocols?: string | string[], options?: SharedWebSocketOptions);
+
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+
+  readonly url: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  binaryType: BinaryType;
+
+  /** The mode in use, once resolved. */
+  readonly mode: ResolvedMode;
+  /** True in the tab that holds the socket (election and direct modes). */
+  readonly isLeader: boolean;
+
+  onopen: ((this: SharedWebSocket, ev: Event) => any) | null;
+  onmessage: ((this: SharedWebSocket, ev: MessageEvent) => any) | null;
+  onerror: ((this: SharedWebSocket, ev: Event) => any) | null;
+  onclose: ((this: SharedWebSocket, ev: CloseEvent) => any) | null;
+  onleaderchange: ((this: SharedWebSocket, ev: LeaderChangeEvent) => any) | null;
+  onreconnecting: ((this: SharedWebSocket, ev: ReconnectingEvent) => any) | null;
+
+  send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void;
+  /** Detaches this tab only; the shared socket closes when the last tab is gone. */
+  close(code?: number, reason?: string): void;
+  stats(): Promise<SharedWebSocketStats>;
+
+  addEventListener<K extends keyof SharedWebSocketEventMap>(
+    type: K,
+    listener: (this: SharedWebSocket, ev: SharedWebSocketEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof SharedWebSocketEventMap>(
+    type: K,
+    listener: (this: SharedWebSocket, ev: SharedWebSocketEventMap[K]) => any,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}
+
+export declare const version: string;

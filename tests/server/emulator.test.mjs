@@ -1,0 +1,656 @@
+// Tests of the Cheshire Cat emulator (demo/server.mjs): every route, the three
+// one-connection-per-user policies, authentication, frames and the test hooks.
+// Each test starts its own emulator on an ephemeral port and closes all it opens.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { createHmac } from 'node:crypto';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { startCat } from '../../demo/server.mjs';
+
+const WAIT_MS = 2000;
+
+// ---------------------------------------------------------------- helpers
+
+/** Start an emulator that is closed when the test ends; its log lines are kept. */
+async function cat(t, opts = {}) {
+  const logs = [];
+  const server = await startCat({ port: 0, log: (line) => logs.push(line), ...opts });
+  t.after(() => server.close());
+  return { ...server, logs, ws: server.url.replace(/^http/, 'ws') };
+}
+
+function request(baseUrl, method, pathname, { body, headers } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${baseUrl}${pathname}`, { method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const get = (cat, pathname, options) => request(cat.url, 'GET', pathname, options);
+const post = (cat, pathname, body) => request(cat.url, 'POST', pathname, { body });
+const stats = async (cat) => (await get(cat, '/stats')).json();
+
+/**
+ * A ws client that buffers what it receives, so a test can await the next
+ * frame, check that none came, or await the close. Terminated when the test ends.
+ */
+function client(t, url, options) {
+  const ws = new WebSocket(url, options);
+  const frames = [];
+  const waiters = [];
+  const flush = () => {
+    while (waiters.length && frames.length) waiters.shift().resolve(frames.shift());
+  };
+  ws.on('message', (data, isBinary) => {
+    frames.push({ data, isBinary, text: data.toString('utf8') });
+    flush();
+  });
+  const opened = new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  t.after(() => ws.terminate());
+  return {
+    ws,
+    opened,
+    closed,
+    frames,
+    /** The next frame, waiting at most WAIT_MS. */
+    next() {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no frame arrived')), WAIT_MS);
+        waiters.push({ resolve: (frame) => (clearTimeout(timer), resolve(frame)) });
+        flush();
+      });
+    },
+    async json() {
+      return JSON.parse((await this.next()).text);
+    },
+    async take(n) {
+      const result = [];
+      for (let i = 0; i < n; i++) result.push(await this.json());
+      return result;
+    },
+  };
+}
+
+async function connect(t, url, options) {
+  const c = client(t, url, options);
+  await c.opened;
+  return c;
+}
+
+/** The HTTP status an upgrade was refused with. */
+async function refusedStatus(t, url) {
+  const c = client(t, url);
+  const err = await c.opened.then(() => assert.fail('the upgrade was accepted'), (e) => e);
+  const match = /Unexpected server response: (\d+)/.exec(err.message);
+  assert.ok(match, err.message);
+  return Number(match[1]);
+}
+
+function jwt(claims, secret = 'secret', header = { alg: 'HS256', typ: 'JWT' }) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode(header)}.${encode(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+const inADay = () => Math.floor(Date.now() / 1000) + 86400;
+
+async function within(ms, promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// A frame the server meant for a socket is written before the HTTP answer that
+// caused it; this pause lets a wrongly sent frame reach the client before we
+// assert that none came.
+const settle = () => sleep(50);
+
+// ---------------------------------------------------------------- HTTP routes
+
+test('GET / answers the status JSON to API clients and redirects browsers to the demo', async (t) => {
+  const c = await cat(t);
+  const plain = await get(c, '/');
+  assert.equal(plain.status, 200);
+  assert.match(plain.headers['content-type'], /^application\/json/);
+  assert.deepEqual(plain.json(), { status: "We're all mad here, dear!", version: '1.8.1-emulated' });
+
+  const api = await get(c, '/', { headers: { Accept: 'application/json' } });
+  assert.deepEqual(api.json(), { status: "We're all mad here, dear!", version: '1.8.1-emulated' });
+
+  const browser = await get(c, '/', { headers: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  assert.equal(browser.status, 302);
+  assert.equal(browser.headers.location, '/demo/');
+});
+
+test('unknown routes answer 404 {"detail":"Not Found"}, wrong methods 405', async (t) => {
+  const c = await cat(t);
+  for (const pathname of ['/nope', '/ws', '/ws/alice', '/static/x.js']) {
+    const res = await get(c, pathname);
+    assert.equal(res.status, 404, pathname);
+    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  }
+  const wrongMethod = await get(c, '/push');
+  assert.equal(wrongMethod.status, 405);
+  assert.equal((await refusedStatus(t, `${c.ws}/nope`)), 404);
+  assert.equal((await refusedStatus(t, `${c.ws}/ws/a/b`)), 404);
+});
+
+// ---------------------------------------------------------------- identity
+
+test('/ws is the user "user" and /ws/<id> is <id>', async (t) => {
+  const c = await cat(t);
+  await connect(t, `${c.ws}/ws`);
+  await connect(t, `${c.ws}/ws/alice%20liddell`);
+  assert.deepEqual(await stats(c), {
+    connections: { user: 1, 'alice liddell': 1 },
+    accepted: { user: 1, 'alice liddell': 1 },
+    kicks: { user: 0, 'alice liddell': 0 },
+  });
+});
+
+test('a JWT names the user and the path id is ignored', async (t) => {
+  const c = await cat(t);
+  const s = await connect(t, `${c.ws}/ws/mallory?token=${jwt({ username: 'alice', exp: inADay() })}`);
+  s.ws.send(JSON.stringify({ text: 'hi', user_id: 'mallory' }));
+  const [token, reply] = await s.take(2);
+  assert.deepEqual(token, { type: 'chat_token', content: 'Meow! ' });
+  assert.equal(reply.user_id, 'alice');
+  const st = await stats(c);
+  assert.equal(st.connections.alice, 1);
+  assert.equal(st.connections.mallory, undefined);
+});
+
+test('a JWT without exp is accepted', async (t) => {
+  const c = await cat(t);
+  await connect(t, `${c.ws}/ws?token=${jwt({ username: 'bob' })}`);
+  assert.equal((await stats(c)).connections.bob, 1);
+});
+
+test('bad JWTs are refused with 403', async (t) => {
+  const c = await cat(t, { jwtSecret: 'cat-secret' });
+  const good = jwt({ username: 'alice', exp: inADay() }, 'cat-secret');
+  const [head, payload, signature] = good.split('.');
+  const forgedPayload = Buffer.from(JSON.stringify({ username: 'admin', exp: inADay() })).toString('base64url');
+  const refused = {
+    'signed with another secret': jwt({ username: 'alice', exp: inADay() }, 'secret'),
+    'payload swapped': `${head}.${forgedPayload}.${signature}`,
+    'signature altered': `${head}.${payload}.${signature.slice(0, -2)}AA`,
+    'signature missing': `${head}.${payload}.`,
+    expired: jwt({ username: 'alice', exp: Math.floor(Date.now() / 1000) - 10 }, 'cat-secret'),
+    'alg none': jwt({ username: 'alice' }, 'cat-secret', { alg: 'none' }),
+    'no username': jwt({ sub: 'alice', exp: inADay() }, 'cat-secret'),
+  };
+  for (const [why, token] of Object.entries(refused)) {
+    assert.equal(await refusedStatus(t, `${c.ws}/ws/alice?token=${token}`), 403, why);
+  }
+  await connect(t, `${c.ws}/ws/alice?token=${good}`);
+  assert.deepEqual((await stats(c)).accepted, { alice: 1 });
+});
+
+test('API key mode: the token must be the key, JWTs still work', async (t) => {
+  const c = await cat(t, { apiKeyWs: 'k3y' });
+  assert.equal(await refusedStatus(t, `${c.ws}/ws/alice`), 403);
+  assert.equal(await refusedStatus(t, `${c.ws}/ws/alice?token=wrong`), 403);
+  assert.equal(await refusedStatus(t, `${c.ws}/ws/alice?token=k3y2`), 403);
+  await connect(t, `${c.ws}/ws/alice?token=k3y`);
+  await connect(t, `${c.ws}/ws/ignored?token=${jwt({ username: 'bob', exp: inADay() })}`);
+  assert.deepEqual((await stats(c)).connections, { alice: 1, bob: 1 });
+});
+
+test('without an API key any non-JWT token is accepted', async (t) => {
+  const c = await cat(t);
+  await connect(t, `${c.ws}/ws/alice?token=whatever`);
+  assert.equal((await stats(c)).connections.alice, 1);
+});
+
+test('POST /auth/token issues a working JWT for admin/admin and user/user', async (t) => {
+  const c = await cat(t);
+  for (const username of ['admin', 'user']) {
+    const res = await post(c, '/auth/token', JSON.stringify({ username, password: username }));
+    assert.equal(res.status, 200);
+    const body = res.json();
+    assert.equal(body.token_type, 'bearer');
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+    assert.equal(claims.username, username);
+    assert.ok(Math.abs(claims.exp - inADay()) <= 2, `exp ${claims.exp} is a day from now`);
+    await connect(t, `${c.ws}/ws/someone?token=${body.access_token}`);
+  }
+  assert.deepEqual((await stats(c)).connections, { admin: 1, user: 1 });
+});
+
+test('POST /auth/token refuses bad credentials with 403 after 1 s', async (t) => {
+  const c = await cat(t);
+  const attempts = [
+    { username: 'admin', password: 'user' },
+    { username: 'nobody', password: 'nobody' },
+  ];
+  const started = performance.now();
+  const answers = await Promise.all(attempts.map((body) => post(c, '/auth/token', JSON.stringify(body))));
+  // Timers may fire up to a millisecond early through rounding.
+  assert.ok(performance.now() - started >= 999, 'the refusal waited a second');
+  for (const res of answers) {
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.json(), { detail: { error: 'Invalid Credentials' } });
+  }
+  assert.equal((await post(c, '/auth/token', 'not json')).status, 422);
+});
+
+// ---------------------------------------------------------------- policies
+
+test('kick: the old socket is closed with 1000 and no reason, the new one stays', async (t) => {
+  const c = await cat(t, { policy: 'kick' });
+  const first = await connect(t, `${c.ws}/ws/alice`);
+  const second = await connect(t, `${c.ws}/ws/alice`);
+  assert.deepEqual(await within(WAIT_MS, first.closed), { code: 1000, reason: '' });
+  assert.equal(first.frames.length, 0, 'no message before the close');
+  assert.equal(second.ws.readyState, WebSocket.OPEN);
+  assert.deepEqual(c.logs, ["New websocket connection for user 'alice', the old one has been closed."]);
+  assert.deepEqual(await stats(c), { connections: { alice: 1 }, accepted: { alice: 2 }, kicks: { alice: 1 } });
+
+  assert.equal((await post(c, '/push?user=alice', 'ping')).json(), 1);
+  assert.deepEqual(await second.json(), { type: 'notification', content: 'ping' });
+
+  const third = await connect(t, `${c.ws}/ws/alice`);
+  assert.equal((await within(WAIT_MS, second.closed)).code, 1000);
+  assert.equal(third.ws.readyState, WebSocket.OPEN);
+  assert.deepEqual((await stats(c)).kicks, { alice: 2 });
+});
+
+test('kick: closing the kicked socket does not forget the new one', async (t) => {
+  const c = await cat(t, { policy: 'kick' });
+  const first = await connect(t, `${c.ws}/ws/alice`);
+  const second = await connect(t, `${c.ws}/ws/alice`);
+  await first.closed;
+  await settle();
+  assert.equal((await post(c, '/push?user=alice', 'still here')).json(), 1);
+  assert.deepEqual(await second.json(), { type: 'notification', content: 'still here' });
+});
+
+test('kick: a user who closes and comes back is not counted as kicked', async (t) => {
+  const c = await cat(t, { policy: 'kick' });
+  const first = await connect(t, `${c.ws}/ws/alice`);
+  first.ws.close();
+  await first.closed;
+  await settle();
+  await connect(t, `${c.ws}/ws/alice`);
+  assert.deepEqual(await stats(c), { connections: { alice: 1 }, accepted: { alice: 2 }, kicks: { alice: 0 } });
+});
+
+test('last-wins: both stay open, only the newest gets frames, any disconnect drops later pushes', async (t) => {
+  const c = await cat(t, { policy: 'last-wins' });
+  const older = await connect(t, `${c.ws}/ws/alice`);
+  const newer = await connect(t, `${c.ws}/ws/alice`);
+  assert.deepEqual(await stats(c), { connections: { alice: 2 }, accepted: { alice: 2 }, kicks: { alice: 0 } });
+
+  assert.equal((await post(c, '/push?user=alice', 'one')).json(), 1);
+  assert.deepEqual(await newer.json(), { type: 'notification', content: 'one' });
+
+  // Even the reply to the older socket's message goes to the newest.
+  older.ws.send(JSON.stringify({ text: 'from the older tab' }));
+  const replies = await newer.take(6);
+  assert.equal(replies.at(-1).type, 'chat');
+  assert.equal(replies.at(-1).why.input, 'from the older tab');
+  await settle();
+  assert.equal(older.frames.length, 0);
+
+  older.ws.close();
+  await older.closed;
+  await settle();
+  assert.equal(newer.ws.readyState, WebSocket.OPEN);
+  assert.equal((await post(c, '/push?user=alice', 'lost')).json(), 0);
+  newer.ws.send(JSON.stringify({ text: 'anyone?' }));
+  await settle();
+  assert.equal(newer.frames.length, 0, 'pushes and replies are dropped');
+  assert.equal((await stats(c)).connections.alice, 1);
+
+  const newest = await connect(t, `${c.ws}/ws/alice`);
+  assert.equal((await post(c, '/push?user=alice', 'back')).json(), 1);
+  assert.deepEqual(await newest.json(), { type: 'notification', content: 'back' });
+});
+
+test('refuse: the second socket is closed with 1008 and the exact reason', async (t) => {
+  const c = await cat(t, { policy: 'refuse' });
+  const first = await connect(t, `${c.ws}/ws/alice`);
+  const second = client(t, `${c.ws}/ws/alice`);
+  assert.deepEqual(await within(WAIT_MS, second.closed), {
+    code: 1008,
+    reason: "A websocket connection with ID 'alice' has already been opened.",
+  });
+  assert.equal(first.ws.readyState, WebSocket.OPEN);
+  assert.deepEqual(c.logs, ["A websocket connection with ID 'alice' has already been opened."]);
+  assert.deepEqual(await stats(c), { connections: { alice: 1 }, accepted: { alice: 1 }, kicks: { alice: 0 } });
+  assert.equal((await post(c, '/push?user=alice', 'x')).json(), 1);
+  assert.deepEqual(await first.json(), { type: 'notification', content: 'x' });
+
+  first.ws.close();
+  await first.closed;
+  await settle();
+  const third = await connect(t, `${c.ws}/ws/alice`);
+  assert.equal(third.ws.readyState, WebSocket.OPEN);
+  assert.deepEqual((await stats(c)).accepted, { alice: 2 });
+});
+
+test('refuse: a user id too long for a close reason still gets a 1008', async (t) => {
+  const c = await cat(t, { policy: 'refuse' });
+  const id = 'x'.repeat(200);
+  await connect(t, `${c.ws}/ws/${id}`);
+  const closed = await within(WAIT_MS, client(t, `${c.ws}/ws/${id}`).closed);
+  assert.equal(closed.code, 1008);
+  assert.ok(Buffer.byteLength(closed.reason) <= 123);
+  assert.ok(closed.reason.startsWith('A websocket connection with ID'));
+});
+
+test('an unknown policy is refused at start', async () => {
+  await assert.rejects(startCat({ port: 0, policy: 'share' }), /Unknown policy 'share'/);
+});
+
+// ---------------------------------------------------------------- frames
+
+test('a message gets its reply streamed word by word, then the chat frame', async (t) => {
+  const c = await cat(t, { tokenDelayMs: 2 });
+  const s = await connect(t, `${c.ws}/ws/alice`);
+  const before = Date.now() / 1000;
+  s.ws.send(JSON.stringify({ text: 'down the  rabbit hole', user_id: 'mallory', extra: true }));
+  const tokens = await s.take(7);
+  assert.deepEqual(
+    tokens.map((f) => f.type),
+    Array(7).fill('chat_token'),
+  );
+  assert.deepEqual(
+    tokens.map((f) => f.content),
+    ['Meow! ', 'You ', 'said: ', 'down ', 'the  ', 'rabbit ', 'hole'],
+  );
+  const reply = await s.json();
+  const { when, ...rest } = reply;
+  assert.ok(when >= before && when <= Date.now() / 1000 && !Number.isInteger(when * 1000) === false);
+  assert.deepEqual(rest, {
+    type: 'chat',
+    user_id: 'alice',
+    who: 'AI',
+    text: 'Meow! You said: down the  rabbit hole',
+    content: 'Meow! You said: down the  rabbit hole',
+    image: null,
+    audio: null,
+    why: {
+      input: 'down the  rabbit hole',
+      intermediate_steps: [],
+      memory: { episodic: [], declarative: [], procedural: [] },
+      model_interactions: [],
+    },
+  });
+  assert.equal(tokens.map((f) => f.content).join(''), reply.text);
+});
+
+test('replies to one socket come one message at a time, in arrival order', async (t) => {
+  const c = await cat(t, { tokenDelayMs: 3 });
+  const s = await connect(t, `${c.ws}/ws/alice`);
+  s.ws.send(JSON.stringify({ text: 'first message here' }));
+  s.ws.send('not json');
+  s.ws.send(JSON.stringify({ text: 'second' }));
+  const frames = await s.take(6 + 1 + 1 + 4 + 1);
+  const summary = frames.map((f) => (f.type === 'chat_token' ? 'token' : `${f.type}:${f.why?.input ?? f.name}`));
+  assert.deepEqual(summary, [
+    ...Array(6).fill('token'),
+    'chat:first message here',
+    'error:ValueError',
+    ...Array(4).fill('token'),
+    'chat:second',
+  ]);
+});
+
+test('frames that are not a JSON object text get an error frame and the socket stays open', async (t) => {
+  const c = await cat(t);
+  const s = await connect(t, `${c.ws}/ws/alice`);
+  const bad = ['hello', '[1,2]', '42', 'null', '"text"', '{"text": 5}', Buffer.from([1, 2, 3])];
+  for (const frame of bad) {
+    s.ws.send(frame);
+    const error = await s.json();
+    assert.equal(error.type, 'error', String(frame));
+    assert.equal(error.name, 'ValueError');
+    assert.equal(typeof error.description, 'string');
+    assert.ok(error.description.length > 0);
+  }
+  s.ws.send(JSON.stringify({ text: 'ok' }));
+  const frames = await s.take(5);
+  assert.equal(frames.at(-1).text, 'Meow! You said: ok');
+});
+
+// ---------------------------------------------------------------- hooks
+
+test('/received lists the text frames of a user in arrival order across connections', async (t) => {
+  const c = await cat(t, { policy: 'last-wins' });
+  const a = await connect(t, `${c.ws}/ws/alice`);
+  const b = await connect(t, `${c.ws}/ws/alice`);
+  const other = await connect(t, `${c.ws}/ws/bob`);
+  const sent = [JSON.stringify({ text: 'one' }), 'not json', JSON.stringify({ text: 'three', x: 1 })];
+  a.ws.send(sent[0]);
+  await b.take(5);
+  b.ws.send(sent[1]);
+  await b.next();
+  a.ws.send(Buffer.from('binary is not text'));
+  await b.next();
+  other.ws.send(JSON.stringify({ text: 'bob speaking' }));
+  await other.take(6);
+  a.ws.send(sent[2]);
+  await b.take(5);
+  assert.deepEqual((await get(c, '/received?user=alice')).json(), sent);
+  assert.deepEqual((await get(c, '/received?user=bob')).json(), [JSON.stringify({ text: 'bob speaking' })]);
+  assert.deepEqual((await get(c, '/received?user=nobody')).json(), []);
+});
+
+test('/received and /push default to the user "user"', async (t) => {
+  const c = await cat(t);
+  const s = await connect(t, `${c.ws}/ws`);
+  s.ws.send('{"text":"hi"}');
+  await s.take(5);
+  assert.deepEqual((await get(c, '/received')).json(), ['{"text":"hi"}']);
+  assert.equal((await post(c, '/push', 'hey')).json(), 1);
+  assert.deepEqual(await s.json(), { type: 'notification', content: 'hey' });
+});
+
+test('POST /push sends the body as a notification and answers the socket count', async (t) => {
+  const c = await cat(t);
+  const s = await connect(t, `${c.ws}/ws/alice`);
+  const res = await post(c, '/push?user=alice', 'The Queen wants "tea" ✓');
+  assert.equal(res.status, 200);
+  assert.equal(res.text, '1');
+  assert.deepEqual(await s.json(), { type: 'notification', content: 'The Queen wants "tea" ✓' });
+  assert.equal((await post(c, '/push?user=bob', 'nobody home')).json(), 0);
+  assert.deepEqual((await stats(c)).connections, { alice: 1 });
+});
+
+test('POST /push with repeat=N sends N numbered notifications in order', async (t) => {
+  const c = await cat(t);
+  const s = await connect(t, `${c.ws}/ws/alice`);
+  assert.equal((await post(c, '/push?user=alice&repeat=500', 'tick')).json(), 1);
+  const frames = await s.take(500);
+  assert.deepEqual(
+    frames.map((f) => f.content),
+    Array.from({ length: 500 }, (_, i) => `tick ${i + 1}`),
+  );
+  assert.ok(frames.every((f) => f.type === 'notification'));
+  for (const repeat of ['0', '-1', '1.5', 'many']) {
+    assert.equal((await post(c, `/push?user=alice&repeat=${repeat}`, 'x')).status, 422, repeat);
+  }
+  await settle();
+  assert.equal(s.frames.length, 0, 'a refused push sends nothing');
+});
+
+test('POST /reset clears counters and logs but keeps open sockets', async (t) => {
+  const c = await cat(t);
+  const gone = await connect(t, `${c.ws}/ws/bob`);
+  await connect(t, `${c.ws}/ws/alice`);
+  const alice = await connect(t, `${c.ws}/ws/alice`);
+  alice.ws.send('{"text":"remember me"}');
+  await alice.take(6);
+  gone.ws.close();
+  await gone.closed;
+  await settle();
+  assert.deepEqual((await stats(c)).kicks, { alice: 1, bob: 0 });
+
+  const res = await post(c, '/reset', '');
+  assert.equal(res.status, 200);
+  assert.deepEqual(await stats(c), { connections: { alice: 1 }, accepted: { alice: 0 }, kicks: { alice: 0 } });
+  assert.deepEqual((await get(c, '/received?user=alice')).json(), []);
+  assert.equal((await post(c, '/push?user=alice', 'after reset')).json(), 1);
+  assert.deepEqual(await alice.json(), { type: 'notification', content: 'after reset' });
+});
+
+test('/echo returns text as text and binary as binary, outside the user stats', async (t) => {
+  const c = await cat(t);
+  const e = await connect(t, `${c.ws}/echo`, ['chat.v1']);
+  assert.equal(e.ws.protocol, 'chat.v1');
+  e.ws.send('plain text, not JSON ✓');
+  const text = await e.next();
+  assert.equal(text.isBinary, false);
+  assert.equal(text.text, 'plain text, not JSON ✓');
+
+  const bytes = Buffer.from([0, 1, 2, 253, 254, 255]);
+  e.ws.send(bytes);
+  const binary = await e.next();
+  assert.equal(binary.isBinary, true);
+  assert.deepEqual(Buffer.from(binary.data), bytes);
+
+  e.ws.send('');
+  assert.equal((await e.next()).text, '');
+  assert.deepEqual(await stats(c), { connections: {}, accepted: {}, kicks: {} });
+});
+
+// ---------------------------------------------------------------- static files
+
+test('static files under /dist and /demo have the right type, no-store, and 404 when missing', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'cat-root-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(path.join(root, 'dist'));
+  await mkdir(path.join(root, 'demo'));
+  const files = {
+    'dist/wsshare.mjs': 'text/javascript',
+    'dist/wsshare.js': 'text/javascript',
+    'dist/wsshare.wasm': 'application/wasm',
+    'dist/wsshare.d.ts': 'text/plain',
+    'dist/wsshare.mjs.map': 'application/json',
+    'demo/index.html': 'text/html',
+    'demo/demo.css': 'text/css',
+    'demo/data.json': 'application/json',
+    'demo/icon.svg': 'image/svg+xml',
+  };
+  for (const name of Object.keys(files)) await writeFile(path.join(root, name), `content of ${name}`);
+  await writeFile(path.join(root, 'secret.txt'), 'TOP SECRET');
+  const c = await cat(t, { root });
+
+  for (const [name, type] of Object.entries(files)) {
+    const res = await get(c, `/${name}`);
+    assert.equal(res.status, 200, name);
+    assert.equal(res.headers['content-type'], type, name);
+    assert.equal(res.headers['cache-control'], 'no-store', name);
+    assert.equal(res.text, `content of ${name}`);
+  }
+  const index = await get(c, '/demo/');
+  assert.equal(index.status, 200);
+  assert.equal(index.headers['content-type'], 'text/html');
+  assert.equal(index.text, 'content of demo/index.html');
+  const bare = await get(c, '/demo');
+  assert.equal(bare.status, 302);
+  assert.equal(bare.headers.location, '/demo/');
+
+  for (const missing of ['/dist/nope.js', '/demo/nope.html', '/dist/', '/dist/wsshare.mjs/x']) {
+    const res = await get(c, missing);
+    assert.equal(res.status, 404, missing);
+    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  }
+});
+
+test('static serving cannot escape its directories', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'cat-root-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(path.join(root, 'demo'));
+  await mkdir(path.join(root, 'dist'));
+  await mkdir(path.join(root, 'distant'));
+  await writeFile(path.join(root, 'demo', 'ok.txt'), 'fine');
+  await writeFile(path.join(root, 'secret.txt'), 'TOP SECRET');
+  await writeFile(path.join(root, 'distant', 'secret.txt'), 'TOP SECRET');
+  const c = await cat(t, { root });
+  assert.equal((await get(c, '/demo/ok.txt')).text, 'fine', 'the fixture is served at all');
+
+  const attempts = [
+    '/demo/../secret.txt',
+    '/demo/..%2fsecret.txt',
+    '/demo/%2e%2e%2fsecret.txt',
+    '/dist/..%2F..%2F..%2F..%2Fetc%2Fpasswd',
+    '/dist/%2Fetc%2Fpasswd',
+    '/dist//etc/passwd',
+    '/dist/..%2fdistant%2fsecret.txt',
+    '/dist/..%5csecret.txt',
+    '/demo/ok.txt%00.html',
+    '/demo/%E0%A4%A',
+  ];
+  for (const attempt of attempts) {
+    const res = await get(c, attempt);
+    assert.notEqual(res.status, 200, attempt);
+    assert.doesNotMatch(res.text, /TOP SECRET|root:/, attempt);
+  }
+});
+
+test('the default root serves the project demo page', async (t) => {
+  const c = await cat(t);
+  const page = await get(c, '/demo/');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['content-type'], 'text/html');
+  assert.match(page.text, /from '\/dist\/wsshare\.mjs'/);
+  assert.equal((await get(c, '/demo/demo.css')).headers['content-type'], 'text/css');
+});
+
+// ---------------------------------------------------------------- keepalive and close
+
+test('keepalive: answered pings keep a socket, a silent socket is terminated', async (t) => {
+  const c = await cat(t, { pingIntervalMs: 30, pongTimeoutMs: 30 });
+  const lively = await connect(t, `${c.ws}/ws/alice`);
+  const silent = await connect(t, `${c.ws}/ws/bob`, { autoPong: false });
+  let pings = 0;
+  lively.ws.on('ping', () => pings++);
+
+  const closed = await within(WAIT_MS, silent.closed);
+  assert.equal(closed.code, 1006, 'terminated, not closed politely');
+  await sleep(150);
+  assert.ok(pings >= 3, `lively socket was pinged ${pings} times`);
+  assert.equal(lively.ws.readyState, WebSocket.OPEN);
+  await settle();
+  assert.deepEqual((await stats(c)).connections, { alice: 1, bob: 0 });
+});
+
+test('close() ends every socket and stops listening', async (t) => {
+  const server = await startCat({ port: 0, tokenDelayMs: 1000 });
+  const ws = server.url.replace(/^http/, 'ws');
+  const chat = await connect(t, `${ws}/ws/alice`);
+  const echo = await connect(t, `${ws}/echo`);
+  chat.ws.send('{"text":"a reply that is still streaming"}');
+  await chat.next();
+  const pendingLogin = request(server.url, 'POST', '/auth/token', { body: '{"username":"x","password":"y"}' });
+  await settle();
+  await within(WAIT_MS, server.close());
+  await within(WAIT_MS, Promise.all([chat.closed, echo.closed]));
+  await assert.rejects(pendingLogin);
+  await assert.rejects(request(server.url, 'GET', '/'), { code: 'ECONNREFUSED' });
+});

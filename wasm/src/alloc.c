@@ -1,0 +1,42 @@
+/*
+ * The one allocation hook of the core and of cJSON, so tests can inject a
+ * failing allocator and prove every out-of-memory path.
+ */
+#include <stdlib.h>
+
+#include "cJSON.h"
+#include "internal.h"
+
+static wss_hooks hooks = {malloc, realloc, free};
+
+void wss_init_hooks(const wss_hooks *h)
+{
+    cJSON_Hooks cj;
+
+    if (h == NULL || h->malloc_fn == NULL || h->realloc_fn == NULL || h->free_fn == NULL) {
+        hooks.malloc_fn = malloc;
+        hooks.realloc_fn = realloc;
+        hooks.free_fn = free;
+    } else {
+        hooks = *h;
+    }
+    cj.malloc_fn = hooks.malloc_fn;
+    cj.free_fn = hooks.free_fn;
+    cJSON_InitHooks(&cj);
+}
+
+void *wss_malloc(size_t size)
+{
+    return hooks.malloc_fn(size);
+}
+
+void *wss_realloc(void *ptr, size_t size)
+{
+    return hooks.realloc_fn(ptr, size);
+}
+
+void wss_free(void *ptr)
+{
+    if (ptr != NULL)
+        hooks.free_fn(ptr);
+}

@@ -1,0 +1,221 @@
+/*
+ * The bus's control envelopes, read and written with cJSON. Every incoming
+ * envelope is validated (size, version, type, ids) before the core acts on
+ * it; data frames do not pass here, only their numbers do (see core.c).
+ */
+#include <string.h>
+
+#include "cJSON.h"
+#include "internal.h"
+
+static const struct {
+    const char *name;
+    int type;
+} types[] = {
+    {"hello", ENV_HELLO},
+    {"bye", ENV_BYE},
+    {"ping", ENV_PING},
+    {"stats?", ENV_STATS_QUERY},
+};
+
+/* Reads a required integer field in [min, UINT32_MAX]. */
+static int get_u32(const cJSON *obj, const char *key, uint32_t min, uint32_t *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    double d;
+
+    if (!cJSON_IsNumber(item))
+        return WSS_EINVAL;
+    d = item->valuedouble;
+    if (!(d >= (double)min && d <= (double)UINT32_MAX) || d != (double)(uint32_t)d)
+        return WSS_EINVAL;
+    *out = (uint32_t)d;
+    return WSS_OK;
+}
+
+int bus_decode(const char *json, size_t len, envelope *env, int *why)
+{
+    cJSON *root = NULL;
+    const cJSON *t;
+    uint32_t v;
+    size_t i;
+    int rc = WSS_EINVAL;
+
+    memset(env, 0, sizeof(*env));
+    *why = REJ_MALFORMED;
+    if (json == NULL || len > WSS_MAX_ENVELOPE_BYTES) {
+        *why = REJ_SIZE;
+        return WSS_EINVAL;
+    }
+    root = cJSON_ParseWithLength(json, len);
+    if (!cJSON_IsObject(root))
+        goto fail;
+    if (get_u32(root, "v", 0, &v) != WSS_OK)
+        goto fail;
+    if (v != WSS_BUS_VERSION) {
+        *why = REJ_VERSION;
+        rc = WSS_EREJECT;
+        goto fail;
+    }
+    t = cJSON_GetObjectItemCaseSensitive(root, "t");
+    if (!cJSON_IsString(t))
+        goto fail;
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(t->valuestring, types[i].name) == 0)
+            env->type = types[i].type;
+    if (env->type == 0) {
+        *why = REJ_TYPE;
+        rc = WSS_EREJECT;
+        goto fail;
+    }
+    if (get_u32(root, "tab", 1, &env->tab) != WSS_OK)
+        goto fail;
+    if (env->type == ENV_HELLO && get_u32(root, "next", 1, &env->next) != WSS_OK)
+        goto fail;
+    if (env->type == ENV_STATS_QUERY && get_u32(root, "id", 0, &env->id) != WSS_OK)
+        goto fail;
+    rc = WSS_OK;
+fail:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Starts an envelope object {"v":1,"t":type}. */
+static cJSON *envelope_new(const char *type)
+{
+    cJSON *obj = cJSON_CreateObject();
+
+    if (obj == NULL)
+        return NULL;
+    if (cJSON_AddNumberToObject(obj, "v", WSS_BUS_VERSION) == NULL ||
+        cJSON_AddStringToObject(obj, "t", type) == NULL) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Prints and frees; NULL if anything before failed (obj NULL or !ok). */
+static char *finish(cJSON *obj, int ok)
+{
+    char *text = NULL;
+
+    if (obj != NULL && ok)
+        text = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    return text;
+}
+
+static int add_num(cJSON *obj, const char *key, double value)
+{
+    return cJSON_AddNumberToObject(obj, key, value) != NULL;
+}
+
+static int add_str(cJSON *obj, const char *key, const char *value)
+{
+    return cJSON_AddStringToObject(obj, key, value) != NULL;
+}
+
+char *bus_welcome(uint32_t tab, const char *state, const char *protocol, const char *extensions,
+                  uint32_t seq, uint32_t acked)
+{
+    cJSON *obj = envelope_new("welcome");
+
+    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_str(obj, "state", state) &&
+                           add_str(obj, "protocol", protocol) &&
+                           add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq) &&
+                           add_num(obj, "acked", acked));
+}
+
+char *bus_open(const char *protocol, const char *extensions, uint32_t seq)
+{
+    cJSON *obj = envelope_new("open");
+
+    return finish(obj, obj != NULL && add_str(obj, "protocol", protocol) &&
+                           add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq));
+}
+
+char *bus_close(uint32_t code, const char *reason, int was_clean)
+{
+    cJSON *obj = envelope_new("close");
+
+    return finish(obj, obj != NULL && add_num(obj, "code", code) &&
+                           add_str(obj, "reason", reason) &&
+                           cJSON_AddBoolToObject(obj, "clean", was_clean) != NULL);
+}
+
+static char *tab_only(const char *type, uint32_t tab)
+{
+    cJSON *obj = envelope_new(type);
+
+    return finish(obj, obj != NULL && add_num(obj, "tab", tab));
+}
+
+char *bus_gone(uint32_t tab)
+{
+    return tab_only("gone", tab);
+}
+
+char *bus_rehello(uint32_t tab)
+{
+    return tab_only("rehello", tab);
+}
+
+char *bus_resend(uint32_t tab, uint32_t from)
+{
+    cJSON *obj = envelope_new("resend");
+
+    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "from", from));
+}
+
+char *bus_error(uint32_t tab, uint32_t seq, const char *code, const char *message)
+{
+    cJSON *obj = envelope_new("error");
+
+    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "seq", seq) &&
+                           add_str(obj, "code", code) && add_str(obj, "message", message));
+}
+
+char *bus_acks(const tab_table *tabs)
+{
+    cJSON *obj = envelope_new("ack");
+    cJSON *list;
+    uint32_t i;
+    int ok = obj != NULL;
+
+    /* A flat [tab, seq, tab, seq, ...] list keeps the envelope small. */
+    list = ok ? cJSON_AddArrayToObject(obj, "a") : NULL;
+    ok = ok && list != NULL;
+    for (i = 0; ok && i < tabs->count; i++) {
+        const wss_tab *tab = &tabs->items[i];
+        cJSON *id;
+        cJSON *seq;
+
+        if (!tab->ack_dirty)
+            continue;
+        id = cJSON_CreateNumber(tab->id);
+        seq = cJSON_CreateNumber(tab->acked);
+        ok = id != NULL && seq != NULL;
+        if (ok) {
+            cJSON_AddItemToArray(list, id);
+            cJSON_AddItemToArray(list, seq);
+        } else {
+            cJSON_Delete(id);
+            cJSON_Delete(seq);
+        }
+    }
+    return finish(obj, ok);
+}
+
+char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json)
+{
+    cJSON *obj = envelope_new("stats");
+    cJSON *stats = stats_json != NULL ? cJSON_Parse(stats_json) : NULL;
+    int ok = obj != NULL && stats != NULL && add_num(obj, "tab", tab) && add_num(obj, "id", id);
+
+    if (ok)
+        cJSON_AddItemToObject(obj, "stats", stats);
+    else
+        cJSON_Delete(stats);
+    return finish(obj, ok);
+}

@@ -1,0 +1,531 @@
+/*
+ * The broker's state machine: tabs join, send and leave; the one server
+ * socket opens, delivers and closes; the core decides what happens and says
+ * so as actions. No I/O and no clock here: time comes in with every event.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Actions one control event can produce besides per-frame ones. */
+#define FIXED_ACTIONS 8
+
+static void post(wss_core *core, char *text)
+{
+    if (text == NULL) {
+        core->stats.oom++;
+        return;
+    }
+    if (actions_push_text(&core->actions, WSS_ACT_POST, 0, 0, text, strlen(text)) == WSS_OK)
+        core->stats.control_posts++;
+    else
+        core->stats.oom++;
+}
+
+static void push(wss_core *core, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle)
+{
+    if (actions_push(&core->actions, kind, a, b, handle) != WSS_OK)
+        core->stats.oom++;
+}
+
+static void debug_log(wss_core *core, const char *line)
+{
+    if (core->cfg.debug)
+        (void)actions_push_ref(&core->actions, WSS_ACT_LOG, 0, 0, line, strlen(line));
+}
+
+static void request_flush(wss_core *core)
+{
+    if (!core->flush_pending) {
+        core->flush_pending = 1;
+        push(core, WSS_ACT_FLUSH, 0, 0, 0);
+    }
+}
+
+/* Arms the host's timer for the earliest tab deadline, if it changed. */
+static void rearm(wss_core *core)
+{
+    double deadline = 0;
+    uint32_t i;
+
+    if (core->cfg.tab_timeout_ms > 0) {
+        for (i = 0; i < core->tabs.count; i++) {
+            double d = core->tabs.items[i].last_seen + core->cfg.tab_timeout_ms;
+
+            if (deadline == 0 || d < deadline)
+                deadline = d;
+        }
+    }
+    if (deadline == core->armed_deadline)
+        return;
+    core->armed_deadline = deadline;
+    if (deadline == 0) {
+        push(core, WSS_ACT_TIMER, UINT32_MAX, 0, 0);
+    } else {
+        double delay = deadline - core->now;
+
+        push(core, WSS_ACT_TIMER, delay <= 0 ? 0 : (uint32_t)(delay + 0.999), 0, 0);
+    }
+}
+
+/* Starts an event: forget the previous call's actions, make room for more. */
+static int begin(wss_core *core, uint32_t extra, double now)
+{
+    actions_reset(&core->actions);
+    if (now > core->now)
+        core->now = now;
+    if (actions_reserve(&core->actions, FIXED_ACTIONS + extra) != WSS_OK) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    return WSS_OK;
+}
+
+static void post_batch(wss_core *core)
+{
+    uint32_t seq0 = core->out.seq0;
+    uint32_t n = fanout_take(&core->out);
+
+    if (n == 0)
+        return;
+    if (actions_push_ref(&core->actions, WSS_ACT_POST_DATA, seq0, n,
+                         (const char *)core->out.posted, n * sizeof(uint32_t)) == WSS_OK)
+        core->stats.data_posts++;
+    else
+        core->stats.oom++;
+}
+
+static void post_acks(wss_core *core)
+{
+    uint32_t i;
+    int dirty = 0;
+
+    for (i = 0; i < core->tabs.count; i++)
+        dirty |= core->tabs.items[i].ack_dirty;
+    if (!dirty)
+        return;
+    post(core, bus_acks(&core->tabs));
+    for (i = 0; i < core->tabs.count; i++)
+        core->tabs.items[i].ack_dirty = 0;
+}
+
+static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle, uint32_t len)
+{
+    push(core, WSS_ACT_SEND, 0, 0, handle);
+    core->stats.frames_to_server++;
+    core->stats.bytes_to_server += len;
+    if (tab != NULL) {
+        tab->acked = seq;
+        tab->ack_dirty = 1;
+    }
+}
+
+/* Refuses one frame at its tab: the tab gets an error, never a silent drop. */
+static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle,
+                         const char *code, const char *message)
+{
+    push(core, WSS_ACT_RELEASE, 0, 0, handle);
+    post(core, bus_error(tab->id, seq, code, message));
+    core->stats.errors++;
+    tab->acked = seq;
+    tab->ack_dirty = 1;
+}
+
+static void release_queue(wss_core *core)
+{
+    qframe f;
+
+    while (queue_pop(&core->queue, &f))
+        push(core, WSS_ACT_RELEASE, 0, 0, f.handle);
+}
+
+static void open_socket(wss_core *core)
+{
+    core->sock = SOCK_CONNECTING;
+    core->protocol[0] = '\0';
+    core->extensions[0] = '\0';
+    push(core, WSS_ACT_OPEN, 0, 0, 0);
+    debug_log(core, "wsshare: opening the server socket");
+}
+
+/* Closes the socket once no tab is left to use it. */
+static void close_if_unused(wss_core *core)
+{
+    if (core->tabs.count > 0)
+        return;
+    release_queue(core);
+    if (core->sock == SOCK_CONNECTING || core->sock == SOCK_OPEN) {
+        static const char reason[] = "";
+
+        core->sock = SOCK_CLOSING;
+        (void)actions_push_ref(&core->actions, WSS_ACT_CLOSE, 1000, 0, reason, 0);
+        debug_log(core, "wsshare: last tab left, closing the server socket");
+    }
+}
+
+static void drop_tab(wss_core *core, uint32_t id, int announce)
+{
+    if (tabs_find(&core->tabs, id) == NULL)
+        return;
+    tabs_remove(&core->tabs, id);
+    push(core, WSS_ACT_UNWATCH, id, 0, 0);
+    if (announce)
+        post(core, bus_gone(id));
+    close_if_unused(core);
+}
+
+int wss_create(wss_core **out, const char *config_json, size_t len)
+{
+    wss_core *core;
+    int rc;
+
+    *out = NULL;
+    core = wss_malloc(sizeof(*core));
+    if (core == NULL)
+        return WSS_ENOMEM;
+    memset(core, 0, sizeof(*core));
+    rc = config_parse(&core->cfg, config_json, len);
+    if (rc != WSS_OK) {
+        wss_free(core);
+        return rc;
+    }
+    core->next_down_seq = 1;
+    *out = core;
+    return WSS_OK;
+}
+
+void wss_destroy(wss_core *core)
+{
+    if (core == NULL)
+        return;
+    actions_free(&core->actions);
+    tabs_free(&core->tabs);
+    queue_free(&core->queue);
+    fanout_free(&core->out);
+    wss_free(core->stats_text);
+    wss_free(core->scratch);
+    wss_free(core);
+}
+
+static const char *state_name(const wss_core *core)
+{
+    return core->sock == SOCK_OPEN ? "open" : "connecting";
+}
+
+static void on_hello(wss_core *core, const envelope *env)
+{
+    wss_tab *tab = tabs_find(&core->tabs, env->tab);
+
+    if (tab == NULL) {
+        tab = tabs_add(&core->tabs, env->tab, env->next, core->now);
+        if (tab == NULL) {
+            core->stats.oom++;
+            return;
+        }
+        core->stats.tabs_joined++;
+        push(core, WSS_ACT_WATCH, tab->id, 0, 0);
+    }
+    tab->last_seen = core->now;
+    /* Frames already gathered predate the tab: post them first, so the
+     * welcome's sequence number is exactly where this tab's stream starts. */
+    post_batch(core);
+    post(core, bus_welcome(tab->id, state_name(core), core->protocol, core->extensions,
+                           core->next_down_seq, tab->acked));
+    if (core->sock == SOCK_IDLE)
+        open_socket(core);
+}
+
+int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
+{
+    envelope env;
+    wss_tab *tab;
+    int why;
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    rc = bus_decode(json, len, &env, &why);
+    if (rc != WSS_OK) {
+        core->stats.rejected[why]++;
+        return rc;
+    }
+    tab = tabs_find(&core->tabs, env.tab);
+    switch (env.type) {
+    case ENV_HELLO:
+        on_hello(core, &env);
+        break;
+    case ENV_BYE:
+        if (tab != NULL)
+            core->stats.tabs_left++;
+        drop_tab(core, env.tab, 1);
+        break;
+    case ENV_PING:
+        if (tab == NULL) {
+            core->stats.rejected[REJ_UNKNOWN_TAB]++;
+            post(core, bus_rehello(env.tab));
+        } else {
+            tab->last_seen = core->now;
+        }
+        break;
+    case ENV_STATS_QUERY:
+        post(core, bus_stats(env.tab, env.id, wss_stats_json(core)));
+        break;
+    default:
+        break;
+    }
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t seq0,
+                   uint32_t count, uint32_t first_handle, const uint32_t *lens, double now_ms)
+{
+    wss_tab *tab;
+    uint32_t i;
+    int rc = begin(core, count, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    tab = tabs_find(&core->tabs, tab_id);
+    if (version != WSS_BUS_VERSION || tab == NULL || (count > 0 && lens == NULL) ||
+        seq0 == 0 || count > UINT32_MAX - seq0) {
+        int why = version != WSS_BUS_VERSION ? REJ_VERSION
+                  : tab == NULL             ? REJ_UNKNOWN_TAB
+                                            : REJ_MALFORMED;
+
+        for (i = 0; i < count; i++)
+            push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+        core->stats.rejected[why]++;
+        /* A tab the core does not know (it joined an earlier leader) is told
+         * to introduce itself, and will then re-send. */
+        if (why == REJ_UNKNOWN_TAB && version == WSS_BUS_VERSION && tab_id != 0)
+            post(core, bus_rehello(tab_id));
+        return WSS_EREJECT;
+    }
+    tab->last_seen = core->now;
+    for (i = 0; i < count; i++) {
+        uint32_t seq = seq0 + i;
+        uint32_t handle = first_handle + i;
+
+        if (seq < tab->next_seq) {
+            /* Re-sent after a leader change: already handled. */
+            push(core, WSS_ACT_RELEASE, 0, 0, handle);
+            core->stats.duplicates++;
+            tab->ack_dirty = 1;
+            continue;
+        }
+        if (seq > tab->next_seq) {
+            /* A gap: frames went missing on the way. Ask for them again. */
+            for (; i < count; i++)
+                push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+            core->stats.rejected[REJ_REPLAY]++;
+            post(core, bus_resend(tab->id, tab->next_seq));
+            break;
+        }
+        tab->next_seq++;
+        if (lens[i] > core->cfg.max_message_bytes) {
+            refuse_frame(core, tab, seq, handle, "too_big",
+                         "message larger than maxMessageBytes");
+        } else if (core->sock == SOCK_OPEN) {
+            send_frame(core, tab, seq, handle, lens[i]);
+        } else if (core->queue.count >= core->cfg.max_queued_frames ||
+                   core->queue.bytes + lens[i] > core->cfg.max_queued_bytes) {
+            refuse_frame(core, tab, seq, handle, "queue_full",
+                         "outbound queue full (maxQueuedBytes or maxQueuedFrames)");
+        } else {
+            qframe f;
+
+            f.tab = tab->id;
+            f.seq = seq;
+            f.handle = handle;
+            f.len = lens[i];
+            if (queue_push(&core->queue, &f) != WSS_OK) {
+                core->stats.oom++;
+                refuse_frame(core, tab, seq, handle, "out_of_memory", "leader out of memory");
+            }
+        }
+    }
+    request_flush(core);
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms)
+{
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (tabs_find(&core->tabs, tab) != NULL) {
+        core->stats.tabs_lost++;
+        drop_tab(core, tab, 0);
+    }
+    rearm(core);
+    return WSS_OK;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (src == NULL)
+        len = 0;
+    if (len >= cap)
+        len = cap - 1;
+    if (len > 0)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
+                      const char *extensions, size_t extensions_len, double now_ms)
+{
+    wss_tab *tab;
+    qframe f;
+    int rc = begin(core, core->queue.count, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (core->sock != SOCK_CONNECTING)
+        return WSS_EREJECT;
+    core->sock = SOCK_OPEN;
+    core->stats.opens++;
+    copy_text(core->protocol, sizeof(core->protocol), protocol, protocol_len);
+    copy_text(core->extensions, sizeof(core->extensions), extensions, extensions_len);
+    debug_log(core, "wsshare: server socket open");
+    post(core, bus_open(core->protocol, core->extensions, core->next_down_seq));
+    while (queue_pop(&core->queue, &f)) {
+        tab = tabs_find(&core->tabs, f.tab);
+        send_frame(core, tab, f.seq, f.handle, f.len);
+    }
+    request_flush(core);
+    return WSS_OK;
+}
+
+int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary, double now_ms)
+{
+    int rc = begin(core, 0, now_ms);
+
+    (void)binary;
+    if (rc != WSS_OK)
+        return rc;
+    if (core->sock != SOCK_OPEN || core->tabs.count == 0) {
+        push(core, WSS_ACT_RELEASE, 0, 0, handle);
+        return WSS_OK;
+    }
+    if (fanout_add(&core->out, handle, len, core->next_down_seq) != WSS_OK) {
+        core->stats.oom++;
+        push(core, WSS_ACT_RELEASE, 0, 0, handle);
+        return WSS_ENOMEM;
+    }
+    core->next_down_seq++;
+    core->stats.frames_from_server++;
+    core->stats.bytes_from_server += len;
+    if (core->out.count >= core->cfg.max_batch_frames || core->out.bytes >= core->cfg.max_batch_bytes)
+        post_batch(core);
+    else
+        request_flush(core);
+    return WSS_OK;
+}
+
+int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
+                      int was_clean, double now_ms)
+{
+    char why[WSS_MAX_REASON_BYTES + 1];
+    uint32_t i;
+    int rc = begin(core, core->queue.count + core->tabs.count, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (core->sock == SOCK_IDLE)
+        return WSS_EREJECT;
+    /* Frames that came before the close are delivered before it. */
+    post_batch(core);
+    post_acks(core);
+    if (core->sock == SOCK_CLOSING && core->tabs.count > 0) {
+        /* Tabs joined while the unused socket was closing: start afresh. */
+        open_socket(core);
+        return WSS_OK;
+    }
+    if (core->sock != SOCK_CLOSING) {
+        copy_text(why, sizeof(why), reason, reason_len);
+        post(core, bus_close(code, why, was_clean));
+        debug_log(core, "wsshare: server socket closed");
+    }
+    core->sock = SOCK_IDLE;
+    release_queue(core);
+    for (i = 0; i < core->tabs.count; i++)
+        push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
+    core->tabs.count = 0;
+    push(core, WSS_ACT_IDLE, 0, 0, 0);
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_tick(wss_core *core, double now_ms)
+{
+    uint32_t i = 0;
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    core->armed_deadline = 0;
+    while (core->cfg.tab_timeout_ms > 0 && i < core->tabs.count) {
+        wss_tab *tab = &core->tabs.items[i];
+
+        if (tab->last_seen + core->cfg.tab_timeout_ms <= core->now) {
+            core->stats.tabs_lost++;
+            drop_tab(core, tab->id, 1);
+            i = 0;
+        } else {
+            i++;
+        }
+    }
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_flush(wss_core *core, double now_ms)
+{
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    core->flush_pending = 0;
+    post_batch(core);
+    post_acks(core);
+    return WSS_OK;
+}
+
+const wss_action *wss_actions(const wss_core *core, uint32_t *count)
+{
+    *count = core->actions.count;
+    return core->actions.items;
+}
+
+const char *wss_stats_json(wss_core *core)
+{
+    char *text = stats_print(core);
+
+    if (text == NULL)
+        return NULL;
+    wss_free(core->stats_text);
+    core->stats_text = text;
+    return text;
+}
+
+uint32_t *wss_scratch(wss_core *core, uint32_t n)
+{
+    if (n > core->scratch_cap) {
+        uint32_t *p = wss_realloc(core->scratch, (size_t)n * sizeof(uint32_t));
+
+        if (p == NULL)
+            return NULL;
+        core->scratch = p;
+        core->scratch_cap = n;
+    }
+    return core->scratch;
+}
+
+const char *wss_version(void)
+{
+    return WSS_VERSION_STRING;
+}

@@ -1,0 +1,208 @@
+/*
+ * Internal types shared by the core's modules. Nothing here is public: the
+ * host sees only wsshare.h.
+ */
+#ifndef WSS_INTERNAL_H
+#define WSS_INTERNAL_H
+
+#include "wsshare.h"
+
+#define WSS_VERSION_STRING "0.1.0"
+
+/* Compile-time limits; override with -D. */
+#ifndef WSS_MAX_ENVELOPE_BYTES
+#define WSS_MAX_ENVELOPE_BYTES 4096
+#endif
+#ifndef WSS_MAX_TABS
+#define WSS_MAX_TABS 1024
+#endif
+#ifndef WSS_MAX_REASON_BYTES
+#define WSS_MAX_REASON_BYTES 123
+#endif
+
+void *wss_malloc(size_t size);
+void *wss_realloc(void *ptr, size_t size);
+void wss_free(void *ptr);
+
+/* ---- config.c ---- */
+typedef struct wss_config {
+    uint32_t max_queued_bytes;  /* outbound bytes held while the socket is not open */
+    uint32_t max_queued_frames; /* outbound frames held while the socket is not open */
+    uint32_t max_message_bytes; /* largest frame a tab may send */
+    uint32_t max_batch_frames;  /* server frames per bus post before an early post */
+    uint32_t max_batch_bytes;   /* server bytes per bus post before an early post */
+    uint32_t tab_timeout_ms;    /* silence after which a tab is dropped; 0: never */
+    int debug;
+} wss_config;
+
+int config_parse(wss_config *cfg, const char *json, size_t len);
+
+/* ---- actions.c ---- */
+typedef struct action_buf {
+    wss_action *items;
+    uint32_t count;
+    uint32_t cap;
+    char **texts; /* owned strings referenced by items, freed on reset */
+    uint32_t ntexts;
+    uint32_t texts_cap;
+} action_buf;
+
+/* Makes room for n more actions (and n texts) so pushes cannot fail. */
+int actions_reserve(action_buf *buf, uint32_t n);
+/* Appends an action; fails only when no room was reserved and growth fails. */
+int actions_push(action_buf *buf, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle);
+/* Appends an action carrying text; takes ownership of `text` (freed on reset),
+ * and frees it at once if the push fails. */
+int actions_push_text(action_buf *buf, uint32_t kind, uint32_t a, uint32_t b, char *text,
+                      size_t len);
+/* Appends an action whose text the core keeps elsewhere (not freed on reset). */
+int actions_push_ref(action_buf *buf, uint32_t kind, uint32_t a, uint32_t b, const char *text,
+                     size_t len);
+void actions_reset(action_buf *buf);
+void actions_free(action_buf *buf);
+
+/* ---- tabs.c ---- */
+typedef struct wss_tab {
+    uint32_t id;
+    uint32_t next_seq;  /* next frame number expected from this tab */
+    uint32_t acked;     /* highest frame number handed to the socket (or refused) */
+    int ack_dirty;      /* acked moved since the last ack envelope */
+    double last_seen;
+} wss_tab;
+
+typedef struct tab_table {
+    wss_tab *items;
+    uint32_t count;
+    uint32_t cap;
+} tab_table;
+
+wss_tab *tabs_find(tab_table *t, uint32_t id);
+/* Adds a tab; NULL when out of memory or the table is full. */
+wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now);
+void tabs_remove(tab_table *t, uint32_t id);
+void tabs_free(tab_table *t);
+
+/* ---- queue.c ---- */
+typedef struct qframe {
+    uint32_t tab;
+    uint32_t seq;
+    uint32_t handle;
+    uint32_t len;
+} qframe;
+
+/* FIFO of tab frames waiting for the socket to open. */
+typedef struct frame_queue {
+    qframe *items;
+    uint32_t head;
+    uint32_t count;
+    uint32_t cap; /* a power of two */
+    uint64_t bytes;
+} frame_queue;
+
+int queue_push(frame_queue *q, const qframe *f);
+/* Removes the oldest frame into *out; 0 when empty. */
+int queue_pop(frame_queue *q, qframe *out);
+void queue_free(frame_queue *q);
+
+/* ---- fanout.c ---- */
+/* Server frames gathered for the next bus post. */
+typedef struct fanout {
+    uint32_t *handles;
+    uint32_t count;
+    uint32_t cap;
+    uint32_t bytes;
+    uint32_t seq0; /* sequence number of handles[0] */
+    uint32_t *posted; /* the handles of the last post, kept alive for its action */
+    uint32_t posted_cap;
+} fanout;
+
+int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq);
+/* Moves the gathered handles into f->posted; returns their count. */
+uint32_t fanout_take(fanout *f);
+void fanout_free(fanout *f);
+
+/* ---- bus.c ---- */
+enum envelope_type {
+    ENV_HELLO = 1,
+    ENV_BYE,
+    ENV_PING,
+    ENV_STATS_QUERY
+};
+
+typedef struct envelope {
+    int type;
+    uint32_t tab;
+    uint32_t next; /* hello: the first frame number the tab will send */
+    uint32_t id;   /* stats query: the request id to echo */
+} envelope;
+
+/* Reject reasons, each counted in the stats. */
+enum reject_reason {
+    REJ_MALFORMED = 0,
+    REJ_VERSION,
+    REJ_TYPE,
+    REJ_SIZE,
+    REJ_UNKNOWN_TAB,
+    REJ_REPLAY,
+    REJ_COUNT
+};
+
+/* Decodes and validates an envelope; on failure returns a negative rc and sets *why. */
+int bus_decode(const char *json, size_t len, envelope *env, int *why);
+
+/* Encoders: each returns a new string (freed with wss_free) or NULL. */
+char *bus_welcome(uint32_t tab, const char *state, const char *protocol, const char *extensions,
+                  uint32_t seq, uint32_t acked);
+char *bus_open(const char *protocol, const char *extensions, uint32_t seq);
+char *bus_close(uint32_t code, const char *reason, int was_clean);
+char *bus_gone(uint32_t tab);
+char *bus_rehello(uint32_t tab);
+char *bus_resend(uint32_t tab, uint32_t from);
+char *bus_error(uint32_t tab, uint32_t seq, const char *code, const char *message);
+char *bus_acks(const tab_table *tabs);
+char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json);
+
+/* ---- stats.c ---- */
+typedef struct wss_stats {
+    double started_ms;
+    uint64_t frames_to_server;
+    uint64_t bytes_to_server;
+    uint64_t frames_from_server;
+    uint64_t bytes_from_server;
+    uint64_t control_posts;
+    uint64_t data_posts;
+    uint64_t duplicates;
+    uint64_t errors;
+    uint64_t opens;
+    uint64_t tabs_joined;
+    uint64_t tabs_left;
+    uint64_t tabs_lost;
+    uint64_t oom;
+    uint64_t rejected[REJ_COUNT];
+} wss_stats;
+
+/* ---- core.c ---- */
+enum socket_state { SOCK_IDLE = 0, SOCK_CONNECTING, SOCK_OPEN, SOCK_CLOSING };
+
+struct wss_core {
+    wss_config cfg;
+    action_buf actions;
+    tab_table tabs;
+    frame_queue queue;
+    fanout out;
+    wss_stats stats;
+    int sock;
+    int flush_pending;
+    uint32_t next_down_seq;
+    double armed_deadline; /* the deadline the host's timer is set for; 0: none */
+    double now;
+    char protocol[128];
+    char extensions[256];
+    char *stats_text;
+    uint32_t *scratch;
+    uint32_t scratch_cap;
+};
+
+char *stats_print(const wss_core *core);
+
+#endif

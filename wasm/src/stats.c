@@ -1,0 +1,70 @@
+/*
+ * The core's counters as JSON, for the tabs' stats() and for debugging. The
+ * names are the public stats() fields documented in the README.
+ */
+#include "cJSON.h"
+#include "internal.h"
+
+static const char *socket_state_name(int s)
+{
+    switch (s) {
+    case SOCK_CONNECTING:
+        return "connecting";
+    case SOCK_OPEN:
+        return "open";
+    case SOCK_CLOSING:
+        return "closing";
+    default:
+        return "idle";
+    }
+}
+
+static const char *const reject_names[REJ_COUNT] = {
+    "malformed", "version", "type", "size", "unknownTab", "replay",
+};
+
+char *stats_print(const wss_core *core)
+{
+    const wss_stats *s = &core->stats;
+    cJSON *obj = cJSON_CreateObject();
+    cJSON *rej;
+    int ok = obj != NULL;
+    int i;
+    const struct {
+        const char *key;
+        double value;
+    } nums[] = {
+        {"tabs", core->tabs.count},
+        {"framesToServer", (double)s->frames_to_server},
+        {"bytesToServer", (double)s->bytes_to_server},
+        {"framesFromServer", (double)s->frames_from_server},
+        {"bytesFromServer", (double)s->bytes_from_server},
+        {"controlPosts", (double)s->control_posts},
+        {"dataPosts", (double)s->data_posts},
+        {"queuedFrames", core->queue.count},
+        {"queuedBytes", (double)core->queue.bytes},
+        {"duplicates", (double)s->duplicates},
+        {"errors", (double)s->errors},
+        {"opens", (double)s->opens},
+        {"tabsJoined", (double)s->tabs_joined},
+        {"tabsLeft", (double)s->tabs_left},
+        {"tabsLost", (double)s->tabs_lost},
+        {"outOfMemory", (double)s->oom},
+        {"uptimeMs", core->now - s->started_ms},
+    };
+
+    ok = ok && cJSON_AddStringToObject(obj, "version", WSS_VERSION_STRING) != NULL;
+    ok = ok && cJSON_AddStringToObject(obj, "socket", socket_state_name(core->sock)) != NULL;
+    for (i = 0; ok && i < (int)(sizeof(nums) / sizeof(nums[0])); i++)
+        ok = cJSON_AddNumberToObject(obj, nums[i].key, nums[i].value) != NULL;
+    rej = ok ? cJSON_AddObjectToObject(obj, "rejected") : NULL;
+    ok = ok && rej != NULL;
+    for (i = 0; ok && i < REJ_COUNT; i++)
+        ok = cJSON_AddNumberToObject(rej, reject_names[i], (double)s->rejected[i]) != NULL;
+    {
+        char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+
+        cJSON_Delete(obj);
+        return text;
+    }
+}

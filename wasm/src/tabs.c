@@ -1,0 +1,58 @@
+/*
+ * The tab registry: who is attached to the shared socket, which of their
+ * frames the core has seen and which it has acknowledged. Tabs are few (one
+ * per open page), so a flat array beats anything cleverer.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+wss_tab *tabs_find(tab_table *t, uint32_t id)
+{
+    uint32_t i;
+
+    for (i = 0; i < t->count; i++)
+        if (t->items[i].id == id)
+            return &t->items[i];
+    return NULL;
+}
+
+wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now)
+{
+    wss_tab *tab;
+
+    if (t->count >= WSS_MAX_TABS)
+        return NULL;
+    if (t->count == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 8;
+        wss_tab *items = wss_realloc(t->items, cap * sizeof(*items));
+
+        if (items == NULL)
+            return NULL;
+        t->items = items;
+        t->cap = cap;
+    }
+    tab = &t->items[t->count++];
+    tab->id = id;
+    tab->next_seq = next_seq;
+    tab->acked = next_seq - 1;
+    tab->ack_dirty = 0;
+    tab->last_seen = now;
+    return tab;
+}
+
+void tabs_remove(tab_table *t, uint32_t id)
+{
+    wss_tab *tab = tabs_find(t, id);
+
+    if (tab == NULL)
+        return;
+    /* Order does not matter; move the last entry into the hole. */
+    *tab = t->items[--t->count];
+}
+
+void tabs_free(tab_table *t)
+{
+    wss_free(t->items);
+    memset(t, 0, sizeof(*t));
+}
