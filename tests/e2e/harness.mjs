@@ -1,0 +1,143 @@
+// The browser side of the end-to-end tests: one small abstraction over the
+// driver (open a tab, evaluate in it, close it, crash it) and the emulator,
+// so each test reads as what a user does, not how a driver is spoken to.
+
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startCat } from '../../demo/server.mjs';
+
+const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// The page every test tab loads: the ES module build, plus a little recorder
+// that keeps what each socket saw so tests can read it back.
+const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>wsshare e2e</title>
+<script type="module">
+import { SharedWebSocket, version } from '/dist/wsshare.mjs';
+window.SharedWebSocket = SharedWebSocket;
+window.wsshareVersion = version;
+window.sockets = [];
+window.connect = (path, protocols, options) => {
+  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
+  const ws = new SharedWebSocket(url, protocols, options);
+  const rec = { ws, events: [], messages: [], errors: [] };
+  ws.addEventListener('open', () => rec.events.push('open'));
+  ws.addEventListener('message', (e) => rec.messages.push(typeof e.data === 'string' ? e.data : '[binary]'));
+  ws.addEventListener('error', (e) => { rec.events.push('error'); rec.errors.push(e.message || ''); });
+  ws.addEventListener('close', (e) => rec.events.push('close:' + e.code));
+  window.sockets.push(rec);
+  return new Promise((resolve) => {
+    const done = () => resolve({ readyState: ws.readyState, mode: ws.mode, events: rec.events.slice() });
+    ws.addEventListener('open', done, { once: true });
+    ws.addEventListener('close', done, { once: true });
+  });
+};
+window.pageReady = true;
+</script>`;
+
+export async function launch() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return {
+    // A context is one browser profile's worth of shared state: SharedWorkers,
+    // BroadcastChannels and Web Locks are shared by the tabs inside it.
+    async newContext() {
+      const context = await browser.newContext();
+      return {
+        async openTab(origin, path = TEST_PATH) {
+          const page = await context.newPage();
+          page.on('pageerror', (err) => console.error('page error:', err.message));
+          await page.goto(origin + path);
+          if (path === TEST_PATH) await page.waitForFunction(() => window.pageReady === true);
+          return tabOf(context, page);
+        },
+        close: () => context.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
+
+function tabOf(context, page) {
+  return {
+    page,
+    eval: (fn, arg) => page.evaluate(fn, arg),
+    waitFor: (fn, arg, timeout = 10000) => page.waitForFunction(fn, arg, { timeout, polling: 20 }),
+    close: () => page.close(),
+    // A renderer crash, as the user's OOM or a killed process would cause it.
+    async crash() {
+      const cdp = await context.newCDPSession(page);
+      const crashed = new Promise((resolve) => page.once('crash', resolve));
+      // The command never answers: the renderer is gone before it can.
+      cdp.send('Page.crash').catch(() => {});
+      await crashed;
+    },
+  };
+}
+
+export async function catJson(cat, path, init) {
+  const res = await fetch(cat.url + path, init);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+export async function push(cat, user, body, repeat) {
+  const q = repeat ? `&repeat=${repeat}` : '';
+  return catJson(cat, `/push?user=${encodeURIComponent(user)}${q}`, { method: 'POST', body });
+}
+
+export async function serverStats(cat, user) {
+  const s = await catJson(cat, '/stats');
+  return {
+    connections: (s.connections && s.connections[user]) || 0,
+    accepted: (s.accepted && s.accepted[user]) || 0,
+    kicks: (s.kicks && s.kicks[user]) || 0,
+  };
+}
+
+// Polls until check() returns a truthy value or the time is up.
+export async function eventually(check, { timeout = 5000, every = 25, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+let userSeq = 0;
+// Each test talks as its own user, so tests never see each other's sockets.
+export function uniqueUser(name) {
+  userSeq += 1;
+  return `${name}-${process.pid}-${userSeq}`;
+}
+
+const TEST_PATH = '/demo/e2e.html';
+
+// One emulator per test file, on an ephemeral port, stopped by the file's
+// after(). It serves the real dist/ and, as its demo/, a folder holding the
+// test page: pages must come from the server itself, as in real use (the
+// browser treats a page it did not fetch from loopback as non-local).
+export async function startCatForFile(opts) {
+  const root = mkdtempSync(join(tmpdir(), 'wsshare-e2e-'));
+  symlinkSync(DIST, join(root, 'dist'));
+  mkdirSync(join(root, 'demo'));
+  writeFileSync(join(root, 'demo', 'e2e.html'), TEST_PAGE);
+  const cat = await startCat({ port: 0, root, ...opts });
+  return {
+    ...cat,
+    async close() {
+      await cat.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

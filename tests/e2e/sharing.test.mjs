@@ -1,0 +1,208 @@
+// Sharing semantics in the SharedWorker mode: one server socket for N tabs,
+// every frame to every tab in order, every tab's frames to the server in its
+// order, tabs that leave (cleanly or not) dropped, users kept apart.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { catJson, eventually, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
+
+let browser;
+let cat;
+
+before(async () => {
+  browser = await launch();
+  cat = await startCatForFile({ policy: 'kick' });
+});
+after(async () => {
+  await browser.close();
+  await cat.close();
+});
+
+async function openShared(ctx, n, user, options = {}) {
+  const tabs = [];
+  for (let i = 0; i < n; i++) {
+    const tab = await ctx.openTab(cat.url);
+    const r = await tab.eval(([path, opts]) => window.connect(path, undefined, opts), [`/ws/${user}`, options]);
+    assert.equal(r.readyState, 1, `tab ${i} should be open, saw ${JSON.stringify(r)}`);
+    assert.equal(r.mode, options.mode === 'direct' ? 'direct' : 'sharedworker');
+    tabs.push(tab);
+  }
+  return tabs;
+}
+
+const leaderStats = (tab) => tab.eval(() => window.sockets[0].ws.stats().then((s) => s.leader));
+
+describe('one server socket for every tab', () => {
+  for (const n of [1, 2, 4, 8]) {
+    test(`${n} tab(s) of one user make exactly 1 connection and 0 kicks`, async () => {
+      const ctx = await browser.newContext();
+      const user = uniqueUser(`tabs${n}`);
+      try {
+        const tabs = await openShared(ctx, n, user);
+        const s = await serverStats(cat, user);
+        assert.deepEqual(s, { connections: 1, accepted: 1, kicks: 0 });
+        const leader = await leaderStats(tabs[n - 1]);
+        assert.equal(leader.tabs, n);
+        assert.equal(leader.socket, 'open');
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+
+  test('1,000 pushed frames reach every tab of 4, in order', async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('push');
+    try {
+      const tabs = await openShared(ctx, 4, user);
+      assert.equal(await push(cat, user, 'n', 1000), 1);
+      for (const tab of tabs) {
+        await tab.waitFor(() => window.sockets[0].messages.length >= 1000);
+        const contents = await tab.eval(() => window.sockets[0].messages.map((m) => JSON.parse(m).content));
+        assert.equal(contents.length, 1000);
+        contents.forEach((c, i) => assert.equal(c, `n ${i + 1}`));
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test("50 frames from each of 4 tabs reach the server in each tab's order", async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('send');
+    try {
+      const tabs = await openShared(ctx, 4, user);
+      await Promise.all(tabs.map((tab, t) => tab.eval((t) => {
+        for (let k = 1; k <= 50; k++) window.sockets[0].ws.send(JSON.stringify({ text: `tab${t} ${k}` }));
+      }, t)));
+      const received = await eventually(async () => {
+        const r = await catJson(cat, `/received?user=${user}`);
+        return r.length >= 200 ? r : null;
+      }, { what: '200 frames at the server' });
+      assert.equal(received.length, 200);
+      for (let t = 0; t < 4; t++) {
+        const mine = received.map((f) => JSON.parse(f).text).filter((x) => x.startsWith(`tab${t} `));
+        assert.deepEqual(mine, Array.from({ length: 50 }, (_, k) => `tab${t} ${k + 1}`));
+      }
+      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      // Every tab saw all 200 replies (the server answers each frame).
+      for (const tab of tabs) {
+        await tab.waitFor(() => window.sockets[0].messages.filter((m) => JSON.parse(m).type === 'chat').length >= 200);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('a 2nd tab joining an open socket gets open at once, without a new connection', async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('join');
+    try {
+      await openShared(ctx, 1, user);
+      const tab = await ctx.openTab(cat.url);
+      const r = await tab.eval(async (path) => {
+        const t0 = performance.now();
+        const res = await window.connect(path);
+        return { ...res, ms: performance.now() - t0 };
+      }, `/ws/${user}`);
+      assert.equal(r.readyState, 1);
+      console.log(`  join time of a 2nd tab: ${r.ms.toFixed(1)} ms`);
+      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('tabs that leave', () => {
+  test('a closed tab and a crashed tab are dropped within 2 s; the socket stays up for the rest', async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('leave');
+    try {
+      const [a, b, c] = await openShared(ctx, 3, user);
+      let t0 = Date.now();
+      await b.close();
+      await eventually(async () => (await leaderStats(a)).tabs === 2, { timeout: 2000, what: 'closed tab dropped' });
+      console.log(`  closed tab dropped after ${Date.now() - t0} ms`);
+      t0 = Date.now();
+      await c.crash();
+      await eventually(async () => (await leaderStats(a)).tabs === 1, { timeout: 2000, what: 'crashed tab dropped' });
+      console.log(`  crashed tab dropped after ${Date.now() - t0} ms`);
+      const leader = await leaderStats(a);
+      // The closed tab said goodbye on pagehide; the crashed one could not.
+      assert.equal(leader.tabsLeft, 1);
+      assert.equal(leader.tabsLost, 1);
+      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      await push(cat, user, 'still here');
+      await a.waitFor(() => window.sockets[0].messages.some((m) => JSON.parse(m).content === 'still here'));
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('close() detaches only its tab; closing the last tab closes the socket', async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('last');
+    try {
+      const [a, b] = await openShared(ctx, 2, user);
+      const closed = await a.eval(() => new Promise((resolve) => {
+        const ws = window.sockets[0].ws;
+        ws.onclose = (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean, state: ws.readyState });
+        ws.close(1000, 'bye');
+      }));
+      assert.deepEqual(closed, { code: 1000, reason: 'bye', wasClean: true, state: 3 });
+      assert.equal((await serverStats(cat, user)).connections, 1);
+      await push(cat, user, 'only b');
+      await b.waitFor(() => window.sockets[0].messages.some((m) => JSON.parse(m).content === 'only b'));
+      assert.equal(await a.eval(() => window.sockets[0].messages.length), 0);
+      await b.close();
+      await eventually(async () => (await serverStats(cat, user)).connections === 0, { what: 'socket closed' });
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('isolation', () => {
+  test('two users in one browser never share a socket or see each other\'s frames', async () => {
+    const ctx = await browser.newContext();
+    const alice = uniqueUser('alice');
+    const bob = uniqueUser('bob');
+    try {
+      const aliceTabs = await openShared(ctx, 2, alice);
+      const bobTabs = await openShared(ctx, 2, bob);
+      assert.deepEqual(await serverStats(cat, alice), { connections: 1, accepted: 1, kicks: 0 });
+      assert.deepEqual(await serverStats(cat, bob), { connections: 1, accepted: 1, kicks: 0 });
+      await push(cat, alice, 'for alice');
+      await push(cat, bob, 'for bob');
+      for (const [tabs, mine, theirs] of [[aliceTabs, 'for alice', 'for bob'], [bobTabs, 'for bob', 'for alice']]) {
+        for (const tab of tabs) {
+          await tab.waitFor((m) => window.sockets[0].messages.some((x) => JSON.parse(x).content === m), mine);
+          const seen = await tab.eval(() => window.sockets[0].messages.map((x) => JSON.parse(x).content));
+          assert.ok(!seen.includes(theirs), `a tab saw another user's frame: ${seen}`);
+        }
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('the problem itself', () => {
+  test("5 tabs with plain sockets ('direct') against POLICY=kick kick each other", async () => {
+    const ctx = await browser.newContext();
+    const user = uniqueUser('storm');
+    try {
+      await openShared(ctx, 5, user, { mode: 'direct' });
+      const s = await eventually(async () => {
+        const r = await serverStats(cat, user);
+        return r.kicks >= 4 ? r : null;
+      }, { what: 'kicks' });
+      assert.equal(s.accepted, 5);
+      assert.ok(s.kicks >= 4, `kicks: ${s.kicks}`);
+      assert.equal(s.connections, 1);
+    } finally {
+      await ctx.close();
+    }
+  });
+});

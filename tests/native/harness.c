@@ -1,0 +1,649 @@
+/*
+ * The harness's machinery (see harness.h): runner, failing allocator, and
+ * the fixture that feeds a core events and keeps the books on its actions.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+
+/* ---- the runner ---------------------------------------------------------- */
+
+static const char *current;
+static int current_failed;
+
+void check_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!current_failed)
+        fprintf(stderr, "FAIL %s\n", current ? current : "(outside a test)");
+    current_failed = 1;
+    fprintf(stderr, "  %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int test_failed(void)
+{
+    return current_failed;
+}
+
+int run_suites(const test_case *const *suites, const char *filter)
+{
+    int passed = 0;
+    int failed = 0;
+    const test_case *const *s;
+    const test_case *t;
+
+    for (s = suites; *s != NULL; s++) {
+        for (t = *s; t->name != NULL; t++) {
+            if (filter != NULL && strstr(t->name, filter) == NULL)
+                continue;
+            current = t->name;
+            current_failed = 0;
+            t->fn();
+            /* A test that fails half-way must not leave hooks behind. */
+            fa_uninstall();
+            if (current_failed)
+                failed++;
+            else
+                passed++;
+        }
+    }
+    current = NULL;
+    fflush(stderr);
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    return failed;
+}
+
+/* ---- the failing allocator ------------------------------------------------ */
+
+static struct {
+    long fail_at;
+    int sticky;
+    uint32_t rng; /* nonzero: random failures */
+    uint32_t one_in;
+    int paused;
+    long calls;
+    long failures;
+    long live;
+} fa;
+
+static int fa_should_fail(void)
+{
+    if (fa.paused)
+        return 0;
+    fa.calls++;
+    if (fa.rng != 0) {
+        fa.rng ^= fa.rng << 13;
+        fa.rng ^= fa.rng >> 17;
+        fa.rng ^= fa.rng << 5;
+        if (fa.rng % fa.one_in == 0) {
+            fa.failures++;
+            return 1;
+        }
+        return 0;
+    }
+    if (fa.fail_at > 0 && (fa.calls == fa.fail_at || (fa.sticky && fa.calls > fa.fail_at))) {
+        fa.failures++;
+        return 1;
+    }
+    return 0;
+}
+
+static void *fa_malloc(size_t size)
+{
+    void *p;
+
+    if (fa_should_fail())
+        return NULL;
+    p = malloc(size);
+    if (p != NULL)
+        fa.live++;
+    return p;
+}
+
+static void *fa_realloc(void *ptr, size_t size)
+{
+    void *p;
+
+    if (fa_should_fail())
+        return NULL;
+    p = realloc(ptr, size);
+    if (p != NULL && ptr == NULL)
+        fa.live++;
+    return p;
+}
+
+static void fa_free(void *ptr)
+{
+    if (ptr != NULL)
+        fa.live--;
+    free(ptr);
+}
+
+static void fa_reset(void)
+{
+    static const wss_hooks hooks = {fa_malloc, fa_realloc, fa_free};
+
+    memset(&fa, 0, sizeof(fa));
+    wss_init_hooks(&hooks);
+}
+
+void fa_install(long fail_at, int sticky)
+{
+    fa_reset();
+    fa.fail_at = fail_at;
+    fa.sticky = sticky;
+}
+
+void fa_install_random(uint32_t seed, uint32_t one_in)
+{
+    fa_reset();
+    fa.rng = seed ? seed : 1;
+    fa.one_in = one_in ? one_in : 1;
+}
+
+void fa_uninstall(void)
+{
+    wss_init_hooks(NULL);
+}
+
+void fa_pause(int paused)
+{
+    fa.paused = paused;
+}
+
+long fa_calls(void)
+{
+    return fa.calls;
+}
+
+long fa_failures(void)
+{
+    return fa.failures;
+}
+
+long fa_live(void)
+{
+    return fa.live;
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static void snap_clear(snap *s)
+{
+    uint32_t i;
+
+    fa_pause(1);
+    for (i = 0; i < s->count; i++) {
+        free(s->items[i].text);
+        free(s->items[i].handles);
+        cJSON_Delete(s->items[i].json);
+    }
+    fa_pause(0);
+    s->count = 0;
+}
+
+static void snap_free(snap *s)
+{
+    snap_clear(s);
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL) {
+        fprintf(stderr, "harness: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static void snap_take(snap *s, const wss_core *core)
+{
+    uint32_t n;
+    uint32_t i;
+    const wss_action *list = wss_actions(core, &n);
+
+    snap_clear(s);
+    if (n > s->cap) {
+        free(s->items);
+        s->items = xmalloc(n * sizeof(act));
+        s->cap = n;
+    }
+    fa_pause(1);
+    for (i = 0; i < n; i++) {
+        act *x = &s->items[i];
+
+        memset(x, 0, sizeof(*x));
+        x->kind = list[i].kind;
+        x->a = list[i].a;
+        x->b = list[i].b;
+        x->handle = list[i].handle;
+        x->len = list[i].len;
+        if (x->kind == WSS_ACT_POST_DATA) {
+            x->handles = xmalloc(x->b * sizeof(uint32_t));
+            if (x->b > 0)
+                memcpy(x->handles, list[i].text, x->b * sizeof(uint32_t));
+        } else if (list[i].text != NULL) {
+            x->text = xmalloc((size_t)x->len + 1);
+            memcpy(x->text, list[i].text, x->len);
+            x->text[x->len] = '\0';
+            if (x->kind == WSS_ACT_POST)
+                x->json = cJSON_Parse(x->text);
+        }
+    }
+    fa_pause(0);
+    s->count = n;
+}
+
+long long act_num(const act *x, const char *key)
+{
+    const cJSON *item = x ? cJSON_GetObjectItemCaseSensitive(x->json, key) : NULL;
+
+    return cJSON_IsNumber(item) ? (long long)item->valuedouble : -1;
+}
+
+const char *act_str(const act *x, const char *key)
+{
+    const cJSON *item = x ? cJSON_GetObjectItemCaseSensitive(x->json, key) : NULL;
+
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+int act_bool(const act *x, const char *key)
+{
+    const cJSON *item = x ? cJSON_GetObjectItemCaseSensitive(x->json, key) : NULL;
+
+    return cJSON_IsBool(item) ? cJSON_IsTrue(item) : -1;
+}
+
+long long ack_for(const act *x, uint32_t tab)
+{
+    const cJSON *list = x ? cJSON_GetObjectItemCaseSensitive(x->json, "a") : NULL;
+    int i;
+    int n = cJSON_GetArraySize(list);
+
+    for (i = 0; i + 1 < n; i += 2) {
+        const cJSON *id = cJSON_GetArrayItem(list, i);
+        const cJSON *seq = cJSON_GetArrayItem(list, i + 1);
+
+        if (cJSON_IsNumber(id) && cJSON_IsNumber(seq) && id->valuedouble == (double)tab)
+            return (long long)seq->valuedouble;
+    }
+    return -1;
+}
+
+int ack_pairs(const act *x)
+{
+    const cJSON *list = x ? cJSON_GetObjectItemCaseSensitive(x->json, "a") : NULL;
+
+    return cJSON_IsArray(list) ? cJSON_GetArraySize(list) / 2 : -1;
+}
+
+/* ---- the fixture ---------------------------------------------------------- */
+
+int fx_open(fx *f, const char *config)
+{
+    memset(f, 0, sizeof(*f));
+    f->now = 1000.0;
+    f->next_handle = 1;
+    f->rc = wss_create(&f->core, config, config ? strlen(config) : 0);
+    return f->rc;
+}
+
+void fx_close(fx *f)
+{
+    wss_destroy(f->core);
+    snap_free(&f->acts);
+    free(f->ledger);
+    memset(f, 0, sizeof(*f));
+}
+
+uint32_t fx_held(const fx *f)
+{
+    uint32_t i;
+    uint32_t n = 0;
+
+    for (i = 0; i < f->ledger_cap; i++)
+        n += f->ledger[i] == H_WITH_CORE;
+    return n;
+}
+
+void fx_advance(fx *f, double ms)
+{
+    f->now += ms;
+}
+
+static uint32_t give(fx *f, uint32_t count)
+{
+    uint32_t first = f->next_handle;
+    uint32_t i;
+
+    if (first + count > f->ledger_cap) {
+        uint32_t cap = (first + count) * 2 + 64;
+        uint8_t *p = xmalloc(cap);
+
+        memset(p, 0, cap);
+        if (f->ledger_cap > 0)
+            memcpy(p, f->ledger, f->ledger_cap);
+        free(f->ledger);
+        f->ledger = p;
+        f->ledger_cap = cap;
+    }
+    for (i = 0; i < count; i++)
+        f->ledger[first + i] = H_WITH_CORE;
+    f->next_handle += count;
+    f->first = first;
+    return first;
+}
+
+static void back(fx *f, uint32_t h, const char *how)
+{
+    if (h >= f->ledger_cap || f->ledger[h] != H_WITH_CORE) {
+        check_fail(__FILE__, __LINE__, "handle %u came back as %s but the core did not hold it (%s)",
+                   h, how, h < f->ledger_cap && f->ledger[h] == H_BACK ? "twice" : "never given");
+        return;
+    }
+    f->ledger[h] = H_BACK;
+}
+
+/* Snapshots the call's actions and settles every handle they return. The
+ * header promises that after WSS_ENOMEM the core's state is unchanged: when
+ * such a call gave no action, the handles of that call stay the host's. */
+static int take(fx *f, int rc, uint32_t first, uint32_t given)
+{
+    uint32_t i;
+    uint32_t j;
+
+    f->rc = rc;
+    snap_take(&f->acts, f->core);
+    if (rc == WSS_ENOMEM && f->acts.count == 0) {
+        for (i = 0; i < given; i++)
+            f->ledger[first + i] = H_BACK;
+        return rc;
+    }
+    for (i = 0; i < f->acts.count; i++) {
+        const act *x = &f->acts.items[i];
+
+        if (x->kind == WSS_ACT_SEND) {
+            back(f, x->handle, "SEND");
+            f->sent++;
+        } else if (x->kind == WSS_ACT_RELEASE) {
+            back(f, x->handle, "RELEASE");
+            f->released++;
+        } else if (x->kind == WSS_ACT_POST_DATA) {
+            for (j = 0; j < x->b; j++)
+                back(f, x->handles[j], "POST_DATA");
+            f->posted += x->b;
+        }
+    }
+    return rc;
+}
+
+int fx_control_len(fx *f, const char *json, size_t len)
+{
+    return take(f, wss_bus_control(f->core, json, len, f->now), 0, 0);
+}
+
+int fx_control(fx *f, const char *json)
+{
+    return fx_control_len(f, json, strlen(json));
+}
+
+int fx_hello(fx *f, uint32_t tab, uint32_t next)
+{
+    char buf[96];
+
+    snprintf(buf, sizeof(buf), "{\"v\":1,\"t\":\"hello\",\"tab\":%u,\"next\":%u}", tab, next);
+    return fx_control(f, buf);
+}
+
+int fx_bye(fx *f, uint32_t tab)
+{
+    char buf[64];
+
+    snprintf(buf, sizeof(buf), "{\"v\":1,\"t\":\"bye\",\"tab\":%u}", tab);
+    return fx_control(f, buf);
+}
+
+int fx_ping(fx *f, uint32_t tab)
+{
+    char buf[64];
+
+    snprintf(buf, sizeof(buf), "{\"v\":1,\"t\":\"ping\",\"tab\":%u}", tab);
+    return fx_control(f, buf);
+}
+
+int fx_stats_query(fx *f, uint32_t tab, uint32_t id)
+{
+    char buf[80];
+
+    snprintf(buf, sizeof(buf), "{\"v\":1,\"t\":\"stats?\",\"tab\":%u,\"id\":%u}", tab, id);
+    return fx_control(f, buf);
+}
+
+int fx_frames_v(fx *f, uint32_t version, uint32_t tab, uint32_t seq0, uint32_t count,
+                const uint32_t *lens)
+{
+    uint32_t *own = NULL;
+    uint32_t first;
+    uint32_t i;
+    int rc;
+
+    if (lens == NULL) {
+        own = xmalloc(count * sizeof(uint32_t));
+        for (i = 0; i < count; i++)
+            own[i] = 10;
+        lens = own;
+    }
+    first = give(f, count);
+    rc = wss_tab_frames(f->core, version, tab, seq0, count, first, lens, f->now);
+    free(own);
+    return take(f, rc, first, count);
+}
+
+int fx_frames(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const uint32_t *lens)
+{
+    return fx_frames_v(f, WSS_BUS_VERSION, tab, seq0, count, lens);
+}
+
+int fx_gone(fx *f, uint32_t tab)
+{
+    return take(f, wss_tab_gone(f->core, tab, f->now), 0, 0);
+}
+
+int fx_opened(fx *f, const char *protocol, const char *extensions)
+{
+    return take(f,
+                wss_socket_opened(f->core, protocol, protocol ? strlen(protocol) : 0, extensions,
+                                  extensions ? strlen(extensions) : 0, f->now),
+                0, 0);
+}
+
+int fx_server(fx *f, uint32_t len)
+{
+    uint32_t h = give(f, 1);
+
+    return take(f, wss_socket_frame(f->core, h, len, 0, f->now), h, 1);
+}
+
+int fx_closed(fx *f, uint32_t code, const char *reason, int clean)
+{
+    return take(f,
+                wss_socket_closed(f->core, code, reason, reason ? strlen(reason) : 0, clean,
+                                  f->now),
+                0, 0);
+}
+
+int fx_tick(fx *f)
+{
+    return take(f, wss_tick(f->core, f->now), 0, 0);
+}
+
+int fx_flush(fx *f)
+{
+    return take(f, wss_flush(f->core, f->now), 0, 0);
+}
+
+void fx_start(fx *f, uint32_t tab)
+{
+    fx_hello(f, tab, 1);
+    fx_opened(f, "", "");
+    fx_flush(f);
+}
+
+const act *fx_nth(const fx *f, uint32_t kind, int nth)
+{
+    uint32_t i;
+
+    for (i = 0; i < f->acts.count; i++)
+        if (f->acts.items[i].kind == kind && nth-- == 0)
+            return &f->acts.items[i];
+    return NULL;
+}
+
+const act *fx_post(const fx *f, const char *type, int nth)
+{
+    uint32_t i;
+
+    for (i = 0; i < f->acts.count; i++) {
+        const act *x = &f->acts.items[i];
+        const char *t = x->kind == WSS_ACT_POST ? act_str(x, "t") : NULL;
+
+        if (t != NULL && strcmp(t, type) == 0 && nth-- == 0)
+            return x;
+    }
+    return NULL;
+}
+
+int fx_count(const fx *f, uint32_t kind)
+{
+    uint32_t i;
+    int n = 0;
+
+    for (i = 0; i < f->acts.count; i++)
+        n += f->acts.items[i].kind == kind;
+    return n;
+}
+
+int fx_index(const fx *f, const act *x)
+{
+    return x == NULL ? -1 : (int)(x - f->acts.items);
+}
+
+static const char *const kind_names[] = {
+    "?", "OPEN", "SEND", "RELEASE", "CLOSE", "POST", "DATA",
+    "TIMER", "FLUSH", "WATCH", "UNWATCH", "LOG", "IDLE",
+};
+
+const char *fx_describe(const fx *f)
+{
+    static char buf[16384];
+    size_t used = 0;
+    uint32_t i;
+    uint32_t j;
+
+    buf[0] = '\0';
+    for (i = 0; i < f->acts.count && used + 64 < sizeof(buf); i++) {
+        const act *x = &f->acts.items[i];
+        const char *name = x->kind <= WSS_ACT_IDLE ? kind_names[x->kind] : "?";
+        char *p = buf + used;
+        size_t room = sizeof(buf) - used;
+        int n;
+
+        if (i > 0) {
+            *p++ = ' ';
+            room--;
+            used++;
+        }
+        switch (x->kind) {
+        case WSS_ACT_SEND:
+        case WSS_ACT_RELEASE:
+            n = snprintf(p, room, "%s#%u", name, x->handle);
+            break;
+        case WSS_ACT_POST:
+            n = snprintf(p, room, "POST:%s", act_str(x, "t") ? act_str(x, "t") : "?");
+            break;
+        case WSS_ACT_POST_DATA:
+            n = snprintf(p, room, "DATA@%u#", x->a);
+            for (j = 0; j < x->b && n > 0 && (size_t)n + 16 < room; j++)
+                n += snprintf(p + n, room - (size_t)n, j ? ",%u" : "%u", x->handles[j]);
+            break;
+        case WSS_ACT_TIMER:
+            n = x->a == UINT32_MAX ? snprintf(p, room, "TIMER:off")
+                                   : snprintf(p, room, "TIMER:%u", x->a);
+            break;
+        case WSS_ACT_CLOSE:
+        case WSS_ACT_WATCH:
+        case WSS_ACT_UNWATCH:
+            n = snprintf(p, room, "%s:%u", name, x->a);
+            break;
+        default:
+            n = snprintf(p, room, "%s", name);
+            break;
+        }
+        if (n < 0 || (size_t)n >= room)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+void check_acts(const char *file, int line, const fx *f, const char *expected)
+{
+    const char *got = fx_describe(f);
+
+    if (strcmp(got, expected) != 0)
+        check_fail(file, line, "actions\n    expected: %s\n    got:      %s", expected, got);
+}
+
+cJSON *fx_stats(fx *f)
+{
+    const char *text = wss_stats_json(f->core);
+    cJSON *obj;
+
+    if (text == NULL)
+        return NULL;
+    fa_pause(1);
+    obj = cJSON_Parse(text);
+    fa_pause(0);
+    return obj;
+}
+
+long long fx_stat(fx *f, const char *path)
+{
+    char key[64];
+    cJSON *root = fx_stats(f);
+    const cJSON *item = root;
+    const char *p = path;
+    long long value = -1;
+
+    while (item != NULL && *p != '\0') {
+        size_t n = strcspn(p, ".");
+
+        if (n >= sizeof(key))
+            n = sizeof(key) - 1;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        item = cJSON_GetObjectItemCaseSensitive(item, key);
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    if (cJSON_IsNumber(item))
+        value = (long long)item->valuedouble;
+    fa_pause(1);
+    cJSON_Delete(root);
+    fa_pause(0);
+    return value;
+}

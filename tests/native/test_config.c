@@ -1,0 +1,338 @@
+/*
+ * The core's configuration: defaults, every key's effect, and bad values
+ * refused (never silently defaulted). The bounds are seen through behaviour:
+ * lengths are only numbers to the core, so huge frames cost nothing here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+
+/* wss_create's result for a config; *out is NULL whenever it fails. */
+static int create_rc(const char *json)
+{
+    wss_core *core = (wss_core *)&core; /* not NULL, to see it cleared */
+    int rc = wss_create(&core, json, json ? strlen(json) : 0);
+
+    if (rc != WSS_OK && core != NULL)
+        check_fail(__FILE__, __LINE__, "wss_create failed (%d) but left a core for %s", rc, json);
+    wss_destroy(rc == WSS_OK ? core : NULL);
+    return rc;
+}
+
+/* A tab that has sent `n` frames of `len` bytes each while the socket connects. */
+static void queue_frames(fx *f, uint32_t n, uint32_t len)
+{
+    uint32_t *lens = malloc(n * sizeof(uint32_t));
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        lens[i] = len;
+    fx_frames(f, 7, 1, n, lens);
+    free(lens);
+}
+
+static void config_should_accept_no_config_and_an_empty_object_as_defaults(void)
+{
+    wss_core *core = NULL;
+
+    CHECK_EQ(wss_create(&core, NULL, 0), WSS_OK);
+    CHECK(core != NULL);
+    wss_destroy(core);
+    CHECK_EQ(wss_create(&core, "", 0), WSS_OK);
+    wss_destroy(core);
+    CHECK_EQ(create_rc("{}"), WSS_OK);
+    CHECK_EQ(create_rc("  { }  "), WSS_OK);
+}
+
+static void config_should_default_to_1000_queued_frames(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_hello(&f, 7, 1);
+    queue_frames(&f, 1000, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_RELEASE), 0);
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 1000);
+    fx_frames(&f, 7, 1001, 1, NULL);
+    CHECK_ACTS(&f, "RELEASE#1001 POST:error");
+    CHECK_STR(act_str(fx_post(&f, "error", 0), "code"), "queue_full");
+    fx_close(&f);
+}
+
+static void config_should_default_to_1_MiB_of_queued_bytes(void)
+{
+    fx f;
+    uint32_t len = 1u << 20;
+
+    fx_open(&f, NULL);
+    fx_hello(&f, 7, 1);
+    fx_frames(&f, 7, 1, 1, &len);
+    CHECK_ACTS(&f, "FLUSH");
+    len = 1;
+    fx_frames(&f, 7, 2, 1, &len);
+    CHECK_ACTS(&f, "RELEASE#2 POST:error");
+    CHECK_EQ(fx_stat(&f, "queuedBytes"), 1u << 20);
+    fx_close(&f);
+}
+
+static void config_should_default_to_16_MiB_messages(void)
+{
+    fx f;
+    uint32_t lens[2] = {16u << 20, (16u << 20) + 1};
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, lens);
+    CHECK_ACTS(&f, "SEND#1 RELEASE#2 POST:error FLUSH");
+    CHECK_STR(act_str(fx_post(&f, "error", 0), "code"), "too_big");
+    fx_close(&f);
+}
+
+static void config_should_default_to_512_frames_and_256_KiB_per_batch(void)
+{
+    fx f;
+    int i;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    for (i = 0; i < 511; i++) {
+        fx_server(&f, 1);
+        CHECK_EQ(fx_count(&f, WSS_ACT_POST_DATA), 0);
+    }
+    fx_server(&f, 1);
+    REQUIRE(fx_nth(&f, WSS_ACT_POST_DATA, 0) != NULL);
+    CHECK_EQ(fx_nth(&f, WSS_ACT_POST_DATA, 0)->b, 512);
+    fx_server(&f, (256u << 10) - 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_POST_DATA), 0);
+    fx_server(&f, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_POST_DATA), 1);
+    fx_close(&f);
+}
+
+static void config_should_default_to_no_tab_timeout_and_no_debug_lines(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN");
+    fx_advance(&f, 1e9);
+    fx_tick(&f);
+    CHECK_ACTS(&f, "");
+    CHECK_EQ(fx_stat(&f, "tabs"), 1);
+    fx_close(&f);
+}
+
+static void config_should_apply_maxQueuedFrames(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxQueuedFrames\":3}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    queue_frames(&f, 4, 1);
+    CHECK_ACTS(&f, "RELEASE#4 POST:error FLUSH");
+    fx_close(&f);
+}
+
+static void config_should_apply_maxQueuedBytes(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxQueuedBytes\":100}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    queue_frames(&f, 3, 50);
+    CHECK_ACTS(&f, "RELEASE#3 POST:error FLUSH");
+    fx_close(&f);
+}
+
+static void config_should_apply_maxMessageBytes(void)
+{
+    fx f;
+    uint32_t lens[2] = {64, 65};
+
+    REQUIRE(fx_open(&f, "{\"maxMessageBytes\":64}") == WSS_OK);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, lens);
+    CHECK_ACTS(&f, "SEND#1 RELEASE#2 POST:error FLUSH");
+    fx_close(&f);
+}
+
+static void config_should_apply_maxBatchFrames(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxBatchFrames\":2}") == WSS_OK);
+    fx_start(&f, 7);
+    fx_server(&f, 1);
+    CHECK_ACTS(&f, "FLUSH");
+    fx_server(&f, 1);
+    CHECK_ACTS(&f, "DATA@1#1,2");
+    fx_close(&f);
+}
+
+static void config_should_apply_maxBatchBytes(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxBatchBytes\":100}") == WSS_OK);
+    fx_start(&f, 7);
+    fx_server(&f, 60);
+    CHECK_ACTS(&f, "FLUSH");
+    fx_server(&f, 40);
+    CHECK_ACTS(&f, "DATA@1#1,2");
+    fx_close(&f);
+}
+
+static void config_should_apply_tabTimeoutMs(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"tabTimeoutMs\":5000}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN TIMER:5000");
+    fx_close(&f);
+}
+
+static void config_should_apply_debug(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"debug\":true}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN LOG");
+    REQUIRE(fx_nth(&f, WSS_ACT_LOG, 0) != NULL);
+    CHECK(strstr(fx_nth(&f, WSS_ACT_LOG, 0)->text, "wsshare") != NULL);
+    fx_opened(&f, "", "");
+    CHECK_EQ(fx_count(&f, WSS_ACT_LOG), 1);
+    fx_close(&f);
+    REQUIRE(fx_open(&f, "{\"debug\":false}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_LOG), 0);
+    fx_close(&f);
+}
+
+static const char *const numeric_keys[] = {
+    "maxQueuedBytes", "maxQueuedFrames", "maxMessageBytes",
+    "maxBatchFrames", "maxBatchBytes",   "tabTimeoutMs",
+};
+
+static void config_should_reject_values_of_the_wrong_type(void)
+{
+    static const char *const bad[] = {"\"10\"", "true", "false", "[10]", "{\"n\":10}"};
+    char json[128];
+    size_t k;
+    size_t i;
+
+    for (k = 0; k < sizeof(numeric_keys) / sizeof(numeric_keys[0]); k++) {
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            snprintf(json, sizeof(json), "{\"%s\":%s}", numeric_keys[k], bad[i]);
+            if (create_rc(json) != WSS_EINVAL)
+                check_fail(__FILE__, __LINE__, "accepted %s", json);
+        }
+    }
+    CHECK_EQ(create_rc("{\"debug\":1}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"debug\":\"yes\"}"), WSS_EINVAL);
+}
+
+static void config_should_reject_negative_fractional_and_too_large_numbers(void)
+{
+    static const char *const bad[] = {"-1", "1.5", "4294967296", "1e300", "-0.5"};
+    char json[128];
+    size_t k;
+    size_t i;
+
+    for (k = 0; k < sizeof(numeric_keys) / sizeof(numeric_keys[0]); k++) {
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            snprintf(json, sizeof(json), "{\"%s\":%s}", numeric_keys[k], bad[i]);
+            if (create_rc(json) != WSS_EINVAL)
+                check_fail(__FILE__, __LINE__, "accepted %s", json);
+        }
+        snprintf(json, sizeof(json), "{\"%s\":4294967295}", numeric_keys[k]);
+        if (create_rc(json) != WSS_OK)
+            check_fail(__FILE__, __LINE__, "refused %s", json);
+    }
+}
+
+static void config_should_reject_zero_for_a_bound_but_accept_it_for_the_timeout(void)
+{
+    char json[128];
+    size_t k;
+
+    for (k = 0; k < sizeof(numeric_keys) / sizeof(numeric_keys[0]); k++) {
+        int timeout = strcmp(numeric_keys[k], "tabTimeoutMs") == 0;
+
+        snprintf(json, sizeof(json), "{\"%s\":0}", numeric_keys[k]);
+        if (create_rc(json) != (timeout ? WSS_OK : WSS_EINVAL))
+            check_fail(__FILE__, __LINE__, "%s for %s", timeout ? "refused" : "accepted", json);
+    }
+}
+
+static void config_should_reject_text_that_is_not_a_json_object(void)
+{
+    static const char *const bad[] = {"[]", "1", "\"x\"", "null", "true", "nope", "{", "{\"a\":}"};
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (create_rc(bad[i]) != WSS_EINVAL)
+            check_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
+}
+
+static void config_should_ignore_unknown_keys(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"url\":\"wss://x\",\"reconnect\":{\"minDelay\":1},\"maxQueuedFrames\":1,"
+                        "\"MaxQueuedFrames\":\"case matters\",\"extra\":[1,2]}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    queue_frames(&f, 2, 1);
+    CHECK_ACTS(&f, "RELEASE#2 POST:error FLUSH");
+    fx_close(&f);
+}
+
+static void config_should_treat_null_as_absent(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxQueuedFrames\":null,\"debug\":null,\"tabTimeoutMs\":null}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN");
+    queue_frames(&f, 1000, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_RELEASE), 0);
+    fx_close(&f);
+}
+
+static void config_should_read_only_the_bytes_it_is_given(void)
+{
+    static const char text[] = "{\"maxQueuedFrames\":1}{{{ not json";
+    wss_core *core = NULL;
+
+    CHECK_EQ(wss_create(&core, text, 21), WSS_OK);
+    wss_destroy(core);
+    CHECK_EQ(wss_create(&core, text, 20), WSS_EINVAL);
+    CHECK(core == NULL);
+}
+
+const test_case config_tests[] = {
+    TEST_CASE(config_should_accept_no_config_and_an_empty_object_as_defaults),
+    TEST_CASE(config_should_default_to_1000_queued_frames),
+    TEST_CASE(config_should_default_to_1_MiB_of_queued_bytes),
+    TEST_CASE(config_should_default_to_16_MiB_messages),
+    TEST_CASE(config_should_default_to_512_frames_and_256_KiB_per_batch),
+    TEST_CASE(config_should_default_to_no_tab_timeout_and_no_debug_lines),
+    TEST_CASE(config_should_apply_maxQueuedFrames),
+    TEST_CASE(config_should_apply_maxQueuedBytes),
+    TEST_CASE(config_should_apply_maxMessageBytes),
+    TEST_CASE(config_should_apply_maxBatchFrames),
+    TEST_CASE(config_should_apply_maxBatchBytes),
+    TEST_CASE(config_should_apply_tabTimeoutMs),
+    TEST_CASE(config_should_apply_debug),
+    TEST_CASE(config_should_reject_values_of_the_wrong_type),
+    TEST_CASE(config_should_reject_negative_fractional_and_too_large_numbers),
+    TEST_CASE(config_should_reject_zero_for_a_bound_but_accept_it_for_the_timeout),
+    TEST_CASE(config_should_reject_text_that_is_not_a_json_object),
+    TEST_CASE(config_should_ignore_unknown_keys),
+    TEST_CASE(config_should_treat_null_as_absent),
+    TEST_CASE(config_should_read_only_the_bytes_it_is_given),
+    TEST_END,
+};

@@ -1,0 +1,378 @@
+/*
+ * Frames from tabs to the server: sent in order per handle, queued until the
+ * socket opens, acknowledged per tab on flush, bounded (an error at the tab
+ * that went over, nothing already queued dropped), duplicates and gaps.
+ */
+#include "harness.h"
+
+static void core_should_send_frames_in_order_and_ack_them_on_flush(void)
+{
+    fx f;
+    const act *ack;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_frames(&f, 7, 1, 3, NULL), WSS_OK);
+    CHECK_ACTS(&f, "SEND#1 SEND#2 SEND#3 FLUSH");
+    fx_frames(&f, 7, 4, 1, NULL);
+    CHECK_ACTS(&f, "SEND#4");
+    fx_flush(&f);
+    CHECK_ACTS(&f, "POST:ack");
+    ack = fx_post(&f, "ack", 0);
+    CHECK_EQ(act_num(ack, "v"), WSS_BUS_VERSION);
+    CHECK_EQ(ack_pairs(ack), 1);
+    CHECK_EQ(ack_for(ack, 7), 4);
+    /* Nothing new: no ack envelope at all. */
+    fx_flush(&f);
+    CHECK_ACTS(&f, "");
+    CHECK_EQ(fx_stat(&f, "framesToServer"), 4);
+    CHECK_EQ(fx_stat(&f, "bytesToServer"), 40);
+    fx_close(&f);
+}
+
+static void core_should_ack_several_tabs_in_one_envelope_naming_only_those_that_moved(void)
+{
+    fx f;
+    const act *ack;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_hello(&f, 8, 10);
+    fx_hello(&f, 9, 1);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_frames(&f, 8, 10, 3, NULL);
+    CHECK_ACTS(&f, "SEND#3 SEND#4 SEND#5");
+    fx_flush(&f);
+    ack = fx_post(&f, "ack", 0);
+    REQUIRE(ack != NULL);
+    CHECK_EQ(ack_pairs(ack), 2);
+    CHECK_EQ(ack_for(ack, 7), 2);
+    CHECK_EQ(ack_for(ack, 8), 12);
+    CHECK_EQ(ack_for(ack, 9), -1);
+    fx_frames(&f, 9, 1, 1, NULL);
+    fx_flush(&f);
+    ack = fx_post(&f, "ack", 0);
+    CHECK_EQ(ack_pairs(ack), 1);
+    CHECK_EQ(ack_for(ack, 9), 1);
+    fx_close(&f);
+}
+
+static void core_should_queue_frames_until_the_socket_opens_then_send_them_in_order(void)
+{
+    fx f;
+    const act *ack;
+
+    fx_open(&f, NULL);
+    fx_hello(&f, 7, 1);
+    fx_hello(&f, 8, 1);
+    fx_frames(&f, 7, 1, 2, NULL);
+    CHECK_ACTS(&f, "FLUSH");
+    fx_frames(&f, 8, 1, 1, NULL);
+    fx_frames(&f, 7, 3, 1, NULL);
+    CHECK_ACTS(&f, "");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 4);
+    CHECK_EQ(fx_stat(&f, "queuedBytes"), 40);
+    /* Queued frames are not acked: they have not reached the socket. */
+    fx_flush(&f);
+    CHECK_ACTS(&f, "");
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1 SEND#2 SEND#3 SEND#4 FLUSH");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 0);
+    CHECK_EQ(fx_stat(&f, "queuedBytes"), 0);
+    fx_flush(&f);
+    ack = fx_post(&f, "ack", 0);
+    CHECK_EQ(ack_for(ack, 7), 3);
+    CHECK_EQ(ack_for(ack, 8), 1);
+    fx_close(&f);
+}
+
+static void core_should_refuse_a_frame_over_maxMessageBytes_with_too_big(void)
+{
+    fx f;
+    uint32_t lens[3] = {100, 101, 100};
+    const act *e;
+
+    fx_open(&f, "{\"maxMessageBytes\":100}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 3, lens);
+    CHECK_ACTS(&f, "SEND#1 RELEASE#2 POST:error SEND#3 FLUSH");
+    e = fx_post(&f, "error", 0);
+    CHECK_EQ(act_num(e, "tab"), 7);
+    CHECK_EQ(act_num(e, "seq"), 2);
+    CHECK_STR(act_str(e, "code"), "too_big");
+    CHECK(act_str(e, "message") != NULL);
+    fx_flush(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 3);
+    CHECK_EQ(fx_stat(&f, "errors"), 1);
+    CHECK_EQ(fx_stat(&f, "framesToServer"), 2);
+    fx_close(&f);
+}
+
+static void core_should_refuse_a_too_big_frame_while_connecting_keeping_the_queue(void)
+{
+    fx f;
+    uint32_t lens[3] = {10, 500, 10};
+
+    fx_open(&f, "{\"maxMessageBytes\":100}");
+    fx_hello(&f, 7, 1);
+    fx_frames(&f, 7, 1, 3, lens);
+    CHECK_ACTS(&f, "RELEASE#2 POST:error FLUSH");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 2);
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1 SEND#3");
+    fx_close(&f);
+}
+
+static void core_should_refuse_a_frame_over_maxQueuedFrames_with_queue_full_keeping_the_queue(void)
+{
+    fx f;
+    const act *e;
+
+    fx_open(&f, "{\"maxQueuedFrames\":2}");
+    fx_hello(&f, 7, 1);
+    fx_hello(&f, 8, 1);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_frames(&f, 8, 1, 2, NULL);
+    CHECK_ACTS(&f, "RELEASE#3 POST:error RELEASE#4 POST:error");
+    e = fx_post(&f, "error", 0);
+    CHECK_EQ(act_num(e, "tab"), 8);
+    CHECK_EQ(act_num(e, "seq"), 1);
+    CHECK_STR(act_str(e, "code"), "queue_full");
+    CHECK_EQ(act_num(fx_post(&f, "error", 1), "seq"), 2);
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 2);
+    CHECK_EQ(fx_stat(&f, "errors"), 2);
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1 SEND#2");
+    /* Once open, the queue bound no longer applies. */
+    fx_frames(&f, 8, 3, 3, NULL);
+    CHECK_ACTS(&f, "SEND#5 SEND#6 SEND#7");
+    fx_close(&f);
+}
+
+static void core_should_refuse_a_frame_over_maxQueuedBytes_with_queue_full_keeping_the_queue(void)
+{
+    fx f;
+    uint32_t lens[4] = {40, 40, 30, 20};
+
+    fx_open(&f, "{\"maxQueuedBytes\":100}");
+    fx_hello(&f, 7, 1);
+    fx_frames(&f, 7, 1, 4, lens);
+    /* 40 + 40 fit, 30 would make 110, then 20 fits again: 100 exactly. */
+    CHECK_ACTS(&f, "RELEASE#3 POST:error FLUSH");
+    CHECK_STR(act_str(fx_post(&f, "error", 0), "code"), "queue_full");
+    CHECK_EQ(act_num(fx_post(&f, "error", 0), "seq"), 3);
+    CHECK_EQ(fx_stat(&f, "queuedBytes"), 100);
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1 SEND#2 SEND#4");
+    fx_close(&f);
+}
+
+/* Acks are cumulative: acking a refused frame acks every frame before it,
+ * so it must wait until those queued before it have reached the socket. */
+static void core_should_not_ack_a_refused_frame_before_the_frames_queued_before_it(void)
+{
+    fx f;
+    const act *ack;
+
+    fx_open(&f, "{\"maxQueuedFrames\":2}");
+    fx_hello(&f, 7, 1);
+    fx_frames(&f, 7, 1, 3, NULL);
+    CHECK_ACTS(&f, "RELEASE#3 POST:error FLUSH");
+    fx_flush(&f);
+    ack = fx_post(&f, "ack", 0);
+    if (ack != NULL && ack_for(ack, 7) >= 1)
+        check_fail(__FILE__, __LINE__, "acked %lld while frames 1 and 2 wait in the queue",
+                   ack_for(ack, 7));
+    fx_opened(&f, "", "");
+    fx_flush(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 3);
+    fx_close(&f);
+}
+
+static void core_should_ack_a_refused_frame_at_once_when_nothing_of_its_tab_is_queued(void)
+{
+    fx f;
+    uint32_t big = 500;
+
+    fx_open(&f, "{\"maxMessageBytes\":100}");
+    fx_hello(&f, 7, 1);
+    fx_hello(&f, 8, 1);
+    fx_frames(&f, 8, 1, 1, NULL);
+    fx_frames(&f, 7, 1, 1, &big);
+    CHECK_ACTS(&f, "RELEASE#2 POST:error");
+    fx_flush(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 1);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 8), -1);
+    fx_close(&f);
+}
+
+static void core_should_release_and_count_duplicates(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 3, NULL);
+    fx_flush(&f);
+    /* A re-send overlapping what was handled: 2 and 3 again, then 4 and 5. */
+    fx_frames(&f, 7, 2, 4, NULL);
+    CHECK_ACTS(&f, "RELEASE#4 RELEASE#5 SEND#6 SEND#7 FLUSH");
+    CHECK_EQ(fx_stat(&f, "duplicates"), 2);
+    fx_flush(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 5);
+    /* Only duplicates: the tab is reminded of its ack. */
+    fx_frames(&f, 7, 1, 1, NULL);
+    CHECK_ACTS(&f, "RELEASE#8 FLUSH");
+    fx_flush(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 5);
+    CHECK_EQ(fx_stat(&f, "duplicates"), 3);
+    CHECK_EQ(fx_stat(&f, "framesToServer"), 5);
+    fx_close(&f);
+}
+
+static void core_should_ask_for_a_resend_from_the_expected_seq_on_a_gap(void)
+{
+    fx f;
+    const act *r;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_frames(&f, 7, 5, 2, NULL);
+    CHECK_ACTS(&f, "RELEASE#3 RELEASE#4 POST:resend");
+    r = fx_post(&f, "resend", 0);
+    CHECK_EQ(act_num(r, "tab"), 7);
+    CHECK_EQ(act_num(r, "from"), 3);
+    CHECK_EQ(fx_stat(&f, "rejected.replay"), 1);
+    fx_frames(&f, 7, 3, 4, NULL);
+    CHECK_ACTS(&f, "SEND#5 SEND#6 SEND#7 SEND#8");
+    fx_close(&f);
+}
+
+static void core_should_send_the_new_frames_of_a_batch_that_starts_with_a_duplicate(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 1, NULL);
+    /* 1 again, then 2..4 where 2 is expected: only the first is dropped. */
+    fx_frames(&f, 7, 1, 4, NULL);
+    CHECK_ACTS(&f, "RELEASE#2 SEND#3 SEND#4 SEND#5");
+    fx_close(&f);
+}
+
+static void core_should_release_frames_of_an_unknown_tab_and_ask_it_to_say_hello_again(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_frames(&f, 99, 1, 3, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#1 RELEASE#2 RELEASE#3 POST:rehello");
+    CHECK_EQ(act_num(fx_post(&f, "rehello", 0), "tab"), 99);
+    CHECK_EQ(fx_stat(&f, "rejected.unknownTab"), 1);
+    /* Tab 0 is never valid: released, counted, not answered. */
+    CHECK_EQ(fx_frames(&f, 0, 1, 1, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#4");
+    CHECK_EQ(fx_stat(&f, "rejected.unknownTab"), 2);
+    fx_close(&f);
+}
+
+static void core_should_reject_frames_of_another_version_without_a_rehello(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_frames_v(&f, 2, 7, 1, 2, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#1 RELEASE#2");
+    CHECK_EQ(fx_frames_v(&f, 0, 99, 1, 1, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#3");
+    CHECK_EQ(fx_stat(&f, "rejected.version"), 2);
+    /* The tab's numbering did not move. */
+    fx_frames(&f, 7, 1, 1, NULL);
+    CHECK_ACTS(&f, "SEND#4 FLUSH");
+    fx_close(&f);
+}
+
+static void core_should_reject_frames_numbered_from_zero_or_past_the_last_seq(void)
+{
+    fx f;
+    uint32_t first;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_frames(&f, 7, 0, 2, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#1 RELEASE#2");
+    CHECK_EQ(fx_frames(&f, 7, UINT32_MAX, 2, NULL), WSS_EREJECT);
+    CHECK_ACTS(&f, "RELEASE#3 RELEASE#4");
+    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 2);
+    /* Lengths missing for frames that exist. */
+    first = f.next_handle;
+    f.next_handle += 2;
+    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 7, 1, 2, first, NULL, f.now), WSS_EREJECT);
+    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 3);
+    /* No frame at all is fine and changes nothing. */
+    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 7, 1, 0, 0, NULL, f.now), WSS_OK);
+    fx_frames(&f, 7, 1, 1, NULL);
+    CHECK_ACTS(&f, "SEND#7");
+    CHECK_EQ(fx_stat(&f, "framesToServer"), 1);
+    fx_close(&f);
+}
+
+static void core_should_release_queued_frames_when_the_last_tab_leaves(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_hello(&f, 7, 1);
+    fx_hello(&f, 8, 1);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_frames(&f, 8, 1, 1, NULL);
+    fx_bye(&f, 7);
+    CHECK_ACTS(&f, "UNWATCH:7 POST:gone");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 3);
+    fx_gone(&f, 8);
+    CHECK_ACTS(&f, "UNWATCH:8 RELEASE#1 RELEASE#2 RELEASE#3 CLOSE:1000");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 0);
+    CHECK_EQ(fx_held(&f), 0);
+    fx_close(&f);
+}
+
+static void core_should_queue_frames_of_a_tab_that_joined_while_the_socket_was_closing(void)
+{
+    fx f;
+
+    fx_open(&f, "{\"maxQueuedFrames\":1}");
+    fx_start(&f, 7);
+    fx_bye(&f, 7);
+    fx_hello(&f, 8, 1);
+    fx_frames(&f, 8, 1, 2, NULL);
+    CHECK_ACTS(&f, "RELEASE#2 POST:error FLUSH");
+    fx_closed(&f, 1000, "", 1);
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1");
+    fx_close(&f);
+}
+
+const test_case upstream_tests[] = {
+    TEST_CASE(core_should_send_frames_in_order_and_ack_them_on_flush),
+    TEST_CASE(core_should_ack_several_tabs_in_one_envelope_naming_only_those_that_moved),
+    TEST_CASE(core_should_queue_frames_until_the_socket_opens_then_send_them_in_order),
+    TEST_CASE(core_should_refuse_a_frame_over_maxMessageBytes_with_too_big),
+    TEST_CASE(core_should_refuse_a_too_big_frame_while_connecting_keeping_the_queue),
+    TEST_CASE(core_should_refuse_a_frame_over_maxQueuedFrames_with_queue_full_keeping_the_queue),
+    TEST_CASE(core_should_refuse_a_frame_over_maxQueuedBytes_with_queue_full_keeping_the_queue),
+    TEST_CASE(core_should_not_ack_a_refused_frame_before_the_frames_queued_before_it),
+    TEST_CASE(core_should_ack_a_refused_frame_at_once_when_nothing_of_its_tab_is_queued),
+    TEST_CASE(core_should_release_and_count_duplicates),
+    TEST_CASE(core_should_ask_for_a_resend_from_the_expected_seq_on_a_gap),
+    TEST_CASE(core_should_send_the_new_frames_of_a_batch_that_starts_with_a_duplicate),
+    TEST_CASE(core_should_release_frames_of_an_unknown_tab_and_ask_it_to_say_hello_again),
+    TEST_CASE(core_should_reject_frames_of_another_version_without_a_rehello),
+    TEST_CASE(core_should_reject_frames_numbered_from_zero_or_past_the_last_seq),
+    TEST_CASE(core_should_release_queued_frames_when_the_last_tab_leaves),
+    TEST_CASE(core_should_queue_frames_of_a_tab_that_joined_while_the_socket_was_closing),
+    TEST_END,
+};
