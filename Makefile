@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CJSON_VERSION := 1.7.15-1+deb12u4
 CJSON_DSC_SHA256 := 764c2de141d680f4fb4cada30c526dacaa30ead061b9b9c34f2b81e2df0f8439
 CJSON_DIR := build/cjson-1.7.15
-APT_PACKAGES := emscripten chromium dpkg-dev valgrind gcc make nodejs
+APT_PACKAGES := emscripten chromium dpkg-dev valgrind gcc make
 PORT ?= 1865
 
 # ---- compiler flags, grouped by purpose --------------------------------------
@@ -54,6 +54,7 @@ setup:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
