@@ -1,5 +1,5 @@
 // Cheshire Cat emulator: a small HTTP + WebSocket server that behaves like
-// Cheshire Cat AI core 1.x on its WebSocket (see CAT-PROTOCOL.md), so the demo
+// Cheshire Cat AI core 1.x on its WebSocket (see demo/README.md), so the demo
 // and the tests can reproduce the one-connection-per-user problem without Python.
 // It also serves dist/ and demo/ statically and exposes a few test hooks.
 
@@ -37,7 +37,7 @@ const STATIC_DIRS = ['dist', 'demo'];
 
 class HttpError extends Error {
   constructor(status, detail) {
-    super(typeof detail === 'string' ? detail : JSON.stringify(detail));
+    super(`HTTP ${status}`);
     this.status = status;
     this.detail = detail;
   }
@@ -139,6 +139,8 @@ function rejectUpgrade(socket, status, detail) {
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
+
+const userParam = (url) => url.searchParams.get('user') || DEFAULT_USER;
 
 /** `/ws` → the default user, `/ws/<id>` → id, anything else → undefined. */
 function wsPathUser(pathname) {
@@ -256,7 +258,7 @@ class CatEmulator {
     return new Promise((resolve) => this.later(ms, resolve));
   }
 
-  user(id) {
+  userEntry(id) {
     let entry = this.users.get(id);
     if (!entry) {
       entry = { current: null, open: new Set(), accepted: 0, kicks: 0, received: [] };
@@ -375,7 +377,7 @@ class CatEmulator {
 
   /** Apply the one-connection-per-user policy to a freshly upgraded socket. */
   admit(ws, userId) {
-    const entry = this.user(userId);
+    const entry = this.userEntry(userId);
     const previous = entry.current;
     if (previous?.readyState === WebSocket.OPEN) {
       if (this.cfg.policy === 'refuse') {
@@ -483,8 +485,6 @@ class CatEmulator {
     });
   }
 }
-
-const userParam = (url) => url.searchParams.get('user') || DEFAULT_USER;
 
 function urlHost(host) {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';

@@ -62,6 +62,11 @@ describe('one server socket for every tab', () => {
         assert.equal(contents.length, 1000);
         contents.forEach((c, i) => assert.equal(c, `n ${i + 1}`));
       }
+      // A burst leaves the leader in a few bus posts, not one per frame.
+      const leader = await leaderStats(tabs[0]);
+      assert.equal(leader.framesFromServer, 1000);
+      console.log(`  1,000 server frames went out in ${leader.dataPosts} bus post(s)`);
+      assert.ok(leader.dataPosts <= 250, `${leader.dataPosts} posts for 1,000 frames`);
     } finally {
       await ctx.close();
     }

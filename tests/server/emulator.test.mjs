@@ -669,18 +669,25 @@ test('close() ends every socket and stops listening', async (t) => {
   const echo = await c.connect('/echo');
   chat.ws.send('{"text":"a reply that is still streaming"}');
   await chat.next();
-  const pendingLogin = request(c.url, 'POST', '/auth/token', { body: '{"username":"x","password":"y"}' }).then(
-    (res) => res.status,
-    (err) => err,
-  );
-  await settle();
-  await within(WAIT_MS, c.close());
-  await within(WAIT_MS, Promise.all([chat.closed, echo.closed]));
-  assert.ok((await pendingLogin) instanceof Error, 'the pending login was cut off, not answered');
-  await assert.rejects(request(c.url, 'GET', '/'), { code: 'ECONNREFUSED' });
+  const login = http.request(`${c.url}/auth/token`, { method: 'POST', agent: false });
+  const pendingLogin = new Promise((resolve) => {
+    login.on('response', (res) => resolve(res.statusCode));
+    login.on('error', resolve);
+  });
+  login.end('{"username":"x","password":"y"}');
+  // Here rather than in an after hook: hooks after a failing one may not run.
+  try {
+    await settle();
+    await within(WAIT_MS, c.close());
+    await within(WAIT_MS, Promise.all([chat.closed, echo.closed]));
+    assert.ok((await pendingLogin) instanceof Error, 'the pending login was cut off, not answered');
+    await assert.rejects(request(c.url, 'GET', '/'), { code: 'ECONNREFUSED' });
+  } finally {
+    login.destroy();
+  }
 });
 
-test('after close() the process exits by itself, with a reply and a login still pending', async () => {
+test('after close() the process exits by itself, with a reply and a login still pending', async (t) => {
   // Run in a child so that any timer or socket close() forgets would keep it alive.
   const script = `
     import http from 'node:http';
@@ -697,6 +704,7 @@ test('after close() the process exits by itself, with a reply and a login still 
     console.log('closed');
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT });
+  t.after(() => child.kill());
   let output = '';
   let closedAt = null;
   child.stdout.on('data', (chunk) => {
