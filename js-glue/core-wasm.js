@@ -7,7 +7,7 @@ export const ACT = {
   OPEN: 1, SEND: 2, RELEASE: 3, CLOSE: 4, POST: 5, POST_DATA: 6,
   TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12,
 };
-const ENOMEM = -1;
+export const ENOMEM = -1;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

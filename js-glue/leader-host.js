@@ -2,7 +2,7 @@
 // timers and Web Locks, and feeds back what happens. It decides nothing; every
 // decision is the core's (wasm/src/core.c).
 
-import { ACT, Core } from './core-wasm.js';
+import { ACT, Core, ENOMEM } from './core-wasm.js';
 import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, tabLockName } from './bus.js';
 
 const MAX_FRAMES_PER_POST = 65536;
@@ -91,7 +91,10 @@ export class LeaderHost {
       lens[i] = byteLength(frames[i]);
       this.store(frames[i]);
     }
-    this.run(this.core.tabFrames(msg.v, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
+    const rc = this.run(this.core.tabFrames(msg.v, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
+    // Out of memory before the core took the batch: the handles are still ours.
+    // The tab keeps the frames unacknowledged and re-sends them on its next hello.
+    if (rc === ENOMEM) for (let i = 0; i < frames.length; i++) this.payloads.delete(firstHandle + i);
   }
 
   visit(kind, a, b, handle, text, len) {

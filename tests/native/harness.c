@@ -149,6 +149,12 @@ void fa_install_random(uint32_t seed, uint32_t one_in)
     fa.one_in = one_in ? one_in : 1;
 }
 
+void fa_arm(long nth, int sticky)
+{
+    fa.fail_at = fa.calls + nth;
+    fa.sticky = sticky;
+}
+
 void fa_uninstall(void)
 {
     wss_init_hooks(NULL);
@@ -157,11 +163,6 @@ void fa_uninstall(void)
 void fa_pause(int paused)
 {
     fa.paused = paused;
-}
-
-long fa_calls(void)
-{
-    return fa.calls;
 }
 
 long fa_failures(void)
@@ -377,14 +378,11 @@ static int take(fx *f, int rc, uint32_t first, uint32_t given)
 
         if (x->kind == WSS_ACT_SEND) {
             back(f, x->handle, "SEND");
-            f->sent++;
         } else if (x->kind == WSS_ACT_RELEASE) {
             back(f, x->handle, "RELEASE");
-            f->released++;
         } else if (x->kind == WSS_ACT_POST_DATA) {
             for (j = 0; j < x->b; j++)
                 back(f, x->handles[j], "POST_DATA");
-            f->posted += x->b;
         }
     }
     return rc;
@@ -534,11 +532,6 @@ int fx_count(const fx *f, uint32_t kind)
     for (i = 0; i < f->acts.count; i++)
         n += f->acts.items[i].kind == kind;
     return n;
-}
-
-int fx_index(const fx *f, const act *x)
-{
-    return x == NULL ? -1 : (int)(x - f->acts.items);
 }
 
 static const char *const kind_names[] = {

@@ -70,11 +70,12 @@ int run_suites(const test_case *const *suites, const char *filter);
 void fa_install(long fail_at, int sticky);
 /* Fails each allocation with probability 1/`one_in`, from a seeded PRNG. */
 void fa_install_random(uint32_t seed, uint32_t one_in);
+/* Keeps the counts; the `nth` allocation from now fails (and every later one if sticky). */
+void fa_arm(long nth, int sticky);
 /* Restores the default hooks. */
 void fa_uninstall(void);
 /* While paused, allocations (the harness's own) neither fail nor count as calls. */
 void fa_pause(int paused);
-long fa_calls(void);    /* allocations attempted since install */
 long fa_failures(void); /* allocations refused since install */
 long fa_live(void);     /* blocks allocated and not yet freed since install */
 
@@ -119,9 +120,6 @@ typedef struct fx {
     uint32_t first;  /* the first handle of the last frames call */
     uint8_t *ledger; /* enum handle_state per handle */
     uint32_t ledger_cap;
-    long sent;     /* SEND actions seen */
-    long released; /* RELEASE actions seen */
-    long posted;   /* handles seen inside POST_DATA */
 } fx;
 
 /* Creates the core (config may be NULL); returns wss_create's result. */
@@ -160,8 +158,6 @@ const act *fx_nth(const fx *f, uint32_t kind, int nth);
 const act *fx_post(const fx *f, const char *type, int nth);
 /* How many actions of `kind` the last call gave. */
 int fx_count(const fx *f, uint32_t kind);
-/* The index of an action in the last call's list, -1 when absent. */
-int fx_index(const fx *f, const act *x);
 
 /* The last call's actions as one line, e.g. "WATCH:7 POST:welcome OPEN". */
 const char *fx_describe(const fx *f);

@@ -213,9 +213,9 @@ char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json)
     cJSON *stats = stats_json != NULL ? cJSON_Parse(stats_json) : NULL;
     int ok = obj != NULL && stats != NULL && add_num(obj, "tab", tab) && add_num(obj, "id", id);
 
-    if (ok)
-        cJSON_AddItemToObject(obj, "stats", stats);
-    else
+    /* Adding copies the key, which can fail: then the object is still ours. */
+    ok = ok && cJSON_AddItemToObject(obj, "stats", stats);
+    if (!ok)
         cJSON_Delete(stats);
     return finish(obj, ok);
 }

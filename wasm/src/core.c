@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-/* Actions one control event can produce besides per-frame ones. */
+/* Actions one event can produce besides those per frame, queued frame or tab. */
 #define FIXED_ACTIONS 8
 
 static void post(wss_core *core, char *text)
@@ -68,13 +68,18 @@ static void rearm(wss_core *core)
     }
 }
 
-/* Starts an event: forget the previous call's actions, make room for more. */
+/* Starts an event: forget the previous call's actions, make room for all the
+ * event can produce (`extra` beyond the fixed few), so that no push can fail
+ * once the state starts to change. */
 static int begin(wss_core *core, uint32_t extra, double now)
 {
     actions_reset(&core->actions);
+    if (core->stats.started_ms == 0)
+        core->stats.started_ms = now;
     if (now > core->now)
         core->now = now;
-    if (actions_reserve(&core->actions, FIXED_ACTIONS + extra) != WSS_OK) {
+    if (extra > UINT32_MAX - FIXED_ACTIONS ||
+        actions_reserve(&core->actions, FIXED_ACTIONS + extra) != WSS_OK) {
         core->stats.oom++;
         return WSS_ENOMEM;
     }
@@ -120,15 +125,19 @@ static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t hand
     }
 }
 
-/* Refuses one frame at its tab: the tab gets an error, never a silent drop. */
+/* Refuses one frame at its tab: the tab gets an error, never a silent drop.
+ * Acks are cumulative: while earlier frames of the tab wait in the queue, the
+ * refused one is acked with them once they are sent (wss_socket_opened). */
 static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle,
                          const char *code, const char *message)
 {
     push(core, WSS_ACT_RELEASE, 0, 0, handle);
     post(core, bus_error(tab->id, seq, code, message));
     core->stats.errors++;
-    tab->acked = seq;
-    tab->ack_dirty = 1;
+    if (!queue_holds(&core->queue, tab->id)) {
+        tab->acked = seq;
+        tab->ack_dirty = 1;
+    }
 }
 
 static void release_queue(wss_core *core)
@@ -240,7 +249,8 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     envelope env;
     wss_tab *tab;
     int why;
-    int rc = begin(core, 0, now_ms);
+    /* A bye from the last tab releases the whole queue. */
+    int rc = begin(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -282,7 +292,8 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
 {
     wss_tab *tab;
     uint32_t i;
-    int rc = begin(core, count, now_ms);
+    /* A refused frame takes two actions: its release and its error. */
+    int rc = begin(core, count > UINT32_MAX / 2 ? UINT32_MAX : 2 * count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -352,7 +363,8 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
 
 int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms)
 {
-    int rc = begin(core, 0, now_ms);
+    /* The last tab's going releases the whole queue. */
+    int rc = begin(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -380,6 +392,7 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
 {
     wss_tab *tab;
     qframe f;
+    uint32_t i;
     int rc = begin(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
@@ -395,6 +408,15 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     while (queue_pop(&core->queue, &f)) {
         tab = tabs_find(&core->tabs, f.tab);
         send_frame(core, tab, f.seq, f.handle, f.len);
+    }
+    /* Every frame the tabs numbered so far is now sent or refused: the acks
+     * held back for refused frames behind queued ones can go. */
+    for (i = 0; i < core->tabs.count; i++) {
+        tab = &core->tabs.items[i];
+        if (tab->acked != tab->next_seq - 1) {
+            tab->acked = tab->next_seq - 1;
+            tab->ack_dirty = 1;
+        }
     }
     request_flush(core);
     return WSS_OK;
@@ -463,7 +485,8 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
 int wss_tick(wss_core *core, double now_ms)
 {
     uint32_t i = 0;
-    int rc = begin(core, 0, now_ms);
+    /* Each silent tab takes two actions; the last one releases the queue. */
+    int rc = begin(core, core->queue.count + 2 * core->tabs.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;

@@ -102,6 +102,8 @@ typedef struct frame_queue {
 int queue_push(frame_queue *q, const qframe *f);
 /* Removes the oldest frame into *out; 0 when empty. */
 int queue_pop(frame_queue *q, qframe *out);
+/* Whether a frame of `tab` waits in the queue. */
+int queue_holds(const frame_queue *q, uint32_t tab);
 void queue_free(frame_queue *q);
 
 /* ---- fanout.c ---- */

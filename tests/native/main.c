@@ -1,0 +1,24 @@
+/*
+ * The native test program: every suite, in one binary that the Makefile
+ * builds plain (test-native, test-valgrind) and with sanitizers (test-asan).
+ * An argument runs only the tests whose names contain it.
+ */
+#include "harness.h"
+
+extern const test_case config_tests[];
+extern const test_case tab_tests[];
+extern const test_case upstream_tests[];
+extern const test_case downstream_tests[];
+extern const test_case envelope_tests[];
+extern const test_case oom_tests[];
+extern const test_case property_tests[];
+
+int main(int argc, char **argv)
+{
+    static const test_case *const suites[] = {
+        config_tests, tab_tests,  upstream_tests, downstream_tests,
+        envelope_tests, oom_tests, property_tests, NULL,
+    };
+
+    return run_suites(suites, argc > 1 ? argv[1] : NULL) == 0 ? 0 : 1;
+}
