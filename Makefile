@@ -41,7 +41,7 @@ JS_SRC := $(wildcard js-glue/*.js)
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare.d.ts
 
-.PHONY: all setup demo test test-native test-asan test-valgrind test-server test-e2e \
+.PHONY: all setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
         bench fuzz clean sizes
 
 all: setup-if-needed $(DIST)
@@ -92,7 +92,7 @@ $(CJSON_DIR)/cJSON.c:
 	    { $(SUDO) apt-get update -qq && apt-get source --download-only -qq cjson=$(CJSON_VERSION); }; } && \
 	  echo "$(CJSON_DSC_SHA256)  cjson_$(CJSON_VERSION).dsc" | sha256sum -c --quiet - && \
 	  rm -rf ../$(notdir $(CJSON_DIR)) && \
-	  dpkg-source --no-check -x cjson_$(CJSON_VERSION).dsc ../$(notdir $(CJSON_DIR)) >/dev/null
+	  dpkg-source -x cjson_$(CJSON_VERSION).dsc ../$(notdir $(CJSON_DIR)) >/dev/null
 	@test -f $@ && echo "setup: cJSON $(CJSON_VERSION) source in $(CJSON_DIR)"
 
 # ---- native builds of the core ------------------------------------------------
@@ -155,7 +155,8 @@ sizes: $(DIST)
 	@node tests/sizes.mjs
 
 # ---- tests ----------------------------------------------------------------------
-test: setup-if-needed $(DIST) test-native test-asan test-valgrind test-server test-e2e sizes
+# The Node suites run last and in one runner, so its summary closes the output.
+test: setup-if-needed $(DIST) sizes test-native test-asan test-valgrind test-js
 
 test-native: build/native/test_core
 	build/native/test_core
@@ -172,6 +173,9 @@ test-server:
 
 test-e2e: $(DIST)
 	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+
+test-js: $(DIST)
+	node --test --test-concurrency=1 --test-reporter=spec tests/server/ tests/e2e/
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
