@@ -217,6 +217,24 @@ static const char *const numeric_keys[] = {
     "maxBatchFrames", "maxBatchBytes",   "tabTimeoutMs",
 };
 
+static void config_should_time_silent_tabs_out_when_the_host_has_no_locks(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"locks\":false}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN TIMER:180000");
+    fx_close(&f);
+    REQUIRE(fx_open(&f, "{\"locks\":false,\"tabTimeoutMs\":0}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN");
+    fx_close(&f);
+    REQUIRE(fx_open(&f, "{\"locks\":true}") == WSS_OK);
+    fx_hello(&f, 7, 1);
+    CHECK_ACTS(&f, "WATCH:7 POST:welcome OPEN");
+    fx_close(&f);
+}
+
 static void config_should_reject_values_of_the_wrong_type(void)
 {
     static const char *const bad[] = {"\"10\"", "true", "false", "[10]", "{\"n\":10}"};
@@ -233,6 +251,7 @@ static void config_should_reject_values_of_the_wrong_type(void)
     }
     CHECK_EQ(create_rc("{\"debug\":1}"), WSS_EINVAL);
     CHECK_EQ(create_rc("{\"debug\":\"yes\"}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"locks\":0}"), WSS_EINVAL);
 }
 
 static void config_should_reject_negative_fractional_and_too_large_numbers(void)
@@ -327,6 +346,7 @@ const test_case config_tests[] = {
     TEST_CASE(config_should_apply_maxBatchBytes),
     TEST_CASE(config_should_apply_tabTimeoutMs),
     TEST_CASE(config_should_apply_debug),
+    TEST_CASE(config_should_time_silent_tabs_out_when_the_host_has_no_locks),
     TEST_CASE(config_should_reject_values_of_the_wrong_type),
     TEST_CASE(config_should_reject_negative_fractional_and_too_large_numbers),
     TEST_CASE(config_should_reject_zero_for_a_bound_but_accept_it_for_the_timeout),

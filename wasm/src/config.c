@@ -15,6 +15,7 @@ static const wss_config defaults = {
     512,       /* max_batch_frames */
     256u << 10, /* max_batch_bytes */
     0,         /* tab_timeout_ms: tabs hold Web Locks, so no guessing by default */
+    1,         /* locks */
     0,         /* debug */
 };
 
@@ -29,6 +30,14 @@ static const struct {
     {"maxBatchFrames", offsetof(wss_config, max_batch_frames), 1},
     {"maxBatchBytes", offsetof(wss_config, max_batch_bytes), 1},
     {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), 0},
+};
+
+static const struct {
+    const char *key;
+    size_t offset;
+} flags[] = {
+    {"locks", offsetof(wss_config, locks)},
+    {"debug", offsetof(wss_config, debug)},
 };
 
 int config_parse(wss_config *cfg, const char *json, size_t len)
@@ -57,12 +66,19 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
             goto fail;
         memcpy((char *)cfg + fields[i].offset, &(uint32_t){(uint32_t)d}, sizeof(uint32_t));
     }
-    item = cJSON_GetObjectItemCaseSensitive(root, "debug");
-    if (item != NULL && !cJSON_IsNull(item)) {
+    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        item = cJSON_GetObjectItemCaseSensitive(root, flags[i].key);
+        if (item == NULL || cJSON_IsNull(item))
+            continue;
         if (!cJSON_IsBool(item))
             goto fail;
-        cfg->debug = cJSON_IsTrue(item);
+        memcpy((char *)cfg + flags[i].offset, &(int){cJSON_IsTrue(item)}, sizeof(int));
     }
+    /* Without locks a tab's end shows only as silence; unless told otherwise,
+     * wait longer than background throttling can delay its heartbeat. */
+    item = cJSON_GetObjectItemCaseSensitive(root, "tabTimeoutMs");
+    if (!cfg->locks && (item == NULL || cJSON_IsNull(item)))
+        cfg->tab_timeout_ms = WSS_SILENT_TAB_TIMEOUT_MS;
     rc = WSS_OK;
 fail:
     if (rc != WSS_OK)

@@ -134,7 +134,7 @@ static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t ha
     push(core, WSS_ACT_RELEASE, 0, 0, handle);
     post(core, bus_error(tab->id, seq, code, message));
     core->stats.errors++;
-    if (!queue_holds(&core->queue, tab->id)) {
+    if (tab->queued == 0) {
         tab->acked = seq;
         tab->ack_dirty = 1;
     }
@@ -350,7 +350,9 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
             f.seq = seq;
             f.handle = handle;
             f.len = lens[i];
-            if (queue_push(&core->queue, &f) != WSS_OK) {
+            if (queue_push(&core->queue, &f) == WSS_OK) {
+                tab->queued++;
+            } else {
                 core->stats.oom++;
                 refuse_frame(core, tab, seq, handle, "out_of_memory", "leader out of memory");
             }
@@ -407,6 +409,8 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     post(core, bus_open(core->protocol, core->extensions, core->next_down_seq));
     while (queue_pop(&core->queue, &f)) {
         tab = tabs_find(&core->tabs, f.tab);
+        if (tab != NULL)
+            tab->queued--;
         send_frame(core, tab, f.seq, f.handle, f.len);
     }
     /* Every frame the tabs numbered so far is now sent or refused: the acks

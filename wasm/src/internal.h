@@ -16,6 +16,11 @@
 #ifndef WSS_MAX_TABS
 #define WSS_MAX_TABS 1024
 #endif
+/* Silence after which a tab is dropped when the host has no Web Locks: longer
+ * than a hidden tab's heartbeat can be throttled to (once a minute). */
+#ifndef WSS_SILENT_TAB_TIMEOUT_MS
+#define WSS_SILENT_TAB_TIMEOUT_MS 180000
+#endif
 #ifndef WSS_MAX_REASON_BYTES
 #define WSS_MAX_REASON_BYTES 123
 #endif
@@ -32,6 +37,7 @@ typedef struct wss_config {
     uint32_t max_batch_frames;  /* server frames per bus post before an early post */
     uint32_t max_batch_bytes;   /* server bytes per bus post before an early post */
     uint32_t tab_timeout_ms;    /* silence after which a tab is dropped; 0: never */
+    int locks;                  /* the host learns of a tab's end from its Web Lock */
     int debug;
 } wss_config;
 
@@ -67,6 +73,8 @@ typedef struct wss_tab {
     uint32_t next_seq;  /* next frame number expected from this tab */
     uint32_t acked;     /* highest frame number handed to the socket (or refused) */
     int ack_dirty;      /* acked moved since the last ack envelope */
+    uint32_t queued;    /* frames of this tab in the outbound queue; kept so a
+                         * refusal need not scan a full queue per frame */
     double last_seen;
 } wss_tab;
 
@@ -102,8 +110,6 @@ typedef struct frame_queue {
 int queue_push(frame_queue *q, const qframe *f);
 /* Removes the oldest frame into *out; 0 when empty. */
 int queue_pop(frame_queue *q, qframe *out);
-/* Whether a frame of `tab` waits in the queue. */
-int queue_holds(const frame_queue *q, uint32_t tab);
 void queue_free(frame_queue *q);
 
 /* ---- fanout.c ---- */

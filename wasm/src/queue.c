@@ -47,16 +47,6 @@ int queue_pop(frame_queue *q, qframe *out)
     return 1;
 }
 
-int queue_holds(const frame_queue *q, uint32_t tab)
-{
-    uint32_t i;
-
-    for (i = 0; i < q->count; i++)
-        if (q->items[(q->head + i) & (q->cap - 1)].tab == tab)
-            return 1;
-    return 0;
-}
-
 void queue_free(frame_queue *q)
 {
     wss_free(q->items);

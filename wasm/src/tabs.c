@@ -37,6 +37,7 @@ wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now)
     tab->next_seq = next_seq;
     tab->acked = next_seq - 1;
     tab->ack_dirty = 0;
+    tab->queued = 0;
     tab->last_seen = now;
     return tab;
 }
