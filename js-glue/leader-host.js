@@ -12,7 +12,7 @@ const MAX_FRAMES_PER_POST = 65536;
 function taskScheduler() {
   if (typeof MessageChannel !== 'function') return (fn) => setTimeout(fn, 0);
   const ch = new MessageChannel();
-  let queued = null;
+  let queued = null; // one slot: the core asks for a flush only when none is pending
   ch.port1.onmessage = () => { const fn = queued; queued = null; fn(); };
   return (fn) => { queued = fn; ch.port2.postMessage(0); };
 }
@@ -24,13 +24,9 @@ export class LeaderHost {
     this.protocols = init.protocols;
     this.hash = init.hash;
     this.debug = !!init.debug;
-    const config = { ...init.config };
-    // Without Web Locks a dead tab can only be noticed by its silence; the
-    // timeout must outlast background-tab timer throttling (once a minute).
-    if (!(typeof navigator !== 'undefined' && navigator.locks) && config.tabTimeoutMs == null) {
-      config.tabTimeoutMs = 180000;
-    }
-    this.core = new Core(module, config);
+    this.locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    // Whether tabs' ends can be watched decides how the core detects them.
+    this.core = new Core(module, { ...init.config, locks: !!this.locks });
     this.payloads = new Map();
     this.nextHandle = 1;
     this.ws = null;
@@ -93,7 +89,8 @@ export class LeaderHost {
     }
     const rc = this.run(this.core.tabFrames(msg.v, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
     // Out of memory before the core took the batch: the handles are still ours.
-    // The tab keeps the frames unacknowledged and re-sends them on its next hello.
+    // The tab keeps the frames unacknowledged; its next batch shows the core a
+    // gap, and the core asks it to send them again.
     if (rc === ENOMEM) for (let i = 0; i < frames.length; i++) this.payloads.delete(firstHandle + i);
   }
 
@@ -153,10 +150,10 @@ export class LeaderHost {
   // The tab holds its lock for its whole life; our request is granted when
   // it closes, crashes or navigates away.
   watch(tab) {
-    if (!(typeof navigator !== 'undefined' && navigator.locks) || this.watches.has(tab)) return;
+    if (!this.locks || this.watches.has(tab)) return;
     const ctl = new AbortController();
     this.watches.set(tab, ctl);
-    navigator.locks.request(tabLockName(this.hash, tab), { signal: ctl.signal }, () => {
+    this.locks.request(tabLockName(this.hash, tab), { signal: ctl.signal }, () => {
       if (this.watches.get(tab) === ctl) {
         this.watches.delete(tab);
         this.run(this.core.tabGone(tab, this.now()));

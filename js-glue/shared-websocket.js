@@ -87,6 +87,7 @@ export class SharedWebSocket extends EventTarget {
     const mode = opts.mode === undefined ? 'auto' : opts.mode;
     if (!MODES.includes(mode)) throw new TypeError(`wsshare: unknown mode '${mode}'`);
     this._url = resolveUrl(url);
+    this._origin = new URL(this._url).origin;
     this._protocols = normalizeProtocols(protocols);
     this._opts = opts;
     this._state = CONNECTING;
@@ -333,7 +334,9 @@ export class SharedWebSocket extends EventTarget {
   }
 
   _resendFrom(seq) {
-    this._flushSends();
+    // Frames not yet posted are unacked too: they go out once, in this pass.
+    this._pending = [];
+    this._pendingBytes = 0;
     for (const frame of this._unacked) {
       if (frame.seq < seq) continue;
       this._pending.push(frame);
@@ -471,7 +474,7 @@ export class SharedWebSocket extends EventTarget {
     let payload = data;
     if (typeof data !== 'string' && this._binaryType === 'blob' && data instanceof ArrayBuffer) payload = new Blob([data]);
     this._counts.received++;
-    this._fire(new MessageEvent('message', { data: payload, origin: new URL(this._url).origin }));
+    this._fire(new MessageEvent('message', { data: payload, origin: this._origin }));
   }
 
   _finish(code, reason, wasClean) {
