@@ -44,7 +44,7 @@ DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.j
 .PHONY: all setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
         bench fuzz clean sizes
 
-all: setup-if-needed $(DIST)
+all: setup $(DIST)
 
 # ---- setup ------------------------------------------------------------------
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -63,13 +63,7 @@ setup:
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 	  echo "setup: npm ci"; npm ci --no-audit --no-fund --loglevel=error; \
 	fi
-	@$(MAKE) --no-print-directory $(CJSON_DIR)/cJSON.c
-
-setup-if-needed:
-	@if ! command -v emcc >/dev/null || ! command -v chromium >/dev/null || \
-	    [ ! -f $(CJSON_DIR)/cJSON.c ] || [ ! -f node_modules/.package-lock.json ] || \
-	    [ package-lock.json -nt node_modules/.package-lock.json ]; then \
-	  $(MAKE) --no-print-directory setup; fi
+	@$(MAKE) --no-print-directory -s $(CJSON_DIR)/cJSON.c
 
 # cJSON's C source comes from Debian's source package, at a pinned version whose
 # .dsc checksum we verify; dpkg-source then checks every file the .dsc lists.
@@ -156,7 +150,7 @@ sizes: $(DIST)
 
 # ---- tests ----------------------------------------------------------------------
 # The Node suites run last and in one runner, so its summary closes the output.
-test: setup-if-needed $(DIST) sizes test-native test-asan test-valgrind test-js
+test: setup $(DIST) sizes test-native test-asan test-valgrind test-js
 
 test-native: build/native/test_core
 	build/native/test_core
@@ -168,14 +162,16 @@ test-valgrind: build/native/test_core
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
 	  build/native/test_core >/dev/null
 
+NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
+
 test-server:
-	node --test --test-reporter=spec tests/server/
+	$(NODE_TEST) tests/server/
 
 test-e2e: $(DIST)
-	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+	$(NODE_TEST) tests/e2e/
 
 test-js: $(DIST)
-	node --test --test-concurrency=1 --test-reporter=spec tests/server/ tests/e2e/
+	$(NODE_TEST) tests/server/ tests/e2e/
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
