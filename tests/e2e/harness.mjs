@@ -61,6 +61,15 @@ export async function launch() {
         close: () => context.close(),
       };
     },
+    // Runs fn with a fresh context and closes it, whatever fn does.
+    async inContext(fn) {
+      const ctx = await this.newContext();
+      try {
+        return await fn(ctx);
+      } finally {
+        await ctx.close();
+      }
+    },
     close: () => browser.close(),
   };
 }
@@ -92,6 +101,9 @@ export async function push(cat, user, body, repeat) {
   const q = repeat ? `&repeat=${repeat}` : '';
   return catJson(cat, `/push?user=${encodeURIComponent(user)}${q}`, { method: 'POST', body });
 }
+
+// What the emulator counts for a user whose tabs all share one socket.
+export const ONE_SHARED_SOCKET = Object.freeze({ connections: 1, accepted: 1, kicks: 0 });
 
 export async function serverStats(cat, user) {
   const s = await catJson(cat, '/stats');

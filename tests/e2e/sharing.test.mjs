@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catJson, eventually, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
+import { ONE_SHARED_SOCKET, catJson, eventually, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
 
 let browser;
 let cat;
@@ -35,25 +35,21 @@ const leaderStats = (tab) => tab.eval(() => window.sockets[0].ws.stats().then((s
 describe('one server socket for every tab', () => {
   for (const n of [1, 2, 4, 8]) {
     test(`${n} tab(s) of one user make exactly 1 connection and 0 kicks`, async () => {
-      const ctx = await browser.newContext();
       const user = uniqueUser(`tabs${n}`);
-      try {
+      await browser.inContext(async (ctx) => {
         const tabs = await openShared(ctx, n, user);
         const s = await serverStats(cat, user);
-        assert.deepEqual(s, { connections: 1, accepted: 1, kicks: 0 });
+        assert.deepEqual(s, ONE_SHARED_SOCKET);
         const leader = await leaderStats(tabs[n - 1]);
         assert.equal(leader.tabs, n);
         assert.equal(leader.socket, 'open');
-      } finally {
-        await ctx.close();
-      }
+      });
     });
   }
 
   test('1,000 pushed frames reach every tab of 4, in order', async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('push');
-    try {
+    await browser.inContext(async (ctx) => {
       const tabs = await openShared(ctx, 4, user);
       assert.equal(await push(cat, user, 'n', 1000), 1);
       for (const tab of tabs) {
@@ -69,15 +65,12 @@ describe('one server socket for every tab', () => {
       assert.equal(leader.framesFromServer, 1000);
       console.log(`  1,000 server frames went out in ${leader.dataPosts} bus post(s)`);
       assert.ok(leader.dataPosts >= 1 && leader.dataPosts <= 1000, `${leader.dataPosts} posts for 1,000 frames`);
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   test("50 frames from each of 4 tabs reach the server in each tab's order", async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('send');
-    try {
+    await browser.inContext(async (ctx) => {
       const tabs = await openShared(ctx, 4, user);
       await Promise.all(tabs.map((tab, t) => tab.eval((t) => {
         for (let k = 1; k <= 50; k++) window.sockets[0].ws.send(JSON.stringify({ text: `tab${t} ${k}` }));
@@ -91,20 +84,17 @@ describe('one server socket for every tab', () => {
         const mine = received.map((f) => JSON.parse(f).text).filter((x) => x.startsWith(`tab${t} `));
         assert.deepEqual(mine, Array.from({ length: 50 }, (_, k) => `tab${t} ${k + 1}`));
       }
-      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
       // Every tab saw all 200 replies (the server answers each frame).
       for (const tab of tabs) {
         await tab.waitFor(() => window.sockets[0].messages.filter((m) => JSON.parse(m).type === 'chat').length >= 200);
       }
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   test('a 2nd tab joining an open socket gets open at once, without a new connection', async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('join');
-    try {
+    await browser.inContext(async (ctx) => {
       await openShared(ctx, 1, user);
       const tab = await ctx.openTab(cat.url);
       const r = await tab.eval(async (path) => {
@@ -114,18 +104,15 @@ describe('one server socket for every tab', () => {
       }, `/ws/${user}`);
       assert.equal(r.readyState, 1);
       console.log(`  join time of a 2nd tab: ${r.ms.toFixed(1)} ms`);
-      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
-    } finally {
-      await ctx.close();
-    }
+      assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+    });
   });
 });
 
 describe('tabs that leave', () => {
   test('a closed tab and a crashed tab are dropped within 2 s; the socket stays up for the rest', async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('leave');
-    try {
+    await browser.inContext(async (ctx) => {
       const [a, b, c] = await openShared(ctx, 3, user);
       let t0 = Date.now();
       await b.close();
@@ -139,18 +126,15 @@ describe('tabs that leave', () => {
       // The closed tab said goodbye on pagehide; the crashed one could not.
       assert.equal(leader.tabsLeft, 1);
       assert.equal(leader.tabsLost, 1);
-      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
       await push(cat, user, 'still here');
       await a.waitFor(() => window.sockets[0].messages.some((m) => JSON.parse(m).content === 'still here'));
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   test('close() detaches only its tab; closing the last tab closes the socket', async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('last');
-    try {
+    await browser.inContext(async (ctx) => {
       const [a, b] = await openShared(ctx, 2, user);
       const closed = await a.eval(() => new Promise((resolve) => {
         const ws = window.sockets[0].ws;
@@ -164,22 +148,19 @@ describe('tabs that leave', () => {
       assert.equal(await a.eval(() => window.sockets[0].messages.length), 0);
       await b.close();
       await eventually(async () => (await serverStats(cat, user)).connections === 0, { what: 'socket closed' });
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 });
 
 describe('isolation', () => {
   test('two users in one browser never share a socket or see each other\'s frames', async () => {
-    const ctx = await browser.newContext();
     const alice = uniqueUser('alice');
     const bob = uniqueUser('bob');
-    try {
+    await browser.inContext(async (ctx) => {
       const aliceTabs = await openShared(ctx, 2, alice);
       const bobTabs = await openShared(ctx, 2, bob);
-      assert.deepEqual(await serverStats(cat, alice), { connections: 1, accepted: 1, kicks: 0 });
-      assert.deepEqual(await serverStats(cat, bob), { connections: 1, accepted: 1, kicks: 0 });
+      assert.deepEqual(await serverStats(cat, alice), ONE_SHARED_SOCKET);
+      assert.deepEqual(await serverStats(cat, bob), ONE_SHARED_SOCKET);
       await push(cat, alice, 'for alice');
       await push(cat, bob, 'for bob');
       for (const [tabs, mine, theirs] of [[aliceTabs, 'for alice', 'for bob'], [bobTabs, 'for bob', 'for alice']]) {
@@ -189,17 +170,14 @@ describe('isolation', () => {
           assert.ok(!seen.includes(theirs), `a tab saw another user's frame: ${seen}`);
         }
       }
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 });
 
 describe('the problem itself', () => {
   test("5 tabs with plain sockets ('direct') against POLICY=kick kick each other", async () => {
-    const ctx = await browser.newContext();
     const user = uniqueUser('storm');
-    try {
+    await browser.inContext(async (ctx) => {
       await openShared(ctx, 5, user, { mode: 'direct' });
       const s = await eventually(async () => {
         const r = await serverStats(cat, user);
@@ -208,8 +186,6 @@ describe('the problem itself', () => {
       assert.equal(s.accepted, 5);
       assert.ok(s.kicks >= 4, `kicks: ${s.kicks}`);
       assert.equal(s.connections, 1);
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 });
