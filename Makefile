@@ -160,7 +160,7 @@ test-asan: build/san/test_core
 
 test-valgrind: build/native/test_core
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
-	  build/native/test_core >/dev/null
+	  build/native/test_core
 
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
