@@ -8,7 +8,8 @@ SHELL := /bin/bash
 CJSON_VERSION := 1.7.15-1+deb12u4
 CJSON_DSC_SHA256 := 764c2de141d680f4fb4cada30c526dacaa30ead061b9b9c34f2b81e2df0f8439
 CJSON_DIR := build/cjson-1.7.15
-APT_PACKAGES := emscripten chromium dpkg-dev valgrind gcc make
+APT_PACKAGES := emscripten chromium firefox-esr webkit2gtk-driver xvfb dpkg-dev valgrind gcc make \
+                clang libclang-rt-14-dev
 PORT ?= 1865
 
 # ---- compiler flags, grouped by purpose --------------------------------------
@@ -70,16 +71,15 @@ setup:
 $(CJSON_DIR)/cJSON.c:
 	@mkdir -p build/cjson-src
 	@if [ ! -f $(APT_SRC_LIST) ]; then \
-	  echo "setup: adding a deb-src entry for bookworm"; \
-	  printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
-	    'Suites: bookworm' 'Components: main' \
-	    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
-	    'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
-	    'Suites: bookworm-security' 'Components: main' \
-	    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
-	    | $(SUDO) tee $(APT_SRC_LIST) >/dev/null; \
+	  echo "setup: adding deb-src entries beside the machine's deb entries"; \
+	  { for f in /etc/apt/sources.list.d/*.sources; do \
+	      [ -f "$$f" ] && [ "$$f" != $(APT_SRC_LIST) ] && sed 's/^Types:.*/Types: deb-src/' "$$f" && echo; \
+	    done; } | $(SUDO) tee $(APT_SRC_LIST) >/dev/null; \
+	  if [ -f /etc/apt/sources.list ]; then \
+	    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $(SUDO) tee $(APT_SRC_LIST:.sources=.list) >/dev/null; \
+	  fi; \
 	  $(SUDO) apt-get update -qq; \
-	fi
+	 fi
 	@cd build/cjson-src && \
 	  { ls cjson_$(CJSON_VERSION).dsc >/dev/null 2>&1 || \
 	    apt-get source --download-only -qq cjson=$(CJSON_VERSION) >/dev/null 2>&1 || \
