@@ -235,7 +235,7 @@ class CatEmulator {
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.routes = {
       '/': { GET: (req, res) => this.getRoot(req, res) },
-      '/stats': { GET: (req, res) => sendJson(res, 200, this.stats()) },
+      '/stats': { GET: (req, res, url) => sendJson(res, 200, this.statsFor(url)) },
       '/received': { GET: (req, res, url) => sendJson(res, 200, this.users.get(userParam(url))?.received ?? []) },
       '/push': { POST: (req, res, url) => this.postPush(req, res, url) },
       '/reset': { POST: (req, res) => sendJson(res, 200, this.reset()) },
@@ -334,6 +334,14 @@ class CatEmulator {
       stats.kicks[id] = entry.kicks;
     }
     return stats;
+  }
+
+  // `?user=<id>` narrows the answer to one user's figures, so a page can show
+  // its own user's view without learning who else is connected.
+  statsFor(url) {
+    if (!url.searchParams.has('user')) return this.stats();
+    const entry = this.users.get(userParam(url));
+    return { connections: entry?.open.size ?? 0, accepted: entry?.accepted ?? 0, kicks: entry?.kicks ?? 0 };
   }
 
   // Counters and logs go; open sockets and who the Cat pushes to stay.

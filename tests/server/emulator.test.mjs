@@ -541,6 +541,18 @@ test('POST /reset clears counters and logs but keeps open sockets', async (t) =>
   assert.deepEqual(await alice.json(), { type: 'notification', content: 'after reset' });
 });
 
+test('GET /stats?user=<id> answers the figures of that one user, zeros for a stranger', async (t) => {
+  const c = await cat(t, { policy: 'kick' });
+  await c.connect(`/ws/bob`);
+  await c.connect(`/ws/alice%20liddell`);
+  await c.connect(`/ws/alice%20liddell`);
+  assert.deepEqual((await get(c, '/stats?user=alice%20liddell')).json(), { connections: 1, accepted: 2, kicks: 1 });
+  assert.deepEqual((await get(c, '/stats?user=bob')).json(), { connections: 1, accepted: 1, kicks: 0 });
+  assert.deepEqual((await get(c, '/stats?user=nobody')).json(), { connections: 0, accepted: 0, kicks: 0 });
+  await c.connect(`/ws`);
+  assert.deepEqual((await get(c, '/stats?user=')).json(), { connections: 1, accepted: 1, kicks: 0 }, 'an empty id is the user "user"');
+});
+
 test('/echo returns text as text and binary as binary, outside the user stats', async (t) => {
   const c = await cat(t);
   const e = await c.connect(`/echo`, ['chat.v1']);
