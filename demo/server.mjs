@@ -1,7 +1,8 @@
 // Cheshire Cat emulator: a small HTTP + WebSocket server that behaves like
 // Cheshire Cat AI core 1.x on its WebSocket (see demo/README.md), so the demo
 // and the tests can reproduce the one-connection-per-user problem without Python.
-// It also serves dist/ and demo/ statically and exposes a few test hooks.
+// It also serves dist/ and demo/ statically and exposes test hooks, fault
+// switches among them (drop, refuse, close, stop answering pings, restart).
 
 import http from 'node:http';
 import path from 'node:path';
@@ -20,6 +21,7 @@ const MAX_BODY_BYTES = 1 << 20;
 const MAX_REPEAT = 1_000_000;
 const DEFAULT_USER = 'user';
 const MAX_CLOSE_REASON_BYTES = 123;
+const MAX_FAULT_MS = 10 * 60 * 1000;
 const PROJECT_ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 const MIME_TYPES = {
@@ -142,6 +144,24 @@ function rejectUpgrade(socket, status, detail) {
 
 const userParam = (url) => url.searchParams.get('user') || DEFAULT_USER;
 
+/** An integer query parameter in [min, max], `fallback` when absent; else 422. */
+function intParam(url, name, min, max, fallback) {
+  const text = url.searchParams.get(name);
+  if (text === null) {
+    if (fallback === undefined) throw new HttpError(422, `${name} is required`);
+    return fallback;
+  }
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(value) && value >= min && value <= max)) {
+    throw new HttpError(422, `${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+// The codes a server may put in a close frame (RFC 6455 7.4, and what ws accepts).
+const isSendableCloseCode = (code) =>
+  (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
+
 /** `/ws` → the default user, `/ws/<id>` → id, anything else → undefined. */
 function wsPathUser(pathname) {
   if (pathname === '/ws') return DEFAULT_USER;
@@ -230,7 +250,10 @@ class CatEmulator {
     /** user id → { current, open, accepted, kicks, received } */
     this.users = new Map();
     this.timers = new Set();
-    this.wss = new WebSocketServer({ noServer: true });
+    /** The fault switches: upgrades refused until refuseUntil (ms epoch), pings answered or not. */
+    this.faults = { refuseUntil: 0, answerPings: true, restarting: false };
+    // Pings are answered by hand, so the pings switch can stop it.
+    this.wss = new WebSocketServer({ noServer: true, autoPong: false });
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.routes = {
@@ -240,6 +263,11 @@ class CatEmulator {
       '/push': { POST: (req, res, url) => this.postPush(req, res, url) },
       '/reset': { POST: (req, res) => sendJson(res, 200, this.reset()) },
       '/auth/token': { POST: (req, res) => this.postToken(req, res) },
+      '/fault/drop': { POST: (req, res) => sendJson(res, 200, this.dropAll()) },
+      '/fault/refuse': { POST: (req, res, url) => sendJson(res, 200, this.refuseFor(intParam(url, 'ms', 0, MAX_FAULT_MS))) },
+      '/fault/close': { POST: (req, res, url) => this.postFaultClose(res, url) },
+      '/fault/pings': { POST: (req, res, url) => this.postFaultPings(res, url) },
+      '/fault/restart': { POST: (req, res, url) => this.postFaultRestart(res, url) },
       '/demo': { GET: (req, res) => send(res, 302, '', { Location: '/demo/' }) },
     };
   }
@@ -344,8 +372,72 @@ class CatEmulator {
     return { connections: entry?.open.size ?? 0, accepted: entry?.accepted ?? 0, kicks: entry?.kicks ?? 0 };
   }
 
-  // Counters and logs go; open sockets and who the Cat pushes to stay.
+  // ---- fault switches (see demo/README.md)
+
+  /** Terminates every socket without a close frame, as a dead network would; answers the count. */
+  dropAll() {
+    let count = 0;
+    for (const ws of this.wss.clients) {
+      ws.terminate();
+      count++;
+    }
+    return count;
+  }
+
+  /** Refuses every upgrade with 403 for `ms` from now (0 ends a refusal). */
+  refuseFor(ms) {
+    this.faults.refuseUntil = ms > 0 ? Date.now() + ms : 0;
+    return { refusingMs: ms };
+  }
+
+  postFaultClose(res, url) {
+    const code = intParam(url, 'code', 1000, 4999, 1000);
+    if (!isSendableCloseCode(code)) throw new HttpError(422, `code ${code} cannot be sent in a close frame`);
+    const reason = url.searchParams.get('reason') ?? '';
+    if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) throw new HttpError(422, 'reason is over 123 bytes');
+    const user = url.searchParams.get('user');
+    const targets = user === null ? [...this.wss.clients] : [...(this.users.get(user)?.open ?? [])];
+    for (const ws of targets) ws.close(code, reason);
+    sendJson(res, 200, targets.length);
+  }
+
+  postFaultPings(res, url) {
+    const answer = url.searchParams.get('answer');
+    if (answer !== 'true' && answer !== 'false') throw new HttpError(422, 'answer must be true or false');
+    this.faults.answerPings = answer === 'true';
+    sendJson(res, 200, { answerPings: this.faults.answerPings });
+  }
+
+  // Answers first, then stops listening (every socket and connection ends,
+  // new ones are refused by the OS) and listens again on the same port after
+  // `ms`; users, counters and /received survive, as with a restarted process
+  // whose state lives elsewhere.
+  postFaultRestart(res, url) {
+    const ms = intParam(url, 'ms', 0, MAX_FAULT_MS, 0);
+    if (this.faults.restarting) throw new HttpError(409, 'already restarting');
+    this.faults.restarting = true;
+    res.once('finish', () => {
+      this.dropAll();
+      this.server.close(() => {
+        if (!this.closed) this.later(ms, () => this.relisten());
+      });
+      this.server.closeAllConnections();
+    });
+    sendJson(res, 200, { downMs: ms });
+  }
+
+  relisten() {
+    this.server.once('error', (err) => this.cfg.log(`Restart failed: ${err.message}`));
+    this.server.listen(this.port, this.cfg.host, () => {
+      this.faults.restarting = false;
+      this.cfg.log(`Listening again on port ${this.port}`);
+    });
+  }
+
+  // Counters, logs and fault switches go; open sockets and who the Cat pushes to stay.
   reset() {
+    this.faults.refuseUntil = 0;
+    this.faults.answerPings = true;
     for (const [id, entry] of this.users) {
       if (entry.open.size === 0 && entry.current === null) {
         this.users.delete(id);
@@ -362,6 +454,7 @@ class CatEmulator {
 
   onUpgrade(req, socket, head) {
     const url = new URL(req.url, 'http://localhost');
+    if (Date.now() < this.faults.refuseUntil) return rejectUpgrade(socket, 403, { error: 'Refused by a fault switch' });
     if (url.pathname === '/echo') return this.accept(req, socket, head, (ws) => this.serveEcho(ws));
     const pathUser = wsPathUser(url.pathname);
     if (pathUser === undefined) return rejectUpgrade(socket, 404, 'Not Found');
@@ -374,6 +467,9 @@ class CatEmulator {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // ws closes the socket itself on protocol errors; this only keeps them from throwing.
       ws.on('error', (err) => this.cfg.log(`WebSocket error: ${err.message}`));
+      ws.on('ping', (data) => {
+        if (this.faults.answerPings && ws.readyState === WebSocket.OPEN) ws.pong(data);
+      });
       then(ws);
     });
   }
@@ -478,12 +574,14 @@ class CatEmulator {
       this.server.once('error', reject);
       this.server.listen(this.cfg.port, this.cfg.host, () => {
         this.server.off('error', reject);
-        resolve(this.server.address().port);
+        this.port = this.server.address().port;
+        resolve(this.port);
       });
     });
   }
 
   close() {
+    this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const ws of this.wss.clients) ws.terminate();

@@ -15,115 +15,10 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startCat } from '../../demo/server.mjs';
+import { WAIT_MS, cat, get, post, request, settle, stats, within } from './helpers.mjs';
 
-const WAIT_MS = 2000;
 const SERVER_URL = new URL('../../demo/server.mjs', import.meta.url).href;
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-// ---------------------------------------------------------------- helpers
-
-/**
- * Start an emulator for one test, with ws clients bound to it. When the test
- * ends, its clients are terminated first and then the server is closed, within
- * a bound: a close() that cannot end its sockets fails that test, never hangs the run.
- */
-async function cat(t, opts = {}) {
-  const logs = [];
-  const server = await startCat({ port: 0, log: (line) => logs.push(line), ...opts });
-  const wsBase = server.url.replace(/^http/, 'ws');
-  const clients = [];
-  t.after(async () => {
-    for (const c of clients) c.ws.terminate();
-    await within(WAIT_MS, server.close());
-  });
-  const open = (pathname, options) => {
-    const c = client(`${wsBase}${pathname}`, options);
-    clients.push(c);
-    return c;
-  };
-  return {
-    ...server,
-    logs,
-    open,
-    async connect(pathname, options) {
-      const c = open(pathname, options);
-      await c.opened;
-      return c;
-    },
-    refused: (pathname) => refusedStatus(open(pathname)),
-  };
-}
-
-function request(baseUrl, method, pathname, { body, headers } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}${pathname}`, { method, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const get = (cat, pathname, options) => request(cat.url, 'GET', pathname, options);
-const post = (cat, pathname, body) => request(cat.url, 'POST', pathname, { body });
-const stats = async (cat) => (await get(cat, '/stats')).json();
-
-/**
- * A ws client that buffers what it receives, so a test can await the next
- * frame, check that none came, or await the close.
- */
-function client(url, options) {
-  const ws = new WebSocket(url, options);
-  const frames = [];
-  const waiters = [];
-  const flush = () => {
-    while (waiters.length && frames.length) waiters.shift().resolve(frames.shift());
-  };
-  ws.on('message', (data, isBinary) => {
-    frames.push({ data, isBinary, text: data.toString('utf8') });
-    flush();
-  });
-  const opened = new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.on('error', reject);
-  });
-  const closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  return {
-    ws,
-    opened,
-    closed,
-    frames,
-    /** The next frame, waiting at most WAIT_MS. */
-    next() {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no frame arrived')), WAIT_MS);
-        waiters.push({ resolve: (frame) => (clearTimeout(timer), resolve(frame)) });
-        flush();
-      });
-    },
-    async json() {
-      return JSON.parse((await this.next()).text);
-    },
-    async take(n) {
-      const result = [];
-      for (let i = 0; i < n; i++) result.push(await this.json());
-      return result;
-    },
-  };
-}
-
-/** The HTTP status an upgrade was refused with. */
-async function refusedStatus(c) {
-  const err = await c.opened.then(() => assert.fail('the upgrade was accepted'), (e) => e);
-  const match = /Unexpected server response: (\d+)/.exec(err.message);
-  assert.ok(match, err.message);
-  return Number(match[1]);
-}
 
 function jwt(claims, secret = 'secret', header = { alg: 'HS256', typ: 'JWT' }) {
   const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -132,21 +27,6 @@ function jwt(claims, secret = 'secret', header = { alg: 'HS256', typ: 'JWT' }) {
 }
 
 const inADay = () => Math.floor(Date.now() / 1000) + 86400;
-
-async function within(ms, promise) {
-  let timer;
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// A frame the server meant for a socket is written before the HTTP answer that
-// caused it; this pause lets a wrongly sent frame reach the client before we
-// assert that none came.
-const settle = () => sleep(50);
 
 // ---------------------------------------------------------------- HTTP routes
 
