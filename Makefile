@@ -42,10 +42,13 @@ JS_SRC := $(wildcard js-glue/*.js)
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare.d.ts
 
-.PHONY: all setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
-        bench fuzz clean sizes
+.PHONY: all dist setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
+        test-pack test-types bench fuzz clean sizes
 
-all: setup $(DIST)
+all: setup dist
+
+# What ships; `npm pack` builds it first (package.json's prepack).
+dist: $(DIST)
 
 # ---- setup ------------------------------------------------------------------
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -150,7 +153,7 @@ sizes: $(DIST)
 
 # ---- tests ----------------------------------------------------------------------
 # The Node suites run last and in one runner, so its summary closes the output.
-test: setup $(DIST) sizes test-native test-asan test-valgrind test-js
+test: setup $(DIST) sizes test-types test-native test-asan test-valgrind test-js
 
 test-native: build/native/test_core
 	build/native/test_core
@@ -167,11 +170,19 @@ NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 test-server:
 	$(NODE_TEST) tests/server/
 
+# The declarations, as a strict TypeScript app consumes them.
+test-types: $(DIST)
+	node_modules/.bin/tsc -p tests/types
+
+# The npm tarball: its contents, and a fresh project that installs it.
+test-pack: $(DIST)
+	$(NODE_TEST) tests/pack/
+
 test-e2e: $(DIST)
 	$(NODE_TEST) tests/e2e/
 
 test-js: $(DIST)
-	$(NODE_TEST) tests/server/ tests/e2e/
+	$(NODE_TEST) tests/server/ tests/pack/ tests/e2e/
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
