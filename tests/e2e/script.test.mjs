@@ -1,0 +1,90 @@
+// The classic <script> build where real sites put it: an app under a
+// sub-path loading wsshare from another directory by a relative src, a page
+// elsewhere loading the same files by an absolute src, and a site that keeps
+// the worker and wasm apart from the script (workerUrl / wasmUrl).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCat } from '../../demo/server.mjs';
+import { ONE_SHARED_SOCKET, launch, serverStats, uniqueUser } from './harness.mjs';
+
+const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
+
+// Under the emulator's /demo/: every path below is a URL path too.
+const FILES = {
+  'static/wsshare': ['wsshare.js', 'wsshare-worker.js', 'wsshare.wasm'],
+  'script-only': ['wsshare.js'],
+  'leader-files': ['wsshare-worker.js', 'wsshare.wasm'],
+};
+const page = (src) => `<!doctype html><meta charset="utf-8"><title>wsshare script</title><script src="${src}"></script>`;
+const PAGES = {
+  'shop/cart/index.html': page('../../static/wsshare/wsshare.js'),
+  'account.html': page('/demo/static/wsshare/wsshare.js'),
+  'apart.html': page('/demo/script-only/wsshare.js'),
+};
+
+let root;
+let cat;
+let browser;
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'wsshare-script-'));
+  for (const [dir, files] of Object.entries(FILES)) {
+    mkdirSync(join(root, 'demo', dir), { recursive: true });
+    for (const f of files) symlinkSync(join(DIST, f), join(root, 'demo', dir, f));
+  }
+  for (const [file, html] of Object.entries(PAGES)) {
+    mkdirSync(join(root, 'demo', file, '..'), { recursive: true });
+    writeFileSync(join(root, 'demo', file), html);
+  }
+  cat = await startCat({ port: 0, root });
+  browser = await launch();
+});
+after(async () => {
+  await browser.close();
+  await cat.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function openScriptPage(ctx, path) {
+  const tab = await ctx.openTab(cat.url, path);
+  await tab.waitFor(() => typeof window.WsShare === 'object');
+  return tab;
+}
+
+// Opens a socket from the page's WsShare global; resolves with what it became.
+function connect(tab, user, options) {
+  return tab.eval(([path, opts]) => new Promise((resolve) => {
+    const ws = new window.WsShare.SharedWebSocket(`ws://${location.host}${path}`, [], opts);
+    window.ws = ws;
+    ws.onopen = () => ws.stats().then((s) => resolve({ mode: ws.mode, tabs: s.leader && s.leader.tabs }));
+    ws.onclose = (e) => resolve({ closed: e.code });
+  }), [`/ws/${user}`, options]);
+}
+
+test('an app under a sub-path and a page elsewhere both find the files next to the script, and share one socket', async () => {
+  const user = uniqueUser('script');
+  await browser.inContext(async (ctx) => {
+    const cart = await openScriptPage(ctx, '/demo/shop/cart/');
+    const account = await openScriptPage(ctx, '/demo/account.html');
+    assert.deepEqual(await connect(cart, user), { mode: 'sharedworker', tabs: 1 });
+    assert.deepEqual(await connect(account, user), { mode: 'sharedworker', tabs: 2 });
+    assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+    assert.match(await account.eval(() => window.WsShare.version), /^\d+\.\d+\.\d+/);
+  });
+});
+
+test('workerUrl and wasmUrl point a script kept apart from its worker and wasm at them', async () => {
+  await browser.inContext(async (ctx) => {
+    const tab = await openScriptPage(ctx, '/demo/apart.html');
+    const options = { workerUrl: '/demo/leader-files/wsshare-worker.js', wasmUrl: '/demo/leader-files/wsshare.wasm' };
+    assert.deepEqual(await connect(tab, uniqueUser('apart'), options), { mode: 'sharedworker', tabs: 1 });
+    // Without them the worker is looked for next to the script, is not
+    // there, and 'auto' falls back to a socket of the tab's own.
+    assert.deepEqual(await connect(tab, uniqueUser('apart-default')), { mode: 'direct', tabs: null });
+  });
+});
