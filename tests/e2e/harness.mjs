@@ -2,7 +2,7 @@
 // driver (open a tab, evaluate in it, close it, crash it) and the emulator,
 // so each test reads as what a user does, not how a driver is spoken to.
 
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { startCat } from '../../demo/server.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
+const DEBUG_WASM = fileURLToPath(new URL('../../build/debug/wsshare.wasm', import.meta.url));
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -136,12 +137,18 @@ export function uniqueUser(name) {
 const TEST_PATH = '/demo/e2e.html';
 
 // One emulator per test file, on an ephemeral port, stopped by the file's
-// after(). It serves the real dist/ and, as its demo/, a folder holding the
-// test page: pages must come from the server itself, as in real use (the
-// browser treats a page it did not fetch from loopback as non-local).
+// after(). It serves dist/ and, as its demo/, a folder holding the test page:
+// pages must come from the server itself, as in real use (the browser treats
+// a page it did not fetch from loopback as non-local). Its wsshare.wasm is
+// the debug core, whose undefined behaviour traps: these suites check the
+// core in the browser too; the tests of what ships serve the release files.
 export async function startCatForFile(opts) {
+  if (!existsSync(DEBUG_WASM)) throw new Error('the debug core is missing: make build/debug/wsshare.wasm');
   const root = mkdtempSync(join(tmpdir(), 'wsshare-e2e-'));
-  symlinkSync(DIST, join(root, 'dist'));
+  mkdirSync(join(root, 'dist'));
+  for (const f of readdirSync(DIST)) {
+    symlinkSync(f === 'wsshare.wasm' ? DEBUG_WASM : join(DIST, f), join(root, 'dist', f));
+  }
   mkdirSync(join(root, 'demo'));
   writeFileSync(join(root, 'demo', 'e2e.html'), TEST_PAGE);
   const cat = await startCat({ port: 0, root, ...opts });
