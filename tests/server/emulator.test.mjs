@@ -533,8 +533,12 @@ test('the default root serves the project demo page', async (t) => {
   const page = await get(c, '/demo/');
   assert.equal(page.status, 200);
   assert.equal(page.headers['content-type'], 'text/html');
-  assert.match(page.text, /from '\/dist\/wsshare\.mjs'/);
+  assert.match(page.text, /<script type="module" src="demo\.js">/);
+  const code = await get(c, '/demo/demo.js');
+  assert.equal(code.headers['content-type'], 'text/javascript');
+  assert.match(code.text, /from '\.\.\/dist\/wsshare\.mjs'/);
   assert.equal((await get(c, '/demo/demo.css')).headers['content-type'], 'text/css');
+  assert.equal((await get(c, '/demo/favicon.svg')).headers['content-type'], 'image/svg+xml');
 });
 
 // ---------------------------------------------------------------- keepalive and close
