@@ -81,6 +81,9 @@ function tabOf(context, page) {
     eval: (fn, arg) => page.evaluate(fn, arg),
     waitFor: (fn, arg, timeout = 10000) => page.waitForFunction(fn, arg, { timeout, polling: 20 }),
     close: () => page.close(),
+    // A PNG of what the tab shows, for a person to look at (see artefactPath).
+    screenshot: (file) => page.screenshot({ path: file }),
+    resize: (width, height) => page.setViewportSize({ width, height }),
     // A renderer crash, as the user's OOM or a killed process would cause it.
     async crash() {
       const cdp = await context.newCDPSession(page);
@@ -90,6 +93,14 @@ function tabOf(context, page) {
       await crashed;
     },
   };
+}
+
+const RESULTS = fileURLToPath(new URL('../../test-results', import.meta.url));
+
+// Where a test saves a file for people to inspect: test-results/, git-ignored.
+export function artefactPath(name) {
+  mkdirSync(RESULTS, { recursive: true });
+  return join(RESULTS, name);
 }
 
 export async function catJson(cat, path, init) {
