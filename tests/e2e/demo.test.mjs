@@ -1,13 +1,13 @@
 // The demo page as a person uses it: three tabs of one user, a message typed in
 // one, the whole conversation and a notification in all three, and each tab's
 // panel showing what the server sees; then plain sockets per tab, where the
-// server's kicks show; then a Cat elsewhere, as a real one would be.
+// server's kicks show; then an outage, and a Cat elsewhere as a real one would be.
 // Screenshots of every tab, at desktop and phone width, go to test-results/.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCat } from '../../demo/server.mjs';
-import { ONE_SHARED_SOCKET, artefactPath, launch, push, serverStats, uniqueUser } from './harness.mjs';
+import { ONE_SHARED_SOCKET, artefactPath, catJson, launch, push, serverStats, uniqueUser } from './harness.mjs';
 
 const TABS = 3;
 const PHONE = { width: 390, height: 844 };
@@ -99,6 +99,21 @@ test('with a plain WebSocket per tab the server kicks them and every panel shows
     }
     assert.ok((await serverStats(cat, user)).kicks > 0);
     await screenshots(tabs, 'direct');
+  });
+});
+
+test('when the server drops every socket, each tab shows the outage and the tabs come back on one connection', async () => {
+  const user = uniqueUser('demo-outage');
+  await browser.inContext(async (ctx) => {
+    const tabs = await openDemoTabs(ctx, `user=${user}`);
+    for (const tab of tabs) await tab.waitFor(() => document.body.dataset.socket === 'open');
+    assert.ok(await catJson(cat, '/fault/drop', { method: 'POST' }) >= 1);
+    for (const tab of tabs) {
+      await tab.waitFor(() => Number(document.getElementById('st-reconnects').textContent) > 0 &&
+        document.body.dataset.socket === 'open' &&
+        document.getElementById('srv-connections').textContent === '1');
+    }
+    assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 2, kicks: 0 });
   });
 });
 
