@@ -154,7 +154,7 @@ function connect() {
     if (!everOpened) addEntry('info', '', `Connected as '${user}'.`);
     everOpened = true;
     noteEvent('open', 'good');
-    render();
+    refresh();
   });
   ws.addEventListener('message', (event) => onFrame(parseFrame(event.data)));
   ws.addEventListener('error', (event) => {
@@ -165,11 +165,11 @@ function connect() {
     reconnects++;
     leaderRetry = { attempt: event.attempt, at: Date.now() + event.delay };
     noteEvent(`reconnecting: attempt ${event.attempt} in ${formatDelay(event.delay)}`, 'warn');
-    render();
+    refresh();
   });
   ws.addEventListener('leaderchange', (event) => {
     noteEvent(event.isLeader ? 'this tab leads now' : 'another tab leads now');
-    render();
+    refresh();
   });
   ws.addEventListener('close', (event) => {
     if (streaming) streaming.entry.classList.add('cut');
@@ -183,9 +183,9 @@ function connect() {
       reconnects++;
       connect();
     }, delay);
-    render();
+    refresh();
   });
-  render();
+  refresh();
 }
 
 const formatDelay = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
@@ -273,13 +273,22 @@ function showServerNote(text) {
   note.hidden = false;
 }
 
+// One refresh at a time; a change that comes in meanwhile gets one more, so
+// the panel follows events at once instead of at the next tick.
 let refreshing = false;
+let refreshAgain = false;
 async function refresh() {
-  if (refreshing) return;
+  render();
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
   refreshing = true;
   try {
-    render();
-    await Promise.all([refreshTab(), refreshServer()]);
+    do {
+      refreshAgain = false;
+      await Promise.all([refreshTab(), refreshServer()]);
+    } while (refreshAgain);
   } finally {
     refreshing = false;
   }
@@ -349,5 +358,4 @@ if (!statsUrl) {
 }
 setupModeLinks();
 connect();
-refresh();
 setInterval(refresh, REFRESH_MS);
