@@ -36,6 +36,14 @@ const MIME_TYPES = {
   '.ts': 'text/plain',
 };
 const STATIC_DIRS = ['dist', 'demo'];
+// The strict Content-Security-Policy of the README, served by `csp: 'strict'`
+// (env CSP=strict): what wsshare needs and nothing else.
+const STRICT_CSP = [
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'",
+  "style-src 'self'", "img-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+const CSP_REPORTS = '/csp-reports';
 
 class HttpError extends Error {
   constructor(status, detail) {
@@ -190,13 +198,13 @@ function staticPath(root, pathname) {
   return file.startsWith(base + path.sep) ? file : null;
 }
 
-async function serveStatic(res, root, pathname) {
+async function serveStatic(res, root, pathname, csp) {
   let file = staticPath(root, pathname);
   if (file && (await stat(file).catch(() => null))?.isDirectory()) file = path.join(file, 'index.html');
   const body = file && (await readFile(file).catch(() => null));
   if (!body) throw new HttpError(404, 'Not Found');
   const type = MIME_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-  send(res, 200, body, { 'Content-Type': type });
+  send(res, 200, body, { 'Content-Type': type, ...(csp && { 'Content-Security-Policy': csp }) });
 }
 
 // A close frame's reason is capped at 123 bytes; ws throws beyond that, and a
@@ -252,6 +260,9 @@ class CatEmulator {
     this.timers = new Set();
     /** The fault switches: upgrades refused until refuseUntil (ms epoch), pings answered or not. */
     this.faults = { refuseUntil: 0, answerPings: true, restarting: false };
+    /** The policy static files carry (violations reported to CSP_REPORTS), and those reports. */
+    this.csp = cfg.csp && `${cfg.csp === 'strict' ? STRICT_CSP : cfg.csp}; report-uri ${CSP_REPORTS}`;
+    this.cspReports = [];
     // Pings are answered by hand, so the pings switch can stop it.
     this.wss = new WebSocketServer({ noServer: true, autoPong: false });
     this.server = http.createServer((req, res) => this.onRequest(req, res));
@@ -269,6 +280,14 @@ class CatEmulator {
       '/fault/pings': { POST: (req, res, url) => this.postFaultPings(res, url) },
       '/fault/restart': { POST: (req, res, url) => this.postFaultRestart(res, url) },
       '/demo': { GET: (req, res) => send(res, 302, '', { Location: '/demo/' }) },
+      [CSP_REPORTS]: {
+        GET: (req, res) => sendJson(res, 200, this.cspReports),
+        POST: async (req, res) => {
+          const report = parseJsonObject(await readBody(req));
+          this.cspReports.push(report?.['csp-report'] ?? report);
+          send(res, 204, '');
+        },
+      },
     };
   }
 
@@ -306,7 +325,7 @@ class CatEmulator {
         if (!handler) throw new HttpError(405, 'Method Not Allowed');
         await handler(req, res, url);
       } else if (req.method === 'GET' && STATIC_DIRS.some((dir) => url.pathname.startsWith(`/${dir}/`))) {
-        await serveStatic(res, this.cfg.root, url.pathname);
+        await serveStatic(res, this.cfg.root, url.pathname, this.csp);
       } else {
         throw new HttpError(404, 'Not Found');
       }
@@ -438,6 +457,7 @@ class CatEmulator {
   reset() {
     this.faults.refuseUntil = 0;
     this.faults.answerPings = true;
+    this.cspReports = [];
     for (const [id, entry] of this.users) {
       if (entry.open.size === 0 && entry.current === null) {
         this.users.delete(id);
@@ -635,6 +655,7 @@ async function main() {
     jwtSecret: process.env.CAT_JWT_SECRET || undefined,
     apiKeyWs: process.env.CAT_API_KEY_WS || undefined,
     tokenDelayMs: envNumber('TOKEN_DELAY_MS') ?? 40,
+    csp: process.env.CSP || undefined,
     log: console.log,
   });
   console.log(`Cheshire Cat emulator: http://localhost:${cat.port}/ (policy ${policy})`);
