@@ -69,6 +69,9 @@ test('3 tabs of the demo under the strict policy share 1 connection, messages fl
       const r = await catJson(cat, '/csp-reports');
       return r.length ? r : null;
     }, { what: 'the inline script report' });
-    assert.deepEqual(reports.map((r) => [r['effective-directive'], r['blocked-uri']]), [['script-src-elem', 'inline']]);
+    assert.equal(reports.length, 1, JSON.stringify(reports));
+    // Engines that predate script-src-elem name the directive script-src.
+    assert.match(reports[0]['effective-directive'], /^script-src(-elem)?$/);
+    assert.equal(reports[0]['blocked-uri'], 'inline');
   });
 });

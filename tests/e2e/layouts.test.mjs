@@ -1,7 +1,8 @@
-// The classic <script> build where real sites put it: an app under a
+// The builds where real sites put them. The classic <script>: an app under a
 // sub-path loading wsshare from another directory by a relative src, a page
 // elsewhere loading the same files by an absolute src, and a site that keeps
-// the worker and wasm apart from the script (workerUrl / wasmUrl).
+// the worker and wasm apart from the script (workerUrl / wasmUrl). The ES
+// module, unbundled, imported from a versioned CDN-like path.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,12 +20,18 @@ const FILES = {
   'static/wsshare': ['wsshare.js', 'wsshare-worker.js', 'wsshare.wasm'],
   'script-only': ['wsshare.js'],
   'leader-files': ['wsshare-worker.js', 'wsshare.wasm'],
+  'vendor/wsshare/0.1.0': ['wsshare.mjs', 'wsshare-worker.js', 'wsshare.wasm'],
 };
 const page = (src) => `<!doctype html><meta charset="utf-8"><title>wsshare script</title><script src="${src}"></script>`;
 const PAGES = {
   'shop/cart/index.html': page('../../static/wsshare/wsshare.js'),
   'account.html': page('/demo/static/wsshare/wsshare.js'),
   'apart.html': page('/demo/script-only/wsshare.js'),
+  'shop/module.html': `<!doctype html><meta charset="utf-8"><title>wsshare module</title>
+<script type="module">
+import * as WsShare from '/demo/vendor/wsshare/0.1.0/wsshare.mjs';
+window.WsShare = WsShare;
+</script>`,
 };
 
 let root;
@@ -50,7 +57,8 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function openScriptPage(ctx, path) {
+// Opens a page whose script or module puts wsshare at window.WsShare.
+async function openWsSharePage(ctx, path) {
   const tab = await ctx.openTab(cat.url, path);
   await tab.waitFor(() => typeof window.WsShare === 'object');
   return tab;
@@ -69,8 +77,8 @@ function connect(tab, user, options) {
 test('an app under a sub-path and a page elsewhere both find the files next to the script, and share one socket', async () => {
   const user = uniqueUser('script');
   await browser.inContext(async (ctx) => {
-    const cart = await openScriptPage(ctx, '/demo/shop/cart/');
-    const account = await openScriptPage(ctx, '/demo/account.html');
+    const cart = await openWsSharePage(ctx, '/demo/shop/cart/');
+    const account = await openWsSharePage(ctx, '/demo/account.html');
     assert.deepEqual(await connect(cart, user), { mode: 'sharedworker', tabs: 1 });
     assert.deepEqual(await connect(account, user), { mode: 'sharedworker', tabs: 2 });
     assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
@@ -80,11 +88,20 @@ test('an app under a sub-path and a page elsewhere both find the files next to t
 
 test('workerUrl and wasmUrl point a script kept apart from its worker and wasm at them', async () => {
   await browser.inContext(async (ctx) => {
-    const tab = await openScriptPage(ctx, '/demo/apart.html');
+    const tab = await openWsSharePage(ctx, '/demo/apart.html');
     const options = { workerUrl: '/demo/leader-files/wsshare-worker.js', wasmUrl: '/demo/leader-files/wsshare.wasm' };
     assert.deepEqual(await connect(tab, uniqueUser('apart'), options), { mode: 'sharedworker', tabs: 1 });
     // Without them the worker is looked for next to the script, is not
     // there, and 'auto' falls back to a socket of the tab's own.
     assert.deepEqual(await connect(tab, uniqueUser('apart-default')), { mode: 'direct', tabs: null });
+  });
+});
+
+test('the ES module imported from a versioned path finds its worker and wasm next to itself', async () => {
+  const user = uniqueUser('module');
+  await browser.inContext(async (ctx) => {
+    const tab = await openWsSharePage(ctx, '/demo/shop/module.html');
+    assert.deepEqual(await connect(tab, user), { mode: 'sharedworker', tabs: 1 });
+    assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
   });
 });
