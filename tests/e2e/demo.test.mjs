@@ -56,8 +56,8 @@ test('3 tabs of the demo share one connection, all show the conversation, and th
     const tabs = await openDemoTabs(ctx, `user=${user}`);
     for (const tab of tabs) await tab.waitFor(() => document.body.dataset.socket === 'open');
 
-    await tabs[1].page.fill('#text', 'hello from the second tab');
-    await tabs[1].page.press('#text', 'Enter');
+    await tabs[1].fill('#text', 'hello from the second tab');
+    await tabs[1].press('#text', 'Enter');
     for (const tab of tabs) {
       await tab.waitFor(() => [...document.querySelectorAll('#log .cat:not(.streaming) .body')]
         .some((b) => b.textContent === 'Meow! You said: hello from the second tab'));
@@ -125,8 +125,8 @@ test('pointed at another Cat with ?server= and its key, the tabs share one conne
       const server = remote.url.replace(/^http/, 'ws');
       const tabs = await openDemoTabs(ctx, `user=${user}&server=${encodeURIComponent(server)}&token=cat-key`);
       for (const tab of tabs) await tab.waitFor(() => document.body.dataset.socket === 'open');
-      await tabs[0].page.fill('#text', 'which way?');
-      await tabs[0].page.press('#text', 'Enter');
+      await tabs[0].fill('#text', 'which way?');
+      await tabs[0].press('#text', 'Enter');
       for (const tab of tabs) {
         await tab.waitFor(() => document.getElementById('log').textContent.includes('Meow! You said: which way?'));
         const shown = await panel(tab);

@@ -1,22 +1,43 @@
-// The browser side of the end-to-end tests: one small abstraction over the
-// driver (open a tab, evaluate in it, close it, crash it) and the emulator,
-// so each test reads as what a user does, not how a driver is spoken to.
+// The browser side of the end-to-end tests: one small abstraction over three
+// drivers (open a tab, evaluate in it, close it; crash or freeze it where the
+// driver can) and the emulator. WSSHARE_ENGINE picks chromium, firefox or
+// webkit; each test reads as what a user does, not how a driver is spoken to.
 
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startCat } from '../../demo/server.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 const DEBUG_WASM = fileURLToPath(new URL('../../build/debug/wsshare.wasm', import.meta.url));
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+// The engine every test of this run uses, chosen by WSSHARE_ENGINE.
+const ENGINES = ['chromium', 'firefox', 'webkit'];
+export const ENGINE = process.env.WSSHARE_ENGINE || 'chromium';
+if (!ENGINES.includes(ENGINE)) {
+  throw new Error(`WSSHARE_ENGINE must be one of ${ENGINES.join(', ')}, not '${ENGINE}'`);
+}
+
+// What a driver cannot do to a tab, and why. Tests that need it declare it,
+// `test(name, { skip: lacks('crash') }, fn)`, so the run reports the skip and
+// its reason instead of a failure; nothing else is ever skipped.
+const MISSING = {
+  chromium: {},
+  firefox: {
+    crash: "firefox: WebDriver BiDi has no command that crashes one tab's content process",
+    freeze: 'firefox: WebDriver BiDi has no command that freezes a page (no page lifecycle control)',
+  },
+  webkit: {
+    crash: "webkit: WebKitWebDriver has no command that crashes one page's web process",
+    freeze: 'webkit: WebKitWebDriver has no command that freezes a page (no page lifecycle control)',
+  },
+};
+
+// false when this engine's driver can do it to a tab, else the reason it cannot.
+export function lacks(feature) {
+  return MISSING[ENGINE][feature] || false;
+}
 
 // The page every test tab loads: the ES module build, plus a little recorder
 // that keeps what each socket saw so tests can read it back.
@@ -44,20 +65,38 @@ window.connect = (path, protocols, options) => {
 window.pageReady = true;
 </script>`;
 
+// In-page polling for waitFor, in slices so that no single driver command
+// stays busy for long (WebDriver runs one command at a time per session).
+const POLL_SLICE_MS = 500;
+const POLL = `async (check, arg, slice) => {
+  const end = performance.now() + slice;
+  for (;;) {
+    const value = await check(arg);
+    if (value) return { value };
+    if (performance.now() >= end) return null;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}`;
+
+// An argument written into an expression; the drivers' own argument passing
+// differs, source text does not.
+const literal = (arg) => (arg === undefined ? 'undefined' : JSON.stringify(arg));
+
 export async function launch() {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const { launchEngine } = await import(`./engines/${ENGINE}.mjs`);
+  const engine = await launchEngine();
   return {
+    engine: ENGINE,
+    get version() { return engine.version; },
     // A context is one browser profile's worth of shared state: SharedWorkers,
     // BroadcastChannels and Web Locks are shared by the tabs inside it.
     async newContext() {
-      const context = await browser.newContext();
+      const context = await engine.newContext();
       return {
         async openTab(origin, path = TEST_PATH) {
-          const page = await context.newPage();
-          page.on('pageerror', (err) => console.error('page error:', err.message));
-          await page.goto(origin + path);
-          if (path === TEST_PATH) await page.waitForFunction(() => window.pageReady === true);
-          return tabOf(context, page);
+          const tab = tabOf(await context.newTab(origin + path));
+          if (path === TEST_PATH) await tab.waitFor(() => window.pageReady === true);
+          return tab;
         },
         close: () => context.close(),
       };
@@ -71,27 +110,42 @@ export async function launch() {
         await ctx.close();
       }
     },
-    close: () => browser.close(),
+    close: () => engine.close(),
   };
 }
 
-function tabOf(context, page) {
+function tabOf(tab) {
+  const needs = (feature, method = feature) => {
+    const why = lacks(feature);
+    if (why) throw new Error(`${why}; declare the test with { skip: lacks('${feature}') }`);
+    return tab[method]();
+  };
   return {
-    page,
-    eval: (fn, arg) => page.evaluate(fn, arg),
-    waitFor: (fn, arg, timeout = 10000) => page.waitForFunction(fn, arg, { timeout, polling: 20 }),
-    close: () => page.close(),
-    // A PNG of what the tab shows, for a person to look at (see artefactPath).
-    screenshot: (file) => page.screenshot({ path: file }),
-    resize: (width, height) => page.setViewportSize({ width, height }),
-    // A renderer crash, as the user's OOM or a killed process would cause it.
-    async crash() {
-      const cdp = await context.newCDPSession(page);
-      const crashed = new Promise((resolve) => page.once('crash', resolve));
-      // The command never answers: the renderer is gone before it can.
-      cdp.send('Page.crash').catch(() => {});
-      await crashed;
+    // The driver's own page object, where it has one (playwright's in Chromium).
+    page: tab.page,
+    eval: (fn, arg) => tab.run(`(${fn})(${literal(arg)})`),
+    async waitFor(fn, arg, timeout = 10000) {
+      const end = Date.now() + timeout;
+      for (;;) {
+        const slice = Math.max(0, Math.min(POLL_SLICE_MS, end - Date.now()));
+        const found = await tab.run(`(${POLL})(${fn}, ${literal(arg)}, ${slice})`);
+        if (found) return found.value;
+        if (Date.now() >= end) throw new Error(`timed out after ${timeout} ms waiting for ${fn}`);
+      }
     },
+    close: () => tab.close(),
+    // Types into a form field, replacing what it held, and presses a key in it.
+    fill: (selector, value) => tab.fill(selector, value),
+    press: (selector, key) => tab.press(selector, key),
+    // A PNG of what the tab shows, for a person to look at (see artefactPath).
+    screenshot: (file) => tab.screenshot(file),
+    // The size of the tab's viewport, in CSS pixels.
+    resize: (width, height) => tab.resize(width, height),
+    // A renderer crash, as the user's OOM or a killed process would cause it.
+    crash: () => needs('crash'),
+    // Freezes the page as a browser does to a background tab; resume() undoes it.
+    freeze: () => needs('freeze'),
+    resume: () => needs('freeze', 'resume'),
   };
 }
 
