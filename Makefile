@@ -156,7 +156,7 @@ sizes: $(DIST)
 	@node tests/sizes.mjs
 
 # ---- tests ----------------------------------------------------------------------
-# The Node suites run last and in one runner, so its summary closes the output.
+# The Node suites run last; the browser suite closes the output, once per engine.
 test: setup $(DIST) sizes test-types test-native test-asan test-valgrind test-js
 
 test-native: build/native/test_core
@@ -182,11 +182,28 @@ test-types: $(DIST)
 test-pack: $(DIST)
 	$(NODE_TEST) tests/pack/
 
+# The browser suite runs whole in each engine, one engine after another (the
+# machine is shared); every engine runs even when one fails, and the wall time
+# of each is printed at the end. E2E_ENGINES=webkit (say) narrows a run.
+E2E_ENGINES := chromium firefox webkit
+
+define RUN_E2E
+failed=""; times=""; \
+for engine in $(E2E_ENGINES); do \
+  echo "== E2E in $$engine"; start=$$(date +%s); \
+  WSSHARE_ENGINE=$$engine $(NODE_TEST) tests/e2e/ || failed="$$failed $$engine"; \
+  times="$$times $$engine $$(( $$(date +%s) - start )) s,"; \
+done; \
+echo "E2E wall time per engine:$${times%,}"; \
+if [ -n "$$failed" ]; then echo "E2E failed in:$$failed"; exit 1; fi
+endef
+
 test-e2e: $(DIST) build/debug/wsshare.wasm
-	$(NODE_TEST) tests/e2e/
+	@$(RUN_E2E)
 
 test-js: $(DIST) build/debug/wsshare.wasm
-	$(NODE_TEST) tests/server/ tests/pack/ tests/e2e/
+	$(NODE_TEST) tests/server/ tests/pack/
+	@$(RUN_E2E)
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
