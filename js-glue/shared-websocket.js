@@ -183,7 +183,7 @@ export class SharedWebSocket extends EventTarget {
     this._flushSends();
     this._closeCode = code === undefined ? 1005 : code;
     this._closeReason = reason === undefined ? '' : reason;
-    this._post(envelope('bye', { tab: this._tab }));
+    this._post(this._bye);
     this._later(BYE_TIMEOUT_MS, () => this._finish(this._closeCode, this._closeReason, true));
   }
 
@@ -234,6 +234,7 @@ export class SharedWebSocket extends EventTarget {
     this._mode = 'sharedworker';
     this._hash = sharingKey(this._url, this._protocols, this._opts.key);
     this._tab = randomId();
+    this._bye = envelope('bye', { tab: this._tab });
     this._seq = 1;
     this._unacked = [];
     this._pending = [];
@@ -454,10 +455,12 @@ export class SharedWebSocket extends EventTarget {
   }
 
   // Detaches from the leader: says goodbye unless the leader already let us go.
+  // Firefox may stop a closing tab's pagehide script a few statements in, so
+  // the goodbye is ready-made and posted before anything else is done.
   _leave(silent) {
     if (!this._bus) return;
-    this._flushSends();
-    if (!silent && this._welcomed) this._post(envelope('bye', { tab: this._tab }));
+    if (this._pending.length) this._flushSends();
+    if (!silent && this._welcomed) this._bus.postMessage(this._bye);
     this._welcomed = false;
   }
 
