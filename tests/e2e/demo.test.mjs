@@ -2,7 +2,7 @@
 // one, the whole conversation and a notification in all three, and each tab's
 // panel showing what the server sees; then plain sockets per tab, where the
 // server's kicks show; then an outage, and a Cat elsewhere as a real one would be.
-// Screenshots of every tab, at desktop and phone width, go to test-results/.
+// Screenshots of every tab, at desktop and phone width, go to test-results/<engine>/.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -65,6 +65,10 @@ window.connect = (path, protocols, options) => {
 window.pageReady = true;
 </script>`;
 
+// How long waitFor polls by default: generous, as the machine is shared and
+// WebDriver runs one command at a time.
+const WAIT_MS = 20000;
+
 // In-page polling for waitFor, in slices so that no single driver command
 // stays busy for long (WebDriver runs one command at a time per session).
 const POLL_SLICE_MS = 500;
@@ -124,7 +128,7 @@ function tabOf(tab) {
     // The driver's own page object, where it has one (playwright's in Chromium).
     page: tab.page,
     eval: (fn, arg) => tab.run(`(${fn})(${literal(arg)})`),
-    async waitFor(fn, arg, timeout = 10000) {
+    async waitFor(fn, arg, timeout = WAIT_MS) {
       const end = Date.now() + timeout;
       for (;;) {
         const slice = Math.max(0, Math.min(POLL_SLICE_MS, end - Date.now()));
@@ -149,9 +153,10 @@ function tabOf(tab) {
   };
 }
 
-const RESULTS = fileURLToPath(new URL('../../test-results', import.meta.url));
+const RESULTS = fileURLToPath(new URL(`../../test-results/${ENGINE}`, import.meta.url));
 
-// Where a test saves a file for people to inspect: test-results/, git-ignored.
+// Where a test saves a file for people to inspect: test-results/<engine>/,
+// git-ignored, so each engine's run keeps its own.
 export function artefactPath(name) {
   mkdirSync(RESULTS, { recursive: true });
   return join(RESULTS, name);

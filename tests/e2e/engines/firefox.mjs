@@ -1,17 +1,20 @@
 // Firefox for the E2E harness: Debian's firefox-esr driven by puppeteer-core
-// over WebDriver BiDi, with a fresh profile per launch (puppeteer ends the
-// browser's process group on close and on exit). A browser context is a BiDi
-// user context: its own SharedWorkers, channels and locks.
+// over WebDriver BiDi, with a fresh profile per launch. A browser context is a
+// BiDi user context: its own SharedWorkers, channels and locks.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { atExit, signalGroup } from './cleanup.mjs';
 
 const EXECUTABLE = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+const VIEWPORT = { width: 1280, height: 720 };
 
 export async function launchEngine() {
   const profile = mkdtempSync(join(tmpdir(), 'wsshare-firefox-'));
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true });
+  const forgetProfile = atExit(removeProfile);
   let browser;
   try {
     browser = await puppeteer.launch({
@@ -20,11 +23,17 @@ export async function launchEngine() {
       executablePath: EXECUTABLE,
       userDataDir: profile,
       headless: true,
+      // What playwright gives Chromium's pages, so layouts match across engines.
+      defaultViewport: VIEWPORT,
     });
   } catch (err) {
-    rmSync(profile, { recursive: true, force: true });
+    removeProfile();
+    forgetProfile();
     throw err;
   }
+  // Firefox leads its own process group (puppeteer starts it detached); ended
+  // before its profile is removed.
+  const forgetBrowser = atExit(() => signalGroup(browser.process().pid, 'SIGKILL'));
   const version = (await browser.version()).replace(/^firefox\//, '');
   return {
     version,
@@ -44,7 +53,9 @@ export async function launchEngine() {
       try {
         await browser.close();
       } finally {
-        rmSync(profile, { recursive: true, force: true });
+        forgetBrowser();
+        removeProfile();
+        forgetProfile();
       }
     },
   };

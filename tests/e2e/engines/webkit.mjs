@@ -2,43 +2,35 @@
 // through WebKitWebDriver, on an Xvfb display of our own. A browser context is
 // one driver and one MiniBrowser session, with its own fresh data directories.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Builder, By, Key } from 'selenium-webdriver';
+import { atExit, signalGroup } from './cleanup.mjs';
 
 const DRIVER = process.env.WEBKIT_DRIVER_PATH || 'WebKitWebDriver';
-const MINIBROWSER = process.env.MINIBROWSER_PATH || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+const WEBKIT_PACKAGE = 'libwebkit2gtk-4.1-0';
 const START_TIMEOUT_MS = 15000;
 const SCRIPT_TIMEOUT_MS = 120000;
 const EXIT_GRACE_MS = 3000;
+const VIEWPORT = { width: 1280, height: 720 };
+const RESIZE_STEPS = 4;
+const RESIZE_WAIT_MS = 2000;
+const GTK_CSS = 'headerbar *, toolbar *, entry, button { min-width: 0; min-height: 0; padding: 0; margin: 0; }\n';
 
 // Every process we start leads a process group of its own (MiniBrowser and its
 // web processes stay in the driver's group), so ending the group by its leader's
-// pid ends exactly what we started, also when the test process dies early.
-const groups = new Set();
-process.on('exit', () => {
-  for (const pid of groups) signalGroup(pid, 'SIGKILL');
-});
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.once(signal, () => process.exit(code));
-}
-
-function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if (err.code !== 'ESRCH') throw err;
-  }
-}
-
+// pid ends exactly what we started.
 function startGroup(command, args, options) {
   const child = spawn(command, args, { ...options, detached: true });
-  groups.add(child.pid);
-  child.exited = new Promise((resolve) => child.once('exit', resolve));
-  child.once('error', () => groups.delete(child.pid));
+  child.forget = atExit(() => signalGroup(child.pid, 'SIGKILL'));
+  // A command that cannot start ends at once, with an error instead of a code.
+  child.exited = new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.once('error', resolve);
+  });
   return child;
 }
 
@@ -49,12 +41,21 @@ async function endGroup(child) {
   clearTimeout(timer);
   // The leader is gone; anything it left behind in its group goes too.
   signalGroup(child.pid, 'SIGKILL');
-  groups.delete(child.pid);
+  child.forget();
+}
+
+// MiniBrowser lives in the package's architecture-specific library folder.
+function miniBrowser() {
+  if (process.env.MINIBROWSER_PATH) return process.env.MINIBROWSER_PATH;
+  const files = execFileSync('dpkg', ['-L', WEBKIT_PACKAGE], { encoding: 'utf8' }).split('\n');
+  const found = files.find((f) => f.endsWith('/MiniBrowser'));
+  if (!found) throw new Error(`${WEBKIT_PACKAGE} lists no MiniBrowser`);
+  return found;
 }
 
 // Xvfb picks a free display itself and writes its number to the fd we give it.
 async function startDisplay() {
-  const xvfb = startGroup('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x1024x24'], {
+  const xvfb = startGroup('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1920x1200x24'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -98,6 +99,10 @@ async function startDriver(display, dataDir) {
     mkdirSync(path, { recursive: true });
     env[`XDG_${dir.toUpperCase()}_HOME`] = path;
   }
+  // MiniBrowser's toolbar would keep its window wider than a phone; this lets
+  // the toolbar shrink so that resize() can give a phone-sized viewport.
+  mkdirSync(join(env.XDG_CONFIG_HOME, 'gtk-3.0'));
+  writeFileSync(join(env.XDG_CONFIG_HOME, 'gtk-3.0', 'gtk.css'), GTK_CSS);
   const driver = startGroup(DRIVER, [`--port=${port}`], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   driver.exited.then(() => { exited = true; });
@@ -139,12 +144,16 @@ Promise.resolve().then(() => (${expression})).then(
 const KEYS = { Enter: Key.ENTER, Tab: Key.TAB, Escape: Key.ESCAPE, Backspace: Key.BACK_SPACE };
 
 export async function launchEngine() {
+  const binary = miniBrowser();
   const root = mkdtempSync(join(tmpdir(), 'wsshare-webkit-'));
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
+  const forgetRoot = atExit(removeRoot);
   let screen;
   try {
     screen = await startDisplay();
   } catch (err) {
-    rmSync(root, { recursive: true, force: true });
+    removeRoot();
+    forgetRoot();
     throw err;
   }
   const contexts = new Set();
@@ -158,7 +167,7 @@ export async function launchEngine() {
     try {
       driver = await new Builder().usingServer(server.url).withCapabilities({
         browserName: 'MiniBrowser',
-        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+        'webkitgtk:browserOptions': { binary, args: ['--automation'] },
       }).build();
       await driver.manage().setTimeouts({ script: SCRIPT_TIMEOUT_MS, pageLoad: SCRIPT_TIMEOUT_MS });
       version = (await driver.getCapabilities()).get('browserVersion');
@@ -172,11 +181,31 @@ export async function launchEngine() {
       if (current !== handle) await driver.switchTo().window(handle);
       current = handle;
     };
+    // WebDriver sizes the window; the viewport is what is left inside its
+    // frame, so the window grows by whatever the frame takes. The window
+    // manager applies a size a little later: each step waits to see it.
+    async function setViewport(width, height) {
+      const win = driver.manage().window();
+      const viewport = () => driver.executeScript('return [innerWidth, innerHeight]');
+      let seen = await viewport();
+      for (let step = 0; step < RESIZE_STEPS; step++) {
+        if (seen[0] === width && seen[1] === height) return;
+        const rect = await win.getRect();
+        await win.setRect({ width: rect.width + width - seen[0], height: rect.height + height - seen[1] });
+        const before = seen;
+        const end = Date.now() + RESIZE_WAIT_MS;
+        do seen = await viewport();
+        while (seen[0] === before[0] && seen[1] === before[1] && Date.now() < end);
+      }
+      throw new Error(`webkit: asked for a ${width}x${height} viewport, the window gives ${seen.join('x')}`);
+    }
     const ctx = {
       newTab: (url) => inOrder(async () => {
         await driver.switchTo().newWindow('window');
         const handle = await driver.getWindowHandle();
         current = handle;
+        // What playwright gives Chromium's pages, so layouts match across engines.
+        await setViewport(VIEWPORT.width, VIEWPORT.height);
         await driver.get(url);
         return tabOf(handle);
       }),
@@ -216,14 +245,9 @@ export async function launchEngine() {
           await on(handle);
           writeFileSync(file, Buffer.from(await driver.takeScreenshot(), 'base64'));
         }),
-        // WebDriver sizes the window; the viewport is what is left inside its
-        // frame, so the window grows by whatever the frame takes.
         resize: (width, height) => inOrder(async () => {
           await on(handle);
-          const win = driver.manage().window();
-          await win.setRect({ width, height });
-          const inner = await driver.executeScript('return [innerWidth, innerHeight]');
-          await win.setRect({ width: 2 * width - inner[0], height: 2 * height - inner[1] });
+          await setViewport(width, height);
         }),
       };
     }
@@ -239,7 +263,8 @@ export async function launchEngine() {
         await Promise.allSettled([...contexts].map((c) => c.close()));
       } finally {
         await screen.close();
-        rmSync(root, { recursive: true, force: true });
+        removeRoot();
+        forgetRoot();
       }
     },
   };
