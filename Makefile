@@ -20,6 +20,7 @@ INCLUDES := -Iwasm/include -I$(CJSON_DIR)
 CFLAGS_COMMON := -std=c99 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
                  -Wconversion -Wno-sign-conversion
 CFLAGS_DEBUG := -O1 -g
+CFLAGS_BENCH := -O2 -g
 CFLAGS_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 # cJSON is built untouched, with the flags it builds with itself.
@@ -47,7 +48,7 @@ DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.j
         dist/wsshare.d.ts
 
 .PHONY: all dist setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
-        test-pack test-types bench fuzz clean sizes
+        test-pack test-types test-bench bench fuzz clean sizes
 
 all: setup dist
 
@@ -109,6 +110,10 @@ build/native/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(INCLUDES) -c $< -o $@
 
+build/bench/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) $(CFLAGS_BENCH) $(INCLUDES) -c $< -o $@
+
 build/san/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) -c $< -o $@
@@ -123,6 +128,10 @@ build/native/test_core: $(TEST_SRC) $(TEST_HDR) $(patsubst wasm/src/%.c,build/na
 build/san/test_core: $(TEST_SRC) $(TEST_HDR) $(patsubst wasm/src/%.c,build/san/%.o,$(CORE_SRC)) build/san/cJSON.o
 	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) -Itests/native $(TEST_SRC) \
 	  $(filter %.o,$^) -o $@ -lm
+
+# The core's micro-benchmark, optimised as a release build would be.
+build/bench/core_bench: tests/bench/core_bench.c $(patsubst wasm/src/%.c,build/bench/%.o,$(CORE_SRC)) build/native/cJSON.o
+	gcc $(CFLAGS_COMMON) $(CFLAGS_BENCH) $(INCLUDES) $(filter %.o,$^) $< -o $@ -lm
 
 # ---- the WebAssembly core ------------------------------------------------------
 dist/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
@@ -201,13 +210,24 @@ endef
 test-e2e: $(DIST) build/debug/wsshare.wasm
 	@$(RUN_E2E)
 
-test-js: $(DIST) build/debug/wsshare.wasm
-	$(NODE_TEST) tests/server/ tests/pack/
+# The bench's own test (tests/bench/) runs it in a tiny configuration and
+# asserts only that it writes well-formed results: never a timing.
+test-js: $(DIST) build/debug/wsshare.wasm build/bench/core_bench
+	$(NODE_TEST) tests/server/ tests/pack/ tests/bench/
 	@$(RUN_E2E)
+
+test-bench: $(DIST) build/bench/core_bench
+	$(NODE_TEST) tests/bench/
+
+# ---- benchmarks -------------------------------------------------------------------
+# Every goal of DESIGN.md against its baselines, in headless Chromium: writes
+# bench/results.json, bench/RESULTS.md and bench/chart.svg (see tests/bench/).
+bench: setup $(DIST) build/bench/core_bench
+	node tests/bench/run.mjs --out bench
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
 	PORT=$(PORT) node demo/server.mjs
 
 clean:
-	rm -rf build/native build/san build/debug dist
+	rm -rf build/native build/san build/debug build/bench dist bench/tmp

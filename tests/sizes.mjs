@@ -1,22 +1,34 @@
 // Prints what a page loads (tab side) and what the leader loads (worker and
 // wasm), raw and gzipped, and fails when a budget of DESIGN.md is exceeded.
+// The benchmarks import measureSizes() to report the same figures.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 
-const BUDGET_TAB = 6 * 1024;
-const BUDGET_LEADER = 30 * 1024;
+export const BUDGET_TAB = 6 * 1024;
+export const BUDGET_LEADER = 30 * 1024;
+const FILES = ['wsshare.mjs', 'wsshare.js', 'wsshare-worker.js', 'wsshare.wasm'];
 
-const size = (f) => {
-  const raw = readFileSync(new URL(`../dist/${f}`, import.meta.url));
-  return { raw: raw.length, gz: gzipSync(raw, { level: 9 }).length };
-};
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const rows = ['wsshare.mjs', 'wsshare.js', 'wsshare-worker.js', 'wsshare.wasm'].map((f) => [f, size(f)]);
-for (const [f, s] of rows) console.log(`${f.padEnd(20)} ${kb(s.raw).padStart(9)} raw ${kb(s.gz).padStart(9)} gzip`);
-const tab = Math.max(rows[0][1].gz, rows[1][1].gz);
-const leader = rows[2][1].gz + rows[3][1].gz;
-console.log(`tab side ${kb(tab)} gzip (budget ${kb(BUDGET_TAB)}); worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)})`);
-if (tab > BUDGET_TAB || leader > BUDGET_LEADER) {
-  console.error('size budget exceeded');
-  process.exit(1);
+// Bytes of each dist/ file, raw and gzip -9; the tab side is the larger of the
+// two page bundles (a page loads one), the leader the worker plus the wasm.
+export function measureSizes() {
+  const files = {};
+  for (const f of FILES) {
+    const raw = readFileSync(new URL(`../dist/${f}`, import.meta.url));
+    files[f] = { raw: raw.length, gz: gzipSync(raw, { level: 9 }).length };
+  }
+  const tab = Math.max(files['wsshare.mjs'].gz, files['wsshare.js'].gz);
+  const leader = files['wsshare-worker.js'].gz + files['wsshare.wasm'].gz;
+  return { files, tab, leader };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  const { files, tab, leader } = measureSizes();
+  for (const [f, s] of Object.entries(files)) console.log(`${f.padEnd(20)} ${kb(s.raw).padStart(9)} raw ${kb(s.gz).padStart(9)} gzip`);
+  console.log(`tab side ${kb(tab)} gzip (budget ${kb(BUDGET_TAB)}); worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)})`);
+  if (tab > BUDGET_TAB || leader > BUDGET_LEADER) {
+    console.error('size budget exceeded');
+    process.exit(1);
+  }
 }

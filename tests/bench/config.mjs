@@ -1,0 +1,35 @@
+// What `make bench` runs (FULL: the figures of issue 7, sized to finish in
+// under 10 minutes on a 2-core machine) and what `make test` runs (TINY: every
+// path once, in seconds, to keep the benchmark from rotting).
+
+export const FULL = {
+  frameBytes: 100,
+  // The plain sockets and the naive relay take 3-8x longer per round than the
+  // others; they get fewer rounds so the whole run fits its time budget.
+  fanout: { tabs: [4, 8], frames: 100000, rounds: { plain: 2, naive: 2, batching: 3, wsshare: 3 } },
+  upstream: { tabs: 4, frames: 25000, rounds: { plain: 3, naive: 3, batching: 3, wsshare: 3 } },
+  echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 3, naive: 3, batching: 3, wsshare: 3 } },
+  join: { rounds: 5 },
+  failover: { tabs: 4, rounds: 5, everyMs: 10, settleFrames: 20 },
+  memory: { tabs: 2, frames: 1000000, chunk: 100000 },
+  core: {
+    rounds: 5, tabs: 4, batch: 64,
+    events: { fanout: 5000000, acks: 5000000, envelopes: 200000 },
+    callgrind: { fanout: 100000, acks: 100000, envelopes: 5000 },
+  },
+};
+
+export const TINY = {
+  frameBytes: 100,
+  fanout: { tabs: [2], frames: 300, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
+  upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
+  echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
+  join: { rounds: 1 },
+  failover: { tabs: 3, rounds: 1, everyMs: 10, settleFrames: 3 },
+  memory: { tabs: 1, frames: 2000, chunk: 1000 },
+  core: {
+    rounds: 1, tabs: 4, batch: 64,
+    events: { fanout: 2560, acks: 2560, envelopes: 100 },
+    callgrind: { fanout: 256, acks: 256, envelopes: 10 },
+  },
+};

@@ -1,0 +1,123 @@
+// The tab side of every scenario: opens a socket of the variant under test and
+// runs the scenario's loop inside the page, stamping events in epoch
+// milliseconds so the runner can set them against the server's clock.
+
+import { SharedWebSocket } from '/dist/wsshare.mjs';
+import { RelaySocket } from '/bench/relay.mjs';
+import { frame, seqOf } from '/bench/frames.mjs';
+
+const epoch = () => performance.timeOrigin + performance.now();
+
+// The variants every scenario compares: the baselines and wsshare's modes.
+const OPENERS = {
+  plain: (url) => new WebSocket(url),
+  naive: (url) => new RelaySocket(url, false),
+  batching: (url) => new RelaySocket(url, true),
+  wsshare: (url) => new SharedWebSocket(url, undefined, { mode: 'sharedworker' }),
+  election: (url) => new SharedWebSocket(url, undefined, { mode: 'election' }),
+};
+const WATCHED = ['open', 'reconnecting', 'leaderchange', 'close', 'error'];
+
+let ws = null;
+const events = [];
+const got = { count: 0, expect: 0, disorder: 0, doneAt: 0 };
+let whenDone = null;
+let echoWaiter = null;
+const sent = { count: 0, refused: 0 };
+let streaming = 0;
+
+function onMessage(e) {
+  if (echoWaiter) {
+    const w = echoWaiter;
+    echoWaiter = null;
+    w();
+    return;
+  }
+  got.count++;
+  if (seqOf(e.data) !== got.count) got.disorder++;
+  if (got.count === got.expect) {
+    got.doneAt = epoch();
+    if (whenDone) whenDone({ ...got });
+  }
+}
+
+window.bench = {
+  // Opens the socket; resolves with the milliseconds from the constructor to
+  // `open`, or rejects with the constructor's error (a mode this build lacks).
+  open(variant, url) {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      try {
+        ws = OPENERS[variant](url);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      for (const type of WATCHED) ws.addEventListener(type, () => events.push([type, epoch()]));
+      ws.addEventListener('open', () => resolve(performance.now() - t0), { once: true });
+      ws.addEventListener('close', () => reject(new Error('closed before open')), { once: true });
+      ws.addEventListener('message', onMessage);
+    });
+  },
+
+  // Starts counting server frames: doneAt is stamped when the n-th arrives.
+  expect(n) {
+    Object.assign(got, { count: 0, expect: n, disorder: 0, doneAt: 0 });
+  },
+
+  received: () => ({ ...got }),
+
+  // Resolves when the expected frames have all arrived (no polling).
+  done() {
+    if (got.doneAt) return Promise.resolve({ ...got });
+    return new Promise((resolve) => { whenDone = resolve; });
+  },
+
+  // Sends n frames as fast as the page can; resolves with when it started.
+  burst(n, size, source) {
+    const frames = Array.from({ length: n }, (_, i) => frame(i + 1, size, `${source}:`));
+    const t0 = epoch();
+    for (const f of frames) ws.send(f);
+    return t0;
+  },
+
+  // n sequential round trips through the echo socket; the milliseconds of each.
+  async echo(n, size) {
+    const msg = frame(0, size, 'echo:');
+    const rtts = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const back = new Promise((resolve) => { echoWaiter = resolve; });
+      const t = performance.now();
+      ws.send(msg);
+      await back;
+      rtts[i] = performance.now() - t;
+    }
+    return rtts;
+  },
+
+  // Sends a numbered frame every `everyMs` until stopStream(): what a chatty
+  // app does while its leader goes away. A send the socket refuses (it throws)
+  // is counted apart: the app was told, so it is not a silent loss.
+  stream(everyMs, source) {
+    let seq = 0;
+    streaming = setInterval(() => {
+      try {
+        ws.send(frame(seq + 1, 100, `${source}:`));
+        seq++;
+        sent.count = seq;
+      } catch (err) {
+        sent.refused++;
+      }
+    }, everyMs);
+  },
+
+  stopStream() {
+    clearInterval(streaming);
+    return { ...sent };
+  },
+
+  events: () => events.slice(),
+  isLeader: () => ws.isLeader === true,
+  readyState: () => ws.readyState,
+};
+window.benchReady = true;

@@ -1,0 +1,323 @@
+// The scenarios of the benchmark, each a function of the run's environment
+// ({ server, browser, cfg, progress }) that returns plain data for
+// results.json: every round's figure, so the report takes medians, spreads and
+// per-round ratios itself. Each round runs in a fresh browser context.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { within } from './browser.mjs';
+import { epoch } from './blaster.mjs';
+import { percentile } from './stats.mjs';
+import { measureSizes } from '../sizes.mjs';
+
+const WAIT_MS = 180000;
+const FAILOVER_WAIT_MS = 15000;
+const POLL_MS = 20;
+export const BASELINES = ['plain', 'naive', 'batching'];
+export const VARIANTS = [...BASELINES, 'wsshare'];
+
+let roomSeq = 0;
+const newRoom = (what) => `${what}-${process.pid}-${++roomSeq}`;
+const perSecond = (r) => `${Math.round(r.perSecond).toLocaleString('en')}/s`;
+const millis = (x) => `${x.toFixed(2)} ms`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls check() until it returns something truthy; throws after timeout ms.
+async function until(check, timeout, what) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+async function openAll(tabs, variant, url) {
+  const times = [];
+  for (const t of tabs) times.push(await t.eval(([v, u]) => window.bench.open(v, u), [variant, url]));
+  return times;
+}
+
+// Runs once(variant, round) for each round a variant has, variants rotated
+// each round so a shared machine's drift does not always hit the same one;
+// a progress line per round says what ran and what came out (describe).
+async function inRounds(env, label, rounds, once, describe) {
+  const variants = Object.keys(rounds);
+  const out = Object.fromEntries(variants.map((v) => [v, []]));
+  const total = Math.max(...Object.values(rounds));
+  for (let r = 0; r < total; r++) {
+    const order = variants.slice(r % variants.length).concat(variants.slice(0, r % variants.length));
+    for (const v of order) {
+      if (r >= rounds[v]) continue;
+      const result = await once(v, r);
+      out[v].push(result);
+      env.progress(`${label} · ${v} · round ${r + 1}/${rounds[v]}`, describe(result));
+    }
+  }
+  return out;
+}
+
+// ---- fan-out: the server pushes frames, every tab must get all of them ----
+
+function fanoutOnce(env, variant, nTabs) {
+  const { server, cfg } = env;
+  const { frames } = cfg.fanout;
+  const room = newRoom('fanout');
+  return env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    await openAll(tabs, variant, server.wsUrl(room));
+    await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
+    const { t0 } = await server.blast(room, frames, cfg.frameBytes);
+    const got = await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))),
+      `${variant}: ${nTabs} tabs receiving ${frames} frames`);
+    const disorder = got.reduce((a, g) => a + g.disorder, 0);
+    if (disorder) throw new Error(`${variant}: ${disorder} frames arrived out of order`);
+    const seconds = (Math.max(...got.map((g) => g.doneAt)) - t0) / 1000;
+    const { accepted } = await server.room(room);
+    return { perSecond: (nTabs * frames) / seconds, seconds, connections: accepted };
+  });
+}
+
+export async function fanout(env, nTabs) {
+  return inRounds(env, `fan-out, ${nTabs} tabs`, env.cfg.fanout.rounds, (v) => fanoutOnce(env, v, nTabs), perSecond);
+}
+
+// ---- tabs → server: every tab sends a burst, the server counts ----
+
+function upstreamOnce(env, variant) {
+  const { server, cfg } = env;
+  const { tabs: nTabs, frames } = cfg.upstream;
+  const room = newRoom('up');
+  return env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    await openAll(tabs, variant, server.wsUrl(room));
+    const total = nTabs * frames;
+    await server.expect(room, total, false);
+    const starts = await Promise.all(tabs.map((t, i) =>
+      t.eval(([n, size, src]) => window.bench.burst(n, size, src), [frames, cfg.frameBytes, `t${i}`])));
+    const r = await until(async () => {
+      const s = await server.room(room);
+      return s.doneAt ? s : null;
+    }, WAIT_MS, `${variant}: ${total} frames at the server`);
+    if (r.disorder) throw new Error(`${variant}: ${r.disorder} frames reached the server out of order`);
+    const seconds = (r.doneAt - Math.min(...starts)) / 1000;
+    return { perSecond: total / seconds, seconds, connections: r.accepted };
+  });
+}
+
+export async function upstream(env) {
+  return inRounds(env, 'tabs → server', env.cfg.upstream.rounds, (v) => upstreamOnce(env, v), perSecond);
+}
+
+// ---- echo: sequential round trips from one tab while the others idle ----
+
+function echoOnce(env, variant) {
+  const { server, cfg } = env;
+  const { tabs: nTabs, trips, warmup } = cfg.echo;
+  const room = newRoom('echo');
+  return env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    await openAll(tabs, variant, server.wsUrl(room, true));
+    const run = (n) => tabs[0].eval(([k, size]) => window.bench.echo(k, size), [n, cfg.frameBytes]);
+    await run(warmup); // lets the JIT settle before the trips that count
+    const rtts = await within(WAIT_MS, run(trips), `${variant}: ${trips} round trips`);
+    return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), trips: rtts.length };
+  });
+}
+
+export async function echo(env) {
+  return inRounds(env, 'echo round trip', env.cfg.echo.rounds, (v) => echoOnce(env, v),
+    (r) => `p50 ${millis(r.p50)}, p99 ${millis(r.p99)}`);
+}
+
+// ---- cold start of the first tab, join time of the second ----
+
+function joinOnce(env, variant) {
+  const { server } = env;
+  const room = newRoom('join');
+  return env.browser.inContext(async (ctx) => {
+    const first = await ctx.openTab();
+    const [cold] = await openAll([first], variant, server.wsUrl(room));
+    const second = await ctx.openTab();
+    const [join] = await openAll([second], variant, server.wsUrl(room));
+    return { cold, join };
+  });
+}
+
+export async function join(env) {
+  const rounds = Object.fromEntries(VARIANTS.map((v) => [v, env.cfg.join.rounds]));
+  return inRounds(env, 'cold start and join', rounds, (v) => joinOnce(env, v),
+    (r) => `cold ${millis(r.cold)}, join ${millis(r.join)}`);
+}
+
+// ---- failover in election mode: the leader tab goes, the others carry on ----
+
+// The first `type` event at or after t, or null.
+const firstAfter = (events, type, t) => {
+  const e = events.find(([name, at]) => name === type && at >= t);
+  return e ? e[1] : null;
+};
+
+function failoverOnce(env, how) {
+  const { server, cfg } = env;
+  const { tabs: nTabs, everyMs, settleFrames } = cfg.failover;
+  const room = newRoom('failover');
+  const url = server.wsUrl(room);
+  return env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    try {
+      await openAll(tabs, 'election', url);
+    } catch (err) {
+      // The page's error, without the driver's prefix and the stack.
+      return { unsupported: String(err.message || err).split('\n')[0].replace(/^page\.evaluate: /, '') };
+    }
+    const leaders = await until(async () => {
+      const flags = await Promise.all(tabs.map((t) => t.eval(() => window.bench.isLeader())));
+      return flags.filter(Boolean).length === 1 ? flags : null;
+    }, FAILOVER_WAIT_MS, 'exactly one leader tab');
+    const leader = leaders.indexOf(true);
+    const survivors = tabs.filter((_, i) => i !== leader);
+    const sources = tabs.map((_, i) => `t${i}`).filter((_, i) => i !== leader);
+    await server.expect(room, Number.MAX_SAFE_INTEGER, true);
+    await Promise.all(tabs.map((t, i) => t.eval(([ms, src]) => window.bench.stream(ms, src), [everyMs, `t${i}`])));
+    // Traffic flows from every survivor before the leader goes.
+    const flowing = (since) => until(async () => {
+      const s = await server.room(room);
+      return sources.every((src) => (s.distinctBySource[src] || 0) >= since(src)) ? s : null;
+    }, FAILOVER_WAIT_MS, 'frames from every surviving tab');
+    const before = await flowing(() => settleFrames);
+    const tKill = epoch();
+    if (how === 'crash') await tabs[leader].crash();
+    else await tabs[leader].close();
+    const reopened = await until(async () => {
+      const evs = await Promise.all(survivors.map((t) => t.eval(() => window.bench.events())));
+      const at = evs.map((e) => firstAfter(e, 'open', tKill));
+      return at.every((x) => x !== null) ? { at, evs } : null;
+    }, FAILOVER_WAIT_MS, 'every surviving tab open again');
+    // Traffic flows again, then the survivors stop and everything sent must arrive.
+    await flowing((src) => before.distinctBySource[src] + 2 * settleFrames);
+    const sent = await Promise.all(survivors.map((t) => t.eval(() => window.bench.stopStream())));
+    const counted = async () => {
+      const s = await server.room(room);
+      return sources.map((src, i) => sent[i].count - (s.distinctBySource[src] || 0));
+    };
+    let missing = await counted();
+    const settleEnd = Date.now() + FAILOVER_WAIT_MS;
+    while (missing.some((m) => m > 0) && Date.now() < settleEnd) {
+      await sleep(POLL_MS);
+      missing = await counted();
+    }
+    const s = await server.room(room);
+    const newSocket = s.acceptedAt.find((t) => t >= tKill);
+    return {
+      ms: Math.max(...reopened.at) - tKill,
+      serverMs: newSocket === undefined ? null : newSocket - tKill,
+      sawReconnecting: reopened.evs.every((e) => firstAfter(e, 'reconnecting', tKill) !== null),
+      lost: missing.reduce((a, m) => a + Math.max(0, m), 0),
+      refused: sent.reduce((a, x) => a + x.refused, 0),
+      sent: sent.reduce((a, x) => a + x.count, 0),
+      duplicates: s.duplicates,
+      disorder: s.disorder,
+      connectionsAfter: s.connections,
+    };
+  });
+}
+
+export async function failover(env, how) {
+  const out = [];
+  for (let r = 0; r < env.cfg.failover.rounds; r++) {
+    const result = await failoverOnce(env, how);
+    env.progress(`failover, leader ${how === 'crash' ? 'crashed' : 'closed'} · round ${r + 1}/${env.cfg.failover.rounds}`,
+      result.unsupported ? `not measured: ${result.unsupported}` : `${millis(result.ms)}, ${result.lost} sends lost`);
+    if (result.unsupported) return { measured: false, reason: result.unsupported };
+    out.push(result);
+  }
+  return { measured: true, rounds: out };
+}
+
+// ---- the leader's memory while frames stream through it ----
+
+export async function memory(env) {
+  const { server, cfg } = env;
+  const { tabs: nTabs, frames, chunk } = cfg.memory;
+  const room = newRoom('memory');
+  return env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    await openAll(tabs, 'wsshare', server.wsUrl(room));
+    const probe = await env.browser.workerProbe('wsshare-worker.js');
+    const sample = async (done) => ({ frames: done, wasm: await probe.wasmBytes(), jsHeap: await probe.jsHeap() });
+    const samples = [await sample(0)];
+    try {
+      for (let done = 0; done < frames; done += chunk) {
+        await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), chunk)));
+        await server.blast(room, chunk, cfg.frameBytes);
+        await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))), `${chunk} frames`);
+        samples.push(await sample(done + chunk));
+        const last = samples[samples.length - 1];
+        env.progress(`leader memory · ${(done + chunk).toLocaleString('en')} frames`,
+          `wasm ${last.wasm.toLocaleString('en')} B, JS heap ${last.jsHeap.toLocaleString('en')} B`);
+      }
+    } finally {
+      await probe.detach();
+    }
+    const [first, last] = [samples[0], samples[samples.length - 1]];
+    return { tabs: nTabs, samples, wasmGrowth: last.wasm - first.wasm, jsHeapGrowth: last.jsHeap - first.jsHeap };
+  });
+}
+
+// ---- sizes of what ships ----
+
+export function sizes() {
+  return measureSizes();
+}
+
+// ---- the core alone: native (gcc -O2) and wasm in the browser ----
+
+function nativeCore(bin, workload, events, tabs, batch) {
+  return JSON.parse(execFileSync(bin, [workload, String(events), String(tabs), String(batch)], { encoding: 'utf8' }));
+}
+
+// Instructions callgrind counted in one run of the native benchmark.
+function callgrindInstructions(bin, args) {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', bin, ...args], { encoding: 'utf8' });
+  const m = /Collected\s*:\s*(\d+)/.exec(r.stderr || '');
+  if (r.status !== 0 || !m) throw new Error(`callgrind failed: ${r.stderr || r.error}`);
+  return Number(m[1]);
+}
+
+// Instructions per event, exact and immune to a busy machine: runs of n and
+// 2n events, so the setup's instructions cancel out.
+function instructionsPerEvent(bin, workload, n, tabs, batch) {
+  const ir = (events) => callgrindInstructions(bin, [workload, String(events), String(tabs), String(batch)]);
+  return (ir(2 * n) - ir(n)) / n;
+}
+
+export async function core(env) {
+  const { cfg } = env;
+  const { bin, rounds, tabs, batch, events, callgrind } = cfg.core;
+  const out = {};
+  await env.browser.inContext(async (ctx) => {
+    const page = await ctx.openTab();
+    for (const workload of Object.keys(events)) {
+      const n = events[workload];
+      const native = [];
+      const wasm = [];
+      for (let r = 0; r < rounds; r++) {
+        native.push(nativeCore(bin, workload, n, tabs, batch));
+        wasm.push(await page.eval(async (p) => (await import('/bench/core-bench.mjs')).coreBench(p),
+          { workload, events: n, tabs, batch }));
+        env.progress(`core micro-benchmark · ${workload} · round ${r + 1}/${rounds}`,
+          `native ${perSecond({ perSecond: native[r].eventsPerSec })}, wasm ${perSecond({ perSecond: wasm[r].eventsPerSec })}`);
+      }
+      out[workload] = {
+        events: native[0].events,
+        native: native.map((x) => x.eventsPerSec),
+        wasm: wasm.map((x) => x.eventsPerSec),
+        // Both drivers sum what the actions carry: equal sums, equal work.
+        sameWork: native.every((x, i) => x.sink === wasm[i].sink),
+        instructionsPerEvent: callgrind ? instructionsPerEvent(bin, workload, callgrind[workload], tabs, batch) : null,
+      };
+    }
+  });
+  return out;
+}
