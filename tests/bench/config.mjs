@@ -5,12 +5,16 @@
 export const FULL = {
   frameBytes: 100,
   // The plain sockets and the naive relay take 3-8x longer per round than the
-  // others; they get fewer rounds so the whole run fits its time budget.
-  fanout: { tabs: [4, 8], frames: 100000, rounds: { plain: 2, naive: 2, batching: 3, wsshare: 3 } },
-  upstream: { tabs: 4, frames: 25000, rounds: { plain: 3, naive: 3, batching: 3, wsshare: 3 } },
+  // others (at 8 tabs, 40 and 20 s); they get fewer rounds so the whole run
+  // fits its time budget. Rounds per tab count, then per variant.
+  fanout: {
+    frames: 100000,
+    rounds: { 4: { plain: 1, naive: 2, batching: 3, wsshare: 3 }, 8: { plain: 1, naive: 1, batching: 3, wsshare: 3 } },
+  },
+  upstream: { tabs: 4, frames: 25000, rounds: { plain: 2, naive: 2, batching: 3, wsshare: 3 } },
   echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 3, naive: 3, batching: 3, wsshare: 3 } },
-  join: { rounds: 5 },
-  failover: { tabs: 4, rounds: 5, everyMs: 10, settleFrames: 20 },
+  join: { rounds: 4 },
+  failover: { tabs: 4, rounds: 4, everyMs: 10, settleFrames: 20 },
   memory: { tabs: 2, frames: 1000000, chunk: 100000 },
   core: {
     rounds: 5, tabs: 4, batch: 64,
@@ -21,7 +25,7 @@ export const FULL = {
 
 export const TINY = {
   frameBytes: 100,
-  fanout: { tabs: [2], frames: 300, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
+  fanout: { frames: 300, rounds: { 2: { plain: 1, naive: 1, batching: 1, wsshare: 1 } } },
   upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
   echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
   join: { rounds: 1 },

@@ -26,7 +26,8 @@ function throughput(raw) {
     ratios[b] = paired(pick(raw.wsshare, 'perSecond'), pick(raw[b] || [], 'perSecond'), (w, x) => w / x);
   }
   const connections = Object.fromEntries(VARIANTS.map((v) => [v, [...new Set(pick(raw[v] || [], 'connections'))]]));
-  return { variants, ratios, connections };
+  const framesPerPost = summary(pick(raw.wsshare, 'framesPerPost').filter((x) => typeof x === 'number'));
+  return { variants, ratios, connections, framesPerPost };
 }
 
 function echoes(raw) {
@@ -145,7 +146,10 @@ export function analyse(raw, meta) {
 // ---- Markdown ----
 
 const k = (n) => (n >= 1e6 ? `${(n / 1e6).toPrecision(3)} M` : n >= 1e3 ? `${(n / 1e3).toPrecision(3)} k` : n.toPrecision(3));
-const spread = (r, f) => (r ? `${f(r.median)} (${f(r.min)}–${f(r.max)})` : '—');
+const spread = (r, f) => {
+  if (!r) return '—';
+  return r.n === 1 ? `${f(r.median)} (1 round)` : `${f(r.median)} (${f(r.min)}–${f(r.max)})`;
+};
 const mark = (met) => (met === null ? 'not measured' : met ? 'met' : '**not met**');
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const table = (head, rows) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
@@ -157,7 +161,7 @@ export function goalsTable(results) {
 
 export function markdown(results, { tiny }) {
   const { meta, scenarios: s } = results;
-  const perSec = (r) => spread(r, (x) => `${k(x)}/s`);
+  const perSec = (r) => spread(r, k);
   const ratio = (r) => spread(r, (x) => `${x.toFixed(2)}×`);
   const millis = (r) => spread(r, (x) => x.toFixed(2));
   const through = (label, t) => row([label, ...VARIANTS.map((v) => perSec(t.variants[v])),
@@ -168,7 +172,7 @@ export function markdown(results, { tiny }) {
   const out = [];
   out.push('# wsshare benchmarks', '');
   if (tiny) out.push('**Tiny configuration** (`make test`): these figures only show that the benchmark runs. `make bench` gives the real ones.', '');
-  out.push(`Made by \`make bench\` on ${meta.date}, in ${Math.round(meta.seconds)} s, on ${meta.machine}. ` +
+  out.push(`Made by \`${meta.command}\` on ${meta.date}, in ${Math.round(meta.seconds)} s, on ${meta.machine}. ` +
     `Load average (1 min) ${meta.load[0].toFixed(2)} at the start, ${meta.load[1].toFixed(2)} at the end: the machine is shared, so figures move between runs; ` +
     'the ratios are taken per round, between runs that followed each other.', '');
   out.push(`Versions: ${Object.entries(meta.versions).map(([a, b]) => `${a} ${b}`).join(', ')}.`, '');
@@ -184,19 +188,21 @@ export function markdown(results, { tiny }) {
       'Not measured: ' + (unmeasured.length ? unmeasured.map((g) => `${g.measure} (${g.note})`).join('; ') : 'none') + '.', '');
   }
 
-  out.push('## Throughput (deliveries per second)', '');
+  out.push('## Throughput (deliveries per second; k = 1,000)', '');
   out.push(`Fan-out: the server pushes ${meta.config.fanout.frames.toLocaleString('en')} frames; the figure is frames × tabs over the time from the push until the last tab has the last frame. ` +
     `Tabs → server: ${meta.config.upstream.tabs} tabs send ${meta.config.upstream.frames.toLocaleString('en')} frames each at once; the time runs from the first send to the last frame at the server.`, '');
   out.push(row(['scenario', ...VARIANTS.map((v) => NAMES[v]), 'wsshare ÷ batching', 'wsshare ÷ naive', 'wsshare ÷ plain']));
   out.push(row(Array(8).fill('---')));
   for (const [n, f] of Object.entries(s.fanout)) out.push(through(`fan-out, ${n} tabs`, f));
   out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
-  out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}/s` : '')), '', '', '']));
+  out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
   out.push('', `Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
-    `${n} tabs: ${VARIANTS.map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}.`, '');
+    `${n} tabs: ${VARIANTS.map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
+    `Server frames per bus post in wsshare's leader (its core caps a post at 512): ${Object.entries(s.fanout).map(([n, f]) =>
+      `${n} tabs ${spread(f.framesPerPost, (x) => x.toFixed(0))}`).join(', ')}.`, '');
 
   out.push('## Latency (milliseconds)', '');
-  out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab while ${meta.config.echo.tabs - 1} others idle (after ${meta.config.echo.warmup} unmeasured). ` +
+  out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
     'Cold start: the first tab, constructor to `open` (worker, wasm and socket). Join: a second tab on the open socket, constructor to `open`.', '');
   out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], VARIANTS.map((v) => [NAMES[v],
     millis(s.echo.variants[v].p50), millis(s.echo.variants[v].p99), millis(s.join.variants[v].cold), millis(s.join.variants[v].join)])));
@@ -230,7 +236,7 @@ export function markdown(results, { tiny }) {
     '**envelopes**, one `hello` decoded and its `welcome` encoded (cJSON). Native: `tests/bench/core_bench.c`, gcc -O2. ' +
     'WebAssembly: the shipped `dist/wsshare.wasm` (-Oz) driven by `tests/bench/page/core-bench.mjs` through the glue\'s own wrapper in Chromium; ' +
     'both drivers sum what the actions carry and the sums agree. Instructions: callgrind, native, per event.', '');
-  out.push(table(['workload', 'native (gcc -O2)', 'wasm in Chromium', 'native ÷ wasm', 'instructions per event', 'same work'],
+  out.push(table(['workload', 'native, gcc -O2 (events/s)', 'wasm in Chromium (events/s)', 'native ÷ wasm', 'instructions per event', 'same work'],
     Object.entries(s.core).filter(([w]) => w !== 'rounds').map(([w, c]) => [w, perSec(c.native), perSec(c.wasm), ratio(c.nativeOverWasm),
       c.instructionsPerEvent === null ? '—' : c.instructionsPerEvent.toFixed(0), c.sameWork ? 'yes' : '**no**'])));
   out.push('', 'Raw rounds: `bench/results.json`. Chart: `bench/chart.svg`.', '');

@@ -63,7 +63,7 @@ try {
   progress('sizes', `tab side ${raw.sizes.tab} B gzip, worker + wasm ${raw.sizes.leader} B gzip`);
   raw.core = await scenario.core(env);
   raw.fanout = {};
-  for (const n of cfg.fanout.tabs) raw.fanout[n] = await scenario.fanout(env, n);
+  for (const n of Object.keys(cfg.fanout.rounds)) raw.fanout[n] = await scenario.fanout(env, Number(n));
   raw.upstream = await scenario.upstream(env);
   raw.echo = await scenario.echo(env);
   raw.join = await scenario.join(env);
@@ -75,6 +75,7 @@ try {
 }
 
 const meta = {
+  command: opts.tiny ? 'make test' : 'make bench',
   date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   seconds: (Date.now() - started) / 1000,
   machine: `${machine()}, headless Debian Chromium`,

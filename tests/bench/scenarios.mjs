@@ -74,12 +74,15 @@ function fanoutOnce(env, variant, nTabs) {
     if (disorder) throw new Error(`${variant}: ${disorder} frames arrived out of order`);
     const seconds = (Math.max(...got.map((g) => g.doneAt)) - t0) / 1000;
     const { accepted } = await server.room(room);
-    return { perSecond: (nTabs * frames) / seconds, seconds, connections: accepted };
+    // How many frames wsshare's leader put in each bus post, on average.
+    const leader = variant === 'wsshare' ? await tabs[0].eval(() => window.bench.leaderStats()) : null;
+    const framesPerPost = leader ? leader.framesFromServer / leader.dataPosts : null;
+    return { perSecond: (nTabs * frames) / seconds, seconds, connections: accepted, framesPerPost };
   });
 }
 
 export async function fanout(env, nTabs) {
-  return inRounds(env, `fan-out, ${nTabs} tabs`, env.cfg.fanout.rounds, (v) => fanoutOnce(env, v, nTabs), perSecond);
+  return inRounds(env, `fan-out, ${nTabs} tabs`, env.cfg.fanout.rounds[nTabs], (v) => fanoutOnce(env, v, nTabs), perSecond);
 }
 
 // ---- tabs → server: every tab sends a burst, the server counts ----

@@ -116,6 +116,8 @@ window.bench = {
     return { ...sent };
   },
 
+  // The core's counters, from wsshare's leader.
+  leaderStats: () => ws.stats().then((s) => s.leader),
   events: () => events.slice(),
   isLeader: () => ws.isLeader === true,
   readyState: () => ws.readyState,
