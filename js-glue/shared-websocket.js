@@ -491,6 +491,12 @@ export class SharedWebSocket extends EventTarget {
   _teardown() {
     for (const t of this._timers) clearTimeout(t);
     this._timers.clear();
+    // Their timeouts are gone with the timers: stats() asked as the tab went
+    // settles now, without the leader's part.
+    if (this._statsWaiters) {
+      for (const settle of this._statsWaiters.values()) settle(null);
+      this._statsWaiters.clear();
+    }
     clearInterval(this._ping);
     if (this._bus) {
       this._bus.close();

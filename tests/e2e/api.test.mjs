@@ -238,6 +238,22 @@ describe('the drop-in WebSocket API (shared mode)', () => {
     for (const k of ['malformed', 'version', 'type', 'size', 'unknownTab', 'replay']) assert.equal(typeof r.leader.rejected[k], 'number');
   });
 
+  // Seen in WebKit first: a stats() asked as the tab closed never settled,
+  // its timeout cleared with the tab's other timers.
+  test('stats() asked while the tab closes still settles, without the leader\'s part', async () => {
+    const r = await tab.eval(async (url) => {
+      const ws = new window.SharedWebSocket(url);
+      await new Promise((resolve) => { ws.onopen = resolve; });
+      const closed = new Promise((resolve) => { ws.onclose = resolve; });
+      ws.close();
+      const late = ws.stats();
+      await closed;
+      const s = await Promise.race([late, new Promise((resolve) => setTimeout(resolve, 5000, 'never settled'))]);
+      return s === 'never settled' ? s : { leader: s.leader, readyState: s.tab.readyState };
+    }, wsUrl('/echo'));
+    assert.deepEqual(r, { leader: null, readyState: 2 });
+  });
+
   test('a server close reaches every tab as a CloseEvent', async () => {
     const r = await tab.eval(async (url) => {
       const ws = new window.SharedWebSocket(url);
