@@ -26,7 +26,8 @@ function throughput(raw) {
     ratios[b] = paired(pick(raw.wsshare, 'perSecond'), pick(raw[b] || [], 'perSecond'), (w, x) => w / x);
   }
   const connections = Object.fromEntries(VARIANTS.map((v) => [v, [...new Set(pick(raw[v] || [], 'connections'))]]));
-  const framesPerPost = summary(pick(raw.wsshare, 'framesPerPost').filter((x) => typeof x === 'number'));
+  const framesPerPost = Object.fromEntries(['batching', 'wsshare'].map((v) =>
+    [v, summary(pick(raw[v] || [], 'framesPerPost').filter((x) => typeof x === 'number'))]));
   return { variants, ratios, connections, framesPerPost };
 }
 
@@ -37,7 +38,7 @@ function echoes(raw) {
     p50: paired(pick(raw.wsshare, 'p50'), pick(raw.plain, 'p50'), (w, p) => w - p),
     p99: paired(pick(raw.wsshare, 'p99'), pick(raw.plain, 'p99'), (w, p) => w - p),
   };
-  return { variants, overPlain };
+  return { variants, overPlain, postsPerTrip: summary(pick(raw.wsshare, 'postsPerTrip')) };
 }
 
 function failovers(raw) {
@@ -198,15 +199,19 @@ export function markdown(results, { tiny }) {
   out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
   out.push('', `Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
     `${n} tabs: ${VARIANTS.map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
-    `Server frames per bus post in wsshare's leader (its core caps a post at 512): ${Object.entries(s.fanout).map(([n, f]) =>
-      `${n} tabs ${spread(f.framesPerPost, (x) => x.toFixed(0))}`).join(', ')}.`, '');
+    `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
+      `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
+
+  out.push(`In tabs → server, a wsshare tab posts at most 512 frames at a time and its leader acknowledges them (${spread(summary(pick(s.upstream.rounds.wsshare, 'acks')), (x) => x.toFixed(0))} ack envelopes a round, each to every tab); ` +
+    'a batching relay tab posts all the frames of its task at once and nothing comes back.', '');
 
   out.push('## Latency (milliseconds)', '');
   out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
     'Cold start: the first tab, constructor to `open` (worker, wasm and socket). Join: a second tab on the open socket, constructor to `open`.', '');
   out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], VARIANTS.map((v) => [NAMES[v],
     millis(s.echo.variants[v].p50), millis(s.echo.variants[v].p99), millis(s.join.variants[v].cold), millis(s.join.variants[v].join)])));
-  out.push('', `wsshare over plain, per round: p50 ${millis(s.echo.overPlain.p50)}, p99 ${millis(s.echo.overPlain.p99)}.`, '');
+  out.push('', `wsshare over plain, per round: p50 ${millis(s.echo.overPlain.p50)}, p99 ${millis(s.echo.overPlain.p99)}. ` +
+    `wsshare's leader made ${spread(s.echo.postsPerTrip, (x) => x.toFixed(2))} bus posts per round trip (the relays make 1: the echoed frame).`, '');
 
   out.push('## Failover (election mode)', '');
   out.push(`${meta.config.failover.tabs} tabs in \`mode: 'election'\`, each sending a frame every ${meta.config.failover.everyMs} ms; the tab with \`isLeader === true\` is closed, or crashed (CDP \`Page.crash\`). ` +

@@ -74,9 +74,7 @@ function fanoutOnce(env, variant, nTabs) {
     if (disorder) throw new Error(`${variant}: ${disorder} frames arrived out of order`);
     const seconds = (Math.max(...got.map((g) => g.doneAt)) - t0) / 1000;
     const { accepted } = await server.room(room);
-    // How many frames wsshare's leader put in each bus post, on average.
-    const leader = variant === 'wsshare' ? await tabs[0].eval(() => window.bench.leaderStats()) : null;
-    const framesPerPost = leader ? leader.framesFromServer / leader.dataPosts : null;
+    const framesPerPost = await tabs[0].eval(() => window.bench.framesPerPost());
     return { perSecond: (nTabs * frames) / seconds, seconds, connections: accepted, framesPerPost };
   });
 }
@@ -96,6 +94,7 @@ function upstreamOnce(env, variant) {
     await openAll(tabs, variant, server.wsUrl(room));
     const total = nTabs * frames;
     await server.expect(room, total, false);
+    const before = await tabs[0].eval(() => window.bench.leaderStats());
     const starts = await Promise.all(tabs.map((t, i) =>
       t.eval(([n, size, src]) => window.bench.burst(n, size, src), [frames, cfg.frameBytes, `t${i}`])));
     const r = await until(async () => {
@@ -104,7 +103,10 @@ function upstreamOnce(env, variant) {
     }, WAIT_MS, `${variant}: ${total} frames at the server`);
     if (r.disorder) throw new Error(`${variant}: ${r.disorder} frames reached the server out of order`);
     const seconds = (r.doneAt - Math.min(...starts)) / 1000;
-    return { perSecond: total / seconds, seconds, connections: r.accepted };
+    // The ack envelopes wsshare's leader posted meanwhile (each reaches every tab).
+    const after = before && await tabs[0].eval(() => window.bench.leaderStats());
+    const acks = before && after.controlPosts - before.controlPosts;
+    return { perSecond: total / seconds, seconds, connections: r.accepted, acks };
   });
 }
 
@@ -123,8 +125,12 @@ function echoOnce(env, variant) {
     await openAll(tabs, variant, server.wsUrl(room, true));
     const run = (n) => tabs[0].eval(([k, size]) => window.bench.echo(k, size), [n, cfg.frameBytes]);
     await run(warmup); // lets the JIT settle before the trips that count
+    const before = await tabs[0].eval(() => window.bench.leaderStats());
     const rtts = await within(WAIT_MS, run(trips), `${variant}: ${trips} round trips`);
-    return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), trips: rtts.length };
+    const after = await tabs[0].eval(() => window.bench.leaderStats());
+    // wsshare's leader posts per round trip (data and control: acks).
+    const postsPerTrip = before && (after.dataPosts + after.controlPosts - before.dataPosts - before.controlPosts) / trips;
+    return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), trips: rtts.length, postsPerTrip };
   });
 }
 

@@ -116,8 +116,16 @@ window.bench = {
     return { ...sent };
   },
 
-  // The core's counters, from wsshare's leader.
-  leaderStats: () => ws.stats().then((s) => s.leader),
+  // Server frames per bus post over the socket's life: from the core's
+  // counters in wsshare, from the posts this tab received in a relay.
+  async framesPerPost() {
+    if (ws instanceof RelaySocket) return got.count / ws.posts;
+    const leader = await window.bench.leaderStats();
+    return leader && leader.framesFromServer / leader.dataPosts;
+  },
+
+  // The core's counters in wsshare's leader; null for the other variants.
+  leaderStats: async () => (typeof ws.stats === 'function' ? (await ws.stats()).leader : null),
   events: () => events.slice(),
   isLeader: () => ws.isLeader === true,
   readyState: () => ws.readyState,

@@ -7,10 +7,13 @@ export class RelaySocket extends EventTarget {
     this.readyState = 0;
     this.batch = batch;
     this.out = [];
+    this.posts = 0; // server-frame posts received, for the report's frames per post
     this.bus = new BroadcastChannel(`relay/${batch}/${url}`);
     this.bus.onmessage = ({ data }) => {
       if (typeof data === 'string') this.deliver(data);
       else if (Array.isArray(data)) data.forEach((d) => this.deliver(d));
+      else return;
+      this.posts++;
     };
     const worker = new SharedWorker(`/bench/relay-worker.js?batch=${batch ? 1 : 0}`);
     worker.port.onmessage = () => {
