@@ -289,17 +289,24 @@ export function chart(results) {
     { label: 'echo p50', bars: bars((v) => s.echo.variants[v].p50) },
     { label: 'echo p99', bars: bars((v) => s.echo.variants[v].p99) },
   ];
+  const open = [
+    { label: 'cold start', bars: bars((v) => s.join.variants[v].cold) },
+    { label: 'join', bars: bars((v) => s.join.variants[v].join) },
+  ];
+  const ms = (x) => `${x.toFixed(2)} ms`;
   const a = panel('Throughput (median, min–max whisker)', thr, 'deliveries/s', (x) => `${k(x)}/s`, 40);
-  const b = panel('Echo round trip, one tab of four', lat, 'ms', (x) => `${x.toFixed(2)} ms`, a.bottom + 10);
+  const b = panel('Echo round trip, one tab of four', lat, 'ms', ms, a.bottom + 10);
+  const c = panel('Constructor to open: first tab (cold), second tab (join)', open, 'ms', ms, b.bottom + 10);
   const legend = VARIANTS.map((v, i) =>
     `<rect x="${10 + i * 190}" y="12" width="12" height="12" fill="${COLORS[v]}"/><text x="${28 + i * 190}" y="22" class="g">${NAMES[v]}</text>`).join('\n');
-  const h = b.bottom + 10;
+  const h = c.bottom + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${h}" viewBox="0 0 780 ${h}" font-family="sans-serif">
 <style>.t{font-size:14px;font-weight:bold}.g{font-size:11px}.v{font-size:10px}.u{font-size:11px;fill:#555}.w{stroke:#222;stroke-width:1}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 ${legend}
 ${a.svg}
 ${b.svg}
+${c.svg}
 </svg>
 `;
 }
