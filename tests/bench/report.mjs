@@ -53,7 +53,7 @@ function failovers(raw) {
         refused: pick(r.rounds, 'refused').reduce((a, b) => a + b, 0),
         sent: pick(r.rounds, 'sent').reduce((a, b) => a + b, 0),
       }
-      : { measured: false, reason: r.reason };
+      : { measured: false, failed: !!r.failed, reason: r.reason };
   }
   return out;
 }
@@ -73,7 +73,8 @@ function core(raw) {
 }
 
 // Each goal of DESIGN.md's table: what was measured and whether it meets it.
-// A goal whose measure could not be taken is met: null, with the reason.
+// A goal whose measure could not be taken is met: null, with the reason; one
+// whose scenario failed is not met.
 function judge(s) {
   const goals = [];
   const add = (measure, goal, value, met, note) => goals.push({ measure, goal, value, met, note: note || '' });
@@ -104,7 +105,7 @@ function judge(s) {
 
   for (const [how, f] of Object.entries(s.failover)) {
     const what = `failover, leader tab ${how === 'crash' ? 'crashed' : 'closed'} (election mode)`;
-    if (!f.measured) add(what, 'new socket open ≤ 100 ms p50, 0 sends lost', 'not measured', null, f.reason);
+    if (!f.measured) add(what, 'new socket open ≤ 100 ms p50, 0 sends lost', f.failed ? 'failed' : 'not measured', f.failed ? false : null, f.reason);
     else {
       add(what, 'new socket open ≤ 100 ms p50, 0 sends lost',
         `${f.ms.median.toFixed(0)} ms (${f.ms.min.toFixed(0)}–${f.ms.max.toFixed(0)}), ${f.lost} of ${f.sent} sends lost`,
@@ -220,7 +221,7 @@ export function markdown(results, { tiny }) {
   out.push(table(['leader tab', 'tabs open again', 'server sees the new socket', 'sends lost', 'sends refused (threw)'],
     fo.map(([how, f]) => (f.measured
       ? [how === 'crash' ? 'crashed' : 'closed', `${millis(f.ms)} ms`, `${millis(f.serverMs)} ms`, `${f.lost} of ${f.sent}`, String(f.refused)]
-      : [how === 'crash' ? 'crashed' : 'closed', `not measured: ${f.reason}`, '', '', '']))));
+      : [how === 'crash' ? 'crashed' : 'closed', `${f.failed ? 'failed' : 'not measured'}: ${f.reason}`, '', '', '']))));
   out.push('');
 
   out.push('## Leader memory', '');

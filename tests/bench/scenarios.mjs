@@ -232,10 +232,18 @@ function failoverOnce(env, how) {
   });
 }
 
+// A round that cannot complete (no leader, no reopening within 15 s) ends
+// the scenario as failed, with the reason, rather than the whole run.
 export async function failover(env, how) {
   const out = [];
   for (let r = 0; r < env.cfg.failover.rounds; r++) {
-    const result = await failoverOnce(env, how);
+    let result;
+    try {
+      result = await failoverOnce(env, how);
+    } catch (err) {
+      env.progress(`failover, leader ${how === 'crash' ? 'crashed' : 'closed'} · round ${r + 1}`, `failed: ${err.message}`);
+      return { measured: false, failed: true, reason: `failed in round ${r + 1}: ${err.message}` };
+    }
     env.progress(`failover, leader ${how === 'crash' ? 'crashed' : 'closed'} · round ${r + 1}/${env.cfg.failover.rounds}`,
       result.unsupported ? `not measured: ${result.unsupported}` : `${millis(result.ms)}, ${result.lost} sends lost`);
     if (result.unsupported) return { measured: false, reason: result.unsupported };
