@@ -21,7 +21,7 @@ const MODE_NAMES = { sharedworker: 'SharedWorker', election: 'elected tab', dire
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 10000;
 const REFRESH_MS = 1000;
-const ANSWER_WAIT_MS = 3000;
+const STATS_WAIT_MS = 3000; // the emulator's /stats; a hung request must not stall the panel
 const TOAST_MS = 6000;
 const EVENTS_SHOWN = 8;
 const CLOSE_CHECK_MS = 500;
@@ -234,18 +234,9 @@ function render() {
   $('close-leader').hidden = socket.mode !== 'election';
 }
 
-// A stats() that never settles (one asked as the shared socket closed) must
-// not stall the panel: past this wait the figures stay as they were.
-function within(promise, ms) {
-  let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, null); });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 async function refreshTab() {
   if (!socket) return;
-  const s = await within(socket.stats(), ANSWER_WAIT_MS);
-  if (!s) return;
+  const s = await socket.stats();
   setFigure('st-tabs', s.leader ? String(s.leader.tabs) : socket.mode === 'direct' ? '1, no sharing' : '—');
   setFigure('st-frames', `${s.tab.received} / ${s.tab.sent}`);
 }
@@ -264,7 +255,7 @@ const statsUrl = serverHost === location.host ? `/stats?user=${encodeURIComponen
 async function refreshServer() {
   if (!statsUrl) return;
   try {
-    const res = await fetch(statsUrl, { cache: 'no-store', signal: AbortSignal.timeout(ANSWER_WAIT_MS) });
+    const res = await fetch(statsUrl, { cache: 'no-store', signal: AbortSignal.timeout(STATS_WAIT_MS) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const s = await res.json();
     setFigure('srv-connections', String(s.connections), s.connections === 1 ? 'good' : s.connections > 1 ? 'bad' : 'warn');
