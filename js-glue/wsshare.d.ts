@@ -67,6 +67,7 @@ export interface LeaderStats {
     size: number;
     unknownTab: number;
     replay: number;
+    otherLeader: number;
   };
 }
 

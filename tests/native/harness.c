@@ -445,7 +445,7 @@ int fx_frames_v(fx *f, uint32_t version, uint32_t tab, uint32_t seq0, uint32_t c
         lens = own;
     }
     first = give(f, count);
-    rc = wss_tab_frames(f->core, version, tab, seq0, count, first, lens, f->now);
+    rc = wss_tab_frames(f->core, version, f->leader, tab, seq0, count, first, lens, f->now);
     free(own);
     return take(f, rc, first, count);
 }
@@ -481,6 +481,11 @@ int fx_closed(fx *f, uint32_t code, const char *reason, int clean)
                 wss_socket_closed(f->core, code, reason, reason ? strlen(reason) : 0, clean,
                                   f->now),
                 0, 0);
+}
+
+int fx_begin(fx *f)
+{
+    return take(f, wss_start(f->core, f->now), 0, 0);
 }
 
 int fx_tick(fx *f)

@@ -120,6 +120,7 @@ typedef struct fx {
     uint32_t first;  /* the first handle of the last frames call */
     uint8_t *ledger; /* enum handle_state per handle */
     uint32_t ledger_cap;
+    uint32_t leader; /* the leader id that fx_frames addresses (0 by default) */
 } fx;
 
 /* Creates the core (config may be NULL); returns wss_create's result. */
@@ -131,6 +132,7 @@ uint32_t fx_held(const fx *f);
 
 void fx_advance(fx *f, double ms);
 
+int fx_begin(fx *f); /* wss_start */
 int fx_control(fx *f, const char *json);
 int fx_control_len(fx *f, const char *json, size_t len);
 int fx_hello(fx *f, uint32_t tab, uint32_t next);

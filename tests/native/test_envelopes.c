@@ -228,7 +228,7 @@ static const char *const number_keys[] = {
     "outOfMemory", "uptimeMs",
 };
 static const char *const rejected_keys[] = {
-    "malformed", "version", "type", "size", "unknownTab", "replay",
+    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader",
 };
 
 static void check_stats_shape(const char *file, int line, const cJSON *s)
@@ -360,7 +360,7 @@ static void core_should_give_its_version_and_a_reusable_scratch_buffer(void)
     b[0] = 10;
     b[4999] = 10;
     fx_start(&f, 7);
-    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 7, 1, 1, 1, wss_scratch(f.core, 1), f.now),
+    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 0, 7, 1, 1, 1, wss_scratch(f.core, 1), f.now),
              WSS_OK);
     fx_close(&f);
 }

@@ -311,10 +311,10 @@ static void core_should_reject_frames_numbered_from_zero_or_past_the_last_seq(vo
     /* Lengths missing for frames that exist. */
     first = f.next_handle;
     f.next_handle += 2;
-    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 7, 1, 2, first, NULL, f.now), WSS_EREJECT);
+    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 0, 7, 1, 2, first, NULL, f.now), WSS_EREJECT);
     CHECK_EQ(fx_stat(&f, "rejected.malformed"), 3);
     /* No frame at all is fine and changes nothing. */
-    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 7, 1, 0, 0, NULL, f.now), WSS_OK);
+    CHECK_EQ(wss_tab_frames(f.core, WSS_BUS_VERSION, 0, 7, 1, 0, 0, NULL, f.now), WSS_OK);
     fx_frames(&f, 7, 1, 1, NULL);
     CHECK_ACTS(&f, "SEND#7");
     CHECK_EQ(fx_stat(&f, "framesToServer"), 1);

@@ -68,7 +68,9 @@ typedef struct wss_hooks {
 /* Installs allocation hooks process-wide; call before creating any core. */
 void wss_init_hooks(const wss_hooks *hooks);
 
-/* Creates a core from a JSON config (may be NULL or empty for defaults).
+/* Creates a core from a JSON config (may be NULL or empty for defaults). Keys:
+ * maxQueuedBytes, maxQueuedFrames, maxMessageBytes, maxBatchFrames,
+ * maxBatchBytes, tabTimeoutMs, leader (this leader's id), beatMs, locks, debug.
  * Stores the new core in *out, which the caller frees with wss_destroy.
  * Returns WSS_EINVAL for a config that is not an object or has a bad value. */
 int wss_create(wss_core **out, const char *config_json, size_t len);
@@ -77,6 +79,11 @@ int wss_create(wss_core **out, const char *config_json, size_t len);
  * forgotten: the host drops its table with it. NULL is allowed. */
 void wss_destroy(wss_core *core);
 
+/* Starts the leader, once, after wss_create: it announces itself on the bus
+ * (tabs that followed another leader introduce themselves again) and, when
+ * config `beatMs` is set, arms the timer for its first beat. */
+int wss_start(wss_core *core, double now_ms);
+
 /* A control envelope (JSON text) arrived on the bus. Invalid or unknown
  * envelopes are counted in the stats and dropped; state is never harmed. */
 int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms);
@@ -84,10 +91,11 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
 /* A tab posted `count` frames, numbered seq0, seq0+1, ...; the host has stored
  * their payloads under handles first_handle, first_handle+1, ... and their
  * byte lengths in `lens`. Every handle comes back exactly once, as a SEND or a
- * RELEASE action. `version` is the envelope's protocol version. */
-int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab, uint32_t seq0,
-                   uint32_t count, uint32_t first_handle, const uint32_t *lens,
-                   double now_ms);
+ * RELEASE action. `version` is the envelope's protocol version and `leader`
+ * the leader id the tab addressed; frames for another leader are refused. */
+int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
+                   uint32_t seq0, uint32_t count, uint32_t first_handle,
+                   const uint32_t *lens, double now_ms);
 
 /* The tab's liveness lock was released: it closed, crashed or navigated away. */
 int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms);

@@ -74,21 +74,27 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why)
         goto fail;
     if (env->type == ENV_STATS_QUERY && get_u32(root, "id", 0, &env->id) != WSS_OK)
         goto fail;
+    /* The leader a tab addresses; absent or 0: whichever leads. */
+    if (cJSON_GetObjectItemCaseSensitive(root, "l") != NULL &&
+        get_u32(root, "l", 0, &env->leader) != WSS_OK)
+        goto fail;
     rc = WSS_OK;
 fail:
     cJSON_Delete(root);
     return rc;
 }
 
-/* Starts an envelope object {"v":1,"t":type}. */
-static cJSON *envelope_new(const char *type)
+/* Starts an envelope object {"v":1,"t":type,"l":leader}: the leader's id lets
+ * tabs ignore a former leader that has not noticed it was replaced. */
+static cJSON *envelope_new(uint32_t leader, const char *type)
 {
     cJSON *obj = cJSON_CreateObject();
 
     if (obj == NULL)
         return NULL;
     if (cJSON_AddNumberToObject(obj, "v", WSS_BUS_VERSION) == NULL ||
-        cJSON_AddStringToObject(obj, "t", type) == NULL) {
+        cJSON_AddStringToObject(obj, "t", type) == NULL ||
+        cJSON_AddNumberToObject(obj, "l", leader) == NULL) {
         cJSON_Delete(obj);
         return NULL;
     }
@@ -116,10 +122,10 @@ static int add_str(cJSON *obj, const char *key, const char *value)
     return cJSON_AddStringToObject(obj, key, value) != NULL;
 }
 
-char *bus_welcome(uint32_t tab, const char *state, const char *protocol, const char *extensions,
+char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *protocol, const char *extensions,
                   uint32_t seq, uint32_t acked)
 {
-    cJSON *obj = envelope_new("welcome");
+    cJSON *obj = envelope_new(leader, "welcome");
 
     return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_str(obj, "state", state) &&
                            add_str(obj, "protocol", protocol) &&
@@ -127,58 +133,58 @@ char *bus_welcome(uint32_t tab, const char *state, const char *protocol, const c
                            add_num(obj, "acked", acked));
 }
 
-char *bus_open(const char *protocol, const char *extensions, uint32_t seq)
+char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq)
 {
-    cJSON *obj = envelope_new("open");
+    cJSON *obj = envelope_new(leader, "open");
 
     return finish(obj, obj != NULL && add_str(obj, "protocol", protocol) &&
                            add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq));
 }
 
-char *bus_close(uint32_t code, const char *reason, int was_clean)
+char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean)
 {
-    cJSON *obj = envelope_new("close");
+    cJSON *obj = envelope_new(leader, "close");
 
     return finish(obj, obj != NULL && add_num(obj, "code", code) &&
                            add_str(obj, "reason", reason) &&
                            cJSON_AddBoolToObject(obj, "clean", was_clean) != NULL);
 }
 
-static char *tab_only(const char *type, uint32_t tab)
+static char *tab_only(uint32_t leader, const char *type, uint32_t tab)
 {
-    cJSON *obj = envelope_new(type);
+    cJSON *obj = envelope_new(leader, type);
 
     return finish(obj, obj != NULL && add_num(obj, "tab", tab));
 }
 
-char *bus_gone(uint32_t tab)
+char *bus_gone(uint32_t leader, uint32_t tab)
 {
-    return tab_only("gone", tab);
+    return tab_only(leader, "gone", tab);
 }
 
-char *bus_rehello(uint32_t tab)
+char *bus_rehello(uint32_t leader, uint32_t tab)
 {
-    return tab_only("rehello", tab);
+    return tab_only(leader, "rehello", tab);
 }
 
-char *bus_resend(uint32_t tab, uint32_t from)
+char *bus_resend(uint32_t leader, uint32_t tab, uint32_t from)
 {
-    cJSON *obj = envelope_new("resend");
+    cJSON *obj = envelope_new(leader, "resend");
 
     return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "from", from));
 }
 
-char *bus_error(uint32_t tab, uint32_t seq, const char *code, const char *message)
+char *bus_error(uint32_t leader, uint32_t tab, uint32_t seq, const char *code, const char *message)
 {
-    cJSON *obj = envelope_new("error");
+    cJSON *obj = envelope_new(leader, "error");
 
     return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "seq", seq) &&
                            add_str(obj, "code", code) && add_str(obj, "message", message));
 }
 
-char *bus_acks(const tab_table *tabs)
+char *bus_acks(uint32_t leader, const tab_table *tabs)
 {
-    cJSON *obj = envelope_new("ack");
+    cJSON *obj = envelope_new(leader, "ack");
     cJSON *list;
     uint32_t i;
     int ok = obj != NULL;
@@ -207,9 +213,9 @@ char *bus_acks(const tab_table *tabs)
     return finish(obj, ok);
 }
 
-char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json)
+char *bus_stats(uint32_t leader, uint32_t tab, uint32_t id, const char *stats_json)
 {
-    cJSON *obj = envelope_new("stats");
+    cJSON *obj = envelope_new(leader, "stats");
     cJSON *stats = stats_json != NULL ? cJSON_Parse(stats_json) : NULL;
     int ok = obj != NULL && stats != NULL && add_num(obj, "tab", tab) && add_num(obj, "id", id);
 
@@ -218,4 +224,14 @@ char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json)
     if (!ok)
         cJSON_Delete(stats);
     return finish(obj, ok);
+}
+
+char *bus_leader(uint32_t leader)
+{
+    return finish(envelope_new(leader, "leader"), 1);
+}
+
+char *bus_beat(uint32_t leader)
+{
+    return finish(envelope_new(leader, "beat"), 1);
 }

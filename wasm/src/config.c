@@ -15,6 +15,8 @@ static const wss_config defaults = {
     512,       /* max_batch_frames */
     256u << 10, /* max_batch_bytes */
     0,         /* tab_timeout_ms: tabs hold Web Locks, so no guessing by default */
+    0,         /* leader: the host picks an id; 0 for a host that needs none */
+    0,         /* beat_ms: followers watch the leader's beats in election mode only */
     1,         /* locks */
     0,         /* debug */
 };
@@ -30,6 +32,8 @@ static const struct {
     {"maxBatchFrames", offsetof(wss_config, max_batch_frames), 1},
     {"maxBatchBytes", offsetof(wss_config, max_batch_bytes), 1},
     {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), 0},
+    {"leader", offsetof(wss_config, leader), 0},
+    {"beatMs", offsetof(wss_config, beat_ms), 0},
 };
 
 static const struct {

@@ -42,10 +42,11 @@ static void request_flush(wss_core *core)
     }
 }
 
-/* Arms the host's timer for the earliest tab deadline, if it changed. */
+/* Arms the host's timer for the earliest deadline (a silent tab's, the next
+ * beat's), if it changed. */
 static void rearm(wss_core *core)
 {
-    double deadline = 0;
+    double deadline = core->next_beat;
     uint32_t i;
 
     if (core->cfg.tab_timeout_ms > 0) {
@@ -109,7 +110,7 @@ static void post_acks(wss_core *core)
         dirty |= core->tabs.items[i].ack_dirty;
     if (!dirty)
         return;
-    post(core, bus_acks(&core->tabs));
+    post(core, bus_acks(core->cfg.leader, &core->tabs));
     for (i = 0; i < core->tabs.count; i++)
         core->tabs.items[i].ack_dirty = 0;
 }
@@ -132,7 +133,7 @@ static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t ha
                          const char *code, const char *message)
 {
     push(core, WSS_ACT_RELEASE, 0, 0, handle);
-    post(core, bus_error(tab->id, seq, code, message));
+    post(core, bus_error(core->cfg.leader, tab->id, seq, code, message));
     core->stats.errors++;
     if (tab->queued == 0) {
         tab->acked = seq;
@@ -179,7 +180,7 @@ static void drop_tab(wss_core *core, uint32_t id, int announce)
     tabs_remove(&core->tabs, id);
     push(core, WSS_ACT_UNWATCH, id, 0, 0);
     if (announce)
-        post(core, bus_gone(id));
+        post(core, bus_gone(core->cfg.leader, id));
     close_if_unused(core);
 }
 
@@ -216,6 +217,19 @@ void wss_destroy(wss_core *core)
     wss_free(core);
 }
 
+int wss_start(wss_core *core, double now_ms)
+{
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    post(core, bus_leader(core->cfg.leader));
+    if (core->cfg.beat_ms > 0)
+        core->next_beat = core->now + core->cfg.beat_ms;
+    rearm(core);
+    return WSS_OK;
+}
+
 static const char *state_name(const wss_core *core)
 {
     return core->sock == SOCK_OPEN ? "open" : "connecting";
@@ -238,7 +252,7 @@ static void on_hello(wss_core *core, const envelope *env)
     /* Frames already gathered predate the tab: post them first, so the
      * welcome's sequence number is exactly where this tab's stream starts. */
     post_batch(core);
-    post(core, bus_welcome(tab->id, state_name(core), core->protocol, core->extensions,
+    post(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol, core->extensions,
                            core->next_down_seq, tab->acked));
     if (core->sock == SOCK_IDLE)
         open_socket(core);
@@ -259,6 +273,10 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
         core->stats.rejected[why]++;
         return rc;
     }
+    if (env.leader != 0 && env.leader != core->cfg.leader) {
+        core->stats.rejected[REJ_OTHER_LEADER]++;
+        return WSS_EREJECT;
+    }
     tab = tabs_find(&core->tabs, env.tab);
     switch (env.type) {
     case ENV_HELLO:
@@ -272,13 +290,13 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     case ENV_PING:
         if (tab == NULL) {
             core->stats.rejected[REJ_UNKNOWN_TAB]++;
-            post(core, bus_rehello(env.tab));
+            post(core, bus_rehello(core->cfg.leader, env.tab));
         } else {
             tab->last_seen = core->now;
         }
         break;
     case ENV_STATS_QUERY:
-        post(core, bus_stats(env.tab, env.id, wss_stats_json(core)));
+        post(core, bus_stats(core->cfg.leader, env.tab, env.id, wss_stats_json(core)));
         break;
     default:
         break;
@@ -287,8 +305,9 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     return WSS_OK;
 }
 
-int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t seq0,
-                   uint32_t count, uint32_t first_handle, const uint32_t *lens, double now_ms)
+int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                   uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
+                   double now_ms)
 {
     wss_tab *tab;
     uint32_t i;
@@ -298,11 +317,14 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
     if (rc != WSS_OK)
         return rc;
     tab = tabs_find(&core->tabs, tab_id);
-    if (version != WSS_BUS_VERSION || tab == NULL || (count > 0 && lens == NULL) ||
-        seq0 == 0 || count > UINT32_MAX - seq0) {
-        int why = version != WSS_BUS_VERSION ? REJ_VERSION
-                  : tab == NULL             ? REJ_UNKNOWN_TAB
-                                            : REJ_MALFORMED;
+    if (version != WSS_BUS_VERSION || leader != core->cfg.leader || tab == NULL ||
+        (count > 0 && lens == NULL) || seq0 == 0 || count > UINT32_MAX - seq0) {
+        /* Frames addressed to another leader are that leader's business: the
+         * tab re-sends whatever it does not get acknowledged. */
+        int why = version != WSS_BUS_VERSION  ? REJ_VERSION
+                  : leader != core->cfg.leader ? REJ_OTHER_LEADER
+                  : tab == NULL                ? REJ_UNKNOWN_TAB
+                                               : REJ_MALFORMED;
 
         for (i = 0; i < count; i++)
             push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
@@ -310,7 +332,7 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
         /* A tab the core does not know (it joined an earlier leader) is told
          * to introduce itself, and will then re-send. */
         if (why == REJ_UNKNOWN_TAB && version == WSS_BUS_VERSION && tab_id != 0)
-            post(core, bus_rehello(tab_id));
+            post(core, bus_rehello(core->cfg.leader, tab_id));
         return WSS_EREJECT;
     }
     tab->last_seen = core->now;
@@ -330,7 +352,7 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t tab_id, uint32_t s
             for (; i < count; i++)
                 push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
             core->stats.rejected[REJ_REPLAY]++;
-            post(core, bus_resend(tab->id, tab->next_seq));
+            post(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
             break;
         }
         tab->next_seq++;
@@ -406,7 +428,7 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     copy_text(core->protocol, sizeof(core->protocol), protocol, protocol_len);
     copy_text(core->extensions, sizeof(core->extensions), extensions, extensions_len);
     debug_log(core, "wsshare: server socket open");
-    post(core, bus_open(core->protocol, core->extensions, core->next_down_seq));
+    post(core, bus_open(core->cfg.leader, core->protocol, core->extensions, core->next_down_seq));
     while (queue_pop(&core->queue, &f)) {
         tab = tabs_find(&core->tabs, f.tab);
         if (tab != NULL)
@@ -473,7 +495,7 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
     }
     if (core->sock != SOCK_CLOSING) {
         copy_text(why, sizeof(why), reason, reason_len);
-        post(core, bus_close(code, why, was_clean));
+        post(core, bus_close(core->cfg.leader, code, why, was_clean));
         debug_log(core, "wsshare: server socket closed");
     }
     core->sock = SOCK_IDLE;
@@ -495,6 +517,10 @@ int wss_tick(wss_core *core, double now_ms)
     if (rc != WSS_OK)
         return rc;
     core->armed_deadline = 0;
+    if (core->next_beat > 0 && core->next_beat <= core->now) {
+        post(core, bus_beat(core->cfg.leader));
+        core->next_beat = core->now + core->cfg.beat_ms;
+    }
     while (core->cfg.tab_timeout_ms > 0 && i < core->tabs.count) {
         wss_tab *tab = &core->tabs.items[i];
 

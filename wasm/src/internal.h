@@ -37,6 +37,8 @@ typedef struct wss_config {
     uint32_t max_batch_frames;  /* server frames per bus post before an early post */
     uint32_t max_batch_bytes;   /* server bytes per bus post before an early post */
     uint32_t tab_timeout_ms;    /* silence after which a tab is dropped; 0: never */
+    uint32_t leader;            /* this leader's id, in every envelope it posts */
+    uint32_t beat_ms;           /* interval of the leader's beats; 0: none */
     int locks;                  /* the host learns of a tab's end from its Web Lock */
     int debug;
 } wss_config;
@@ -142,6 +144,7 @@ typedef struct envelope {
     uint32_t tab;
     uint32_t next; /* hello: the first frame number the tab will send */
     uint32_t id;   /* stats query: the request id to echo */
+    uint32_t leader; /* the leader addressed; 0: whichever leads */
 } envelope;
 
 /* Reject reasons, each counted in the stats. */
@@ -152,23 +155,28 @@ enum reject_reason {
     REJ_SIZE,
     REJ_UNKNOWN_TAB,
     REJ_REPLAY,
+    REJ_OTHER_LEADER,
     REJ_COUNT
 };
 
 /* Decodes and validates an envelope; on failure returns a negative rc and sets *why. */
 int bus_decode(const char *json, size_t len, envelope *env, int *why);
 
-/* Encoders: each returns a new string (freed with wss_free) or NULL. */
-char *bus_welcome(uint32_t tab, const char *state, const char *protocol, const char *extensions,
-                  uint32_t seq, uint32_t acked);
-char *bus_open(const char *protocol, const char *extensions, uint32_t seq);
-char *bus_close(uint32_t code, const char *reason, int was_clean);
-char *bus_gone(uint32_t tab);
-char *bus_rehello(uint32_t tab);
-char *bus_resend(uint32_t tab, uint32_t from);
-char *bus_error(uint32_t tab, uint32_t seq, const char *code, const char *message);
-char *bus_acks(const tab_table *tabs);
-char *bus_stats(uint32_t tab, uint32_t id, const char *stats_json);
+/* Encoders: each returns a new string (freed with wss_free) or NULL. Every
+ * envelope carries the id of the leader that posts it. */
+char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *protocol,
+                  const char *extensions, uint32_t seq, uint32_t acked);
+char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq);
+char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean);
+char *bus_gone(uint32_t leader, uint32_t tab);
+char *bus_rehello(uint32_t leader, uint32_t tab);
+char *bus_resend(uint32_t leader, uint32_t tab, uint32_t from);
+char *bus_error(uint32_t leader, uint32_t tab, uint32_t seq, const char *code,
+                const char *message);
+char *bus_acks(uint32_t leader, const tab_table *tabs);
+char *bus_stats(uint32_t leader, uint32_t tab, uint32_t id, const char *stats_json);
+char *bus_leader(uint32_t leader);
+char *bus_beat(uint32_t leader);
 
 /* ---- stats.c ---- */
 typedef struct wss_stats {
@@ -203,6 +211,7 @@ struct wss_core {
     int flush_pending;
     uint32_t next_down_seq;
     double armed_deadline; /* the deadline the host's timer is set for; 0: none */
+    double next_beat;      /* when the next beat is due; 0: beats are off */
     double now;
     char protocol[128];
     char extensions[256];

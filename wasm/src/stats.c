@@ -20,7 +20,7 @@ static const char *socket_state_name(int s)
 }
 
 static const char *const reject_names[REJ_COUNT] = {
-    "malformed", "version", "type", "size", "unknownTab", "replay",
+    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader",
 };
 
 char *stats_print(const wss_core *core)
