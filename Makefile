@@ -45,7 +45,7 @@ ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
 JS_SRC := $(wildcard js-glue/*.js)
 
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
-        dist/wsshare.d.ts
+        dist/wsshare-leader.mjs dist/wsshare.d.ts
 
 .PHONY: all dist setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
         test-pack test-types test-bench bench fuzz clean sizes
@@ -156,6 +156,10 @@ dist/wsshare.js: $(JS_SRC) package.json
 dist/wsshare-worker.js: $(JS_SRC) package.json
 	@mkdir -p dist
 	$(ESBUILD) js-glue/worker.js $(ESBUILD_FLAGS) --format=iife --outfile=$@ --log-level=warning
+
+dist/wsshare-leader.mjs: $(JS_SRC) package.json
+	@mkdir -p dist
+	$(ESBUILD) js-glue/leader-main.js $(ESBUILD_FLAGS) --format=esm --outfile=$@ --log-level=warning
 
 dist/wsshare.d.ts: js-glue/wsshare.d.ts
 	@mkdir -p dist

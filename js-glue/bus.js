@@ -35,6 +35,17 @@ export function tabLockName(hash, tab) {
   return `${channelName(hash)}/tab/${tab}`;
 }
 
+// A random non-zero u32: ids of tabs and leaders.
+export function randomId() {
+  const a = new Uint32Array(1);
+  do crypto.getRandomValues(a); while (a[0] === 0);
+  return a[0];
+}
+
+export function leaderLockName(hash) {
+  return `${channelName(hash)}/leader`;
+}
+
 export function envelope(type, fields) {
   return JSON.stringify({ v: BUS_VERSION, t: type, ...fields });
 }

@@ -5,7 +5,7 @@
 const ACTION_WORDS = 6; // kind, a, b, handle, text pointer, text length
 export const ACT = {
   OPEN: 1, SEND: 2, RELEASE: 3, CLOSE: 4, POST: 5, POST_DATA: 6,
-  TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12,
+  TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12, DRAIN: 13,
 };
 export const ENOMEM = -1;
 
@@ -65,11 +65,13 @@ export class Core {
     return this.callWith(text, (p, n) => this.x.wss_bus_control(this.ptr, p, n, now));
   }
 
-  tabFrames(version, tab, seq0, lens, firstHandle, now) {
+  start(now) { return this.x.wss_start(this.ptr, now); }
+
+  tabFrames(version, leader, tab, seq0, lens, firstHandle, now) {
     const buf = this.x.wss_scratch(this.ptr, Math.max(lens.length, 1));
     if (!buf) return ENOMEM;
     this.u32().set(lens, buf >> 2);
-    return this.x.wss_tab_frames(this.ptr, version, tab, seq0, lens.length, firstHandle, buf, now);
+    return this.x.wss_tab_frames(this.ptr, version, leader, tab, seq0, lens.length, firstHandle, buf, now);
   }
 
   tabGone(tab, now) { return this.x.wss_tab_gone(this.ptr, tab, now); }
@@ -86,6 +88,8 @@ export class Core {
   socketFrame(handle, len, binary, now) {
     return this.x.wss_socket_frame(this.ptr, handle, len, binary ? 1 : 0, now);
   }
+
+  socketDrained(now) { return this.x.wss_socket_drained(this.ptr, now); }
 
   socketClosed(code, reason, wasClean, now) {
     return this.callWith(reason, (p, n) => this.x.wss_socket_closed(this.ptr, code, p, n, wasClean ? 1 : 0, now));

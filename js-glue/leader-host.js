@@ -3,7 +3,7 @@
 // decision is the core's (wasm/src/core.c).
 
 import { ACT, Core, ENOMEM } from './core-wasm.js';
-import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, tabLockName } from './bus.js';
+import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, randomId, tabLockName } from './bus.js';
 
 const MAX_FRAMES_PER_POST = 65536;
 
@@ -18,15 +18,17 @@ function taskScheduler() {
 }
 
 export class LeaderHost {
-  // init: { url, protocols, hash, config, debug }, module: instantiateCore()'s result.
+  // init: { url, protocols, hash, config, debug, leader? }, module: instantiateCore()'s result.
+  // An elected tab names its leader (so it knows it leads); a SharedWorker picks an id.
   constructor(module, init) {
     this.url = init.url;
     this.protocols = init.protocols;
     this.hash = init.hash;
     this.debug = !!init.debug;
+    this.id = init.leader || randomId();
     this.locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     // Whether tabs' ends can be watched decides how the core detects them.
-    this.core = new Core(module, { ...init.config, locks: !!this.locks });
+    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id });
     this.payloads = new Map();
     this.nextHandle = 1;
     this.ws = null;
@@ -37,12 +39,32 @@ export class LeaderHost {
     this.visit = this.visit.bind(this);
     this.bus = new BroadcastChannel(channelName(this.hash));
     this.bus.onmessage = (e) => this.onBus(e.data);
+    this.run(this.core.start(this.now()));
+  }
+
+  // Leadership ended (the elected tab resigned or was replaced): nothing more
+  // goes to the server or the bus from here; tabs re-send to the next leader
+  // whatever this one did not acknowledge.
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const ctl of this.watches.values()) ctl.abort();
+    this.watches.clear();
+    this.bus.onmessage = null;
+    this.bus.close();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close();
+    }
+    this.payloads.clear();
   }
 
   now() { return performance.now(); }
 
   run(rc) {
-    this.core.actions(this.visit);
+    if (!this.stopped) this.core.actions(this.visit);
     return rc;
   }
 
@@ -75,7 +97,8 @@ export class LeaderHost {
     const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
       frames.every((d) => typeof d === 'string' || d instanceof ArrayBuffer ||
         (typeof Blob === 'function' && d instanceof Blob));
-    if (!ok || !Number.isInteger(msg.tab) || !Number.isInteger(msg.s) || !Number.isInteger(msg.v)) {
+    if (!ok || !Number.isInteger(msg.tab) || !Number.isInteger(msg.s) || !Number.isInteger(msg.v) ||
+        !Number.isInteger(msg.l)) {
       this.run(this.core.busControl('', this.now()));
       return;
     }
@@ -87,7 +110,7 @@ export class LeaderHost {
       lens[i] = byteLength(frames[i]);
       this.store(frames[i]);
     }
-    const rc = this.run(this.core.tabFrames(msg.v, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
+    const rc = this.run(this.core.tabFrames(msg.v, msg.l >>> 0, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
     // Out of memory before the core took the batch: the handles are still ours.
     // The tab keeps the frames unacknowledged; its next batch shows the core a
     // gap, and the core asks it to send them again.
@@ -103,7 +126,7 @@ export class LeaderHost {
         const handles = new Uint32Array(this.core.memory.buffer, text, b);
         const f = new Array(b);
         for (let i = 0; i < b; i++) f[i] = this.take(handles[i]);
-        this.bus.postMessage({ v: BUS_VERSION, t: SERVER_FRAMES, s: a, f });
+        this.bus.postMessage({ v: BUS_VERSION, t: SERVER_FRAMES, l: this.id, s: a, f });
         break;
       }
       case ACT.FLUSH: this.schedule(() => this.run(this.core.flush(this.now()))); break;
@@ -114,6 +137,7 @@ export class LeaderHost {
       case ACT.UNWATCH: this.unwatch(a); break;
       case ACT.LOG: if (this.debug) console.debug(this.core.text(text, len)); break;
       case ACT.IDLE: if (this.onIdle) this.onIdle(); break;
+      case ACT.DRAIN: this.awaitDrain(); break;
       default: break;
     }
   }
@@ -139,6 +163,18 @@ export class LeaderHost {
       this.run(this.core.socketClosed(e.code, e.reason, e.wasClean, this.now()));
     };
     this.ws = ws;
+  }
+
+  // The core acknowledges frames to their tabs only once the socket has passed
+  // them to the network: bufferedAmount falls as it does, in later tasks.
+  awaitDrain() {
+    const ws = this.ws;
+    const check = () => {
+      if (this.stopped || !ws || this.ws !== ws) return; // closed: the core was told
+      if (ws.bufferedAmount === 0) this.run(this.core.socketDrained(this.now()));
+      else setTimeout(check, 0);
+    };
+    setTimeout(check, 0);
   }
 
   arm(delay) {

@@ -1,5 +1,5 @@
 // The classic-script entry (dist/wsshare.js): defines the global WsShare and
-// finds the worker and wasm next to itself, wherever the page loaded it from.
+// finds the worker, the wasm and the fallback leader next to itself, wherever the page loaded it from.
 
 import { SharedWebSocket, setDefaultUrls } from './shared-websocket.js';
 
@@ -8,6 +8,7 @@ const base = (document.currentScript && document.currentScript.src) || location.
 setDefaultUrls(() => ({
   workerUrl: new URL('wsshare-worker.js', base).href,
   wasmUrl: new URL('wsshare.wasm', base).href,
+  leaderUrl: new URL('wsshare-leader.mjs', base).href,
 }));
 
 self.WsShare = {

@@ -1,9 +1,13 @@
 // SharedWebSocket: the tab side. It behaves like the browser's WebSocket, but
-// the socket lives with a leader (a SharedWorker) that every tab of the same
-// url, protocols and key shares; this tab talks to it over a BroadcastChannel.
+// the socket lives with a leader (a SharedWorker, or a Worker started by the
+// tab elected among those of the same url, protocols and key); this tab talks
+// to "the leader" over a BroadcastChannel and does not care where it lives.
 // In 'direct' mode it simply wraps a WebSocket of its own.
 
-import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, envelope, sharingKey, tabLockName } from './bus.js';
+import {
+  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, envelope, randomId, sharingKey, tabLockName,
+} from './bus.js';
+import { BEAT_MS, LockElection } from './election.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -17,10 +21,10 @@ const HELLO_RETRY_MS = 1000;
 const PING_EVERY_MS = 20000;
 const BYE_TIMEOUT_MS = 1000;
 const STATS_TIMEOUT_MS = 2000;
-const MODES = ['auto', 'sharedworker', 'direct'];
+const MODES = ['auto', 'sharedworker', 'election', 'direct'];
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
 
-let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm' });
+let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm', leaderUrl: 'wsshare-leader.mjs' });
 
 // Entry points say where the worker and the wasm live next to the bundle.
 export function setDefaultUrls(fn) {
@@ -70,15 +74,18 @@ function snapshot(data) {
   return String(data);
 }
 
-function randomId() {
-  const a = new Uint32Array(1);
-  do crypto.getRandomValues(a); while (a[0] === 0);
-  return a[0];
-}
-
 function errorEvent(message) {
   return typeof ErrorEvent === 'function' ? new ErrorEvent('error', { message }) : new Event('error');
 }
+
+// An event with read-only extra fields (isLeader; attempt and delay).
+function detailEvent(type, fields) {
+  const e = new Event(type);
+  for (const k of Object.keys(fields)) Object.defineProperty(e, k, { value: fields[k], enumerable: true });
+  return e;
+}
+
+const canElect = () => typeof Worker === 'function' && typeof navigator !== 'undefined' && !!navigator.locks;
 
 export class SharedWebSocket extends EventTarget {
   constructor(url, protocols, options) {
@@ -99,12 +106,16 @@ export class SharedWebSocket extends EventTarget {
     this._timers = new Set();
     this._counts = { sent: 0, received: 0 };
     this._debug = opts.debug ? (...a) => console.debug('wsshare:', ...a) : () => {};
-    const canShare = typeof SharedWorker === 'function' && typeof BroadcastChannel === 'function';
-    if (mode === 'sharedworker' && !canShare) {
+    const bus = typeof BroadcastChannel === 'function';
+    const canWorker = bus && typeof SharedWorker === 'function';
+    if (mode === 'sharedworker' && !canWorker) {
       throw fail('NotSupportedError', 'wsshare: SharedWorker or BroadcastChannel is not available here');
     }
-    if (mode === 'direct' || !canShare) this._startDirect();
-    else this._startShared(mode);
+    if (mode === 'election' && !(bus && canElect())) {
+      throw fail('NotSupportedError', 'wsshare: Web Locks, Worker or BroadcastChannel is not available here');
+    }
+    if (mode === 'direct' || !bus || (mode === 'auto' && !canWorker && !canElect())) this._startDirect();
+    else this._startShared(mode === 'auto' && !canWorker ? 'election' : mode);
   }
 
   get url() { return this._url; }
@@ -119,8 +130,9 @@ export class SharedWebSocket extends EventTarget {
     if (this._ws) this._ws.binaryType = value;
   }
   get mode() { return this._mode; }
-  // In 'direct' mode this tab leads its own socket; a SharedWorker leads otherwise.
-  get isLeader() { return this._mode === 'direct'; }
+  // In 'direct' mode this tab leads its own socket; in 'election' mode the
+  // elected tab does; a SharedWorker is nobody's tab.
+  get isLeader() { return this._mode === 'direct' || (!!this._election && this._election.leading); }
 
   send(data) {
     if (this._state === CONNECTING) {
@@ -206,7 +218,7 @@ export class SharedWebSocket extends EventTarget {
       const id = ++this._statsId;
       const timer = this._later(STATS_TIMEOUT_MS, () => { this._statsWaiters.delete(id); resolve(own); });
       this._statsWaiters.set(id, (leader) => { this._cancel(timer); resolve({ ...own, leader }); });
-      this._post(envelope('stats?', { tab: this._tab, id }));
+      this._post(envelope('stats?', { tab: this._tab, id, l: this._leaderId }));
     });
   }
 
@@ -231,10 +243,11 @@ export class SharedWebSocket extends EventTarget {
   // ---- shared modes: the leader holds the socket ----
 
   _startShared(mode) {
-    this._mode = 'sharedworker';
+    this._mode = mode === 'election' ? 'election' : 'sharedworker';
     this._hash = sharingKey(this._url, this._protocols, this._opts.key);
     this._tab = randomId();
     this._bye = envelope('bye', { tab: this._tab });
+    this._leaderId = 0; // the leader this tab follows; 0 until one welcomes it
     this._seq = 1;
     this._unacked = [];
     this._pending = [];
@@ -252,7 +265,7 @@ export class SharedWebSocket extends EventTarget {
       addEventListener('pagehide', this._onPageHide);
       addEventListener('pageshow', this._onPageShow);
     }
-    this._holdLock().then(() => this._startWorker(mode));
+    this._holdLock().then(() => (this._mode === 'election' ? this._startElection() : this._startWorker(mode)));
   }
 
   // Held for the tab's whole life: the leader learns of our end, clean or
@@ -267,16 +280,43 @@ export class SharedWebSocket extends EventTarget {
     });
   }
 
+  _urls() {
+    const urls = defaultUrls();
+    return {
+      workerUrl: String(this._opts.workerUrl || urls.workerUrl),
+      wasmUrl: new URL(String(this._opts.wasmUrl || urls.wasmUrl), location.href).href,
+      leaderUrl: new URL(String(urls.leaderUrl), location.href).href,
+    };
+  }
+
+  // What the leader's core is told, from this tab's options.
+  _init(extra) {
+    const config = {};
+    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes']) {
+      if (this._opts[k] !== undefined) config[k] = this._opts[k];
+    }
+    if (this._opts.debug) config.debug = true;
+    return {
+      t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
+      config, wasmUrl: this._urls().wasmUrl, debug: !!this._opts.debug, ...extra,
+    };
+  }
+
   _startWorker(mode) {
     if (this._state === CLOSED) return;
-    const urls = defaultUrls();
-    const workerUrl = String(this._opts.workerUrl || urls.workerUrl);
-    const wasmUrl = new URL(String(this._opts.wasmUrl || urls.wasmUrl), location.href).href;
+    const { workerUrl } = this._urls();
     const giveUp = (why) => {
       if (this._welcomed || this._state === CLOSED) return;
       this._debug('no SharedWorker:', why);
       this._leave();
-      if (mode === 'auto') {
+      if (this._worker) {
+        this._worker.port.close();
+        this._worker = null;
+      }
+      if (mode === 'auto' && canElect()) {
+        this._mode = 'election';
+        this._startElection();
+      } else if (mode === 'auto') {
         this._teardown();
         this._startDirect();
       } else {
@@ -304,21 +344,94 @@ export class SharedWebSocket extends EventTarget {
         giveUp(msg.message);
       }
     };
-    const config = {};
-    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes']) {
-      if (this._opts[k] !== undefined) config[k] = this._opts[k];
-    }
-    if (this._opts.debug) config.debug = true;
-    worker.port.postMessage({
-      t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
-      config, wasmUrl, debug: !!this._opts.debug,
+    worker.port.postMessage(this._init());
+  }
+
+  // ---- election mode: the elected tab runs the leader in a Worker ----
+
+  _startElection() {
+    if (this._state === CLOSED) return;
+    this._election = new LockElection(this._hash, this._tab, {
+      onElected: () => this._lead(),
+      onDeposed: () => this._unlead(),
+      debug: this._debug,
     });
+    this._election.start();
+    this._hello();
+  }
+
+  _lead() {
+    const id = randomId();
+    const init = this._init({ leader: id, config: { ...this._init().config, beatMs: BEAT_MS } });
+    this._ownLeader = id;
+    let worker = null;
+    try {
+      worker = new Worker(this._urls().workerUrl);
+    } catch (err) {
+      this._leadHere(id, init, err && err.message);
+      return;
+    }
+    this._leaderWorker = worker;
+    const failed = (why) => {
+      if (this._leaderWorker !== worker) return;
+      worker.terminate();
+      this._leaderWorker = null;
+      this._leadHere(id, init, why);
+    };
+    worker.onerror = (e) => failed((e && e.message) || 'the script did not load');
+    worker.onmessage = (e) => { if (e.data && e.data.t === 'fatal') failed(e.data.message); };
+    worker.postMessage(init);
+  }
+
+  // The Worker was refused: lead from this page instead.
+  _leadHere(id, init, why) {
+    this._debug('no leader worker (', why, '): leading from the page');
+    import(/* @vite-ignore */ this._urls().leaderUrl)
+      .then((m) => m.startLeader(init))
+      .then((host) => {
+        if (this._ownLeader === id) this._leaderHost = host;
+        else host.stop();
+      })
+      .catch((err) => {
+        if (this._ownLeader !== id) return;
+        this._fire(errorEvent(`wsshare: the leader could not start (${err && err.message})`));
+        this._election.resign();
+      });
+  }
+
+  _unlead() {
+    if (this._leaderWorker) {
+      this._leaderWorker.terminate();
+      this._leaderWorker = null;
+    }
+    if (this._leaderHost) {
+      this._leaderHost.stop();
+      this._leaderHost = null;
+    }
+    this._ownLeader = 0;
+  }
+
+  // A leader announced itself: follow it, and tell the app if it is a change.
+  _follow(id) {
+    if (id === this._leaderId) return;
+    const had = this._leaderId;
+    this._leaderId = id;
+    this._welcomed = false;
+    const isLeader = id === this._ownLeader;
+    if (had || isLeader) this._fire(detailEvent('leaderchange', { isLeader }));
+    if (had && this._state === OPEN && !this._reconnecting) {
+      this._reconnecting = true;
+      this._fire(detailEvent('reconnecting', { attempt: 1, delay: 0 }));
+    }
+    this._hello();
   }
 
   _hello() {
     if (this._state === CLOSED || this._state === CLOSING) return;
     const next = this._unacked.length ? this._unacked[0].seq : this._seq;
-    this._post(envelope('hello', { tab: this._tab, next }));
+    // `last`: frames up to it were accepted by send(); a new leader queues
+    // their re-sends whatever its bounds.
+    this._post(envelope('hello', { tab: this._tab, next, last: this._seq - 1, l: this._leaderId }));
     this._cancel(this._helloTimer);
     this._helloTimer = this._later(HELLO_RETRY_MS, () => { if (!this._welcomed) this._hello(); });
   }
@@ -327,9 +440,13 @@ export class SharedWebSocket extends EventTarget {
     if (this._bus) this._bus.postMessage(msg);
   }
 
+  // Frames wait for a leader's welcome: it tells where to resume from.
   _flushSends() {
-    if (!this._pending.length || !this._bus) return;
-    this._post({ v: BUS_VERSION, t: TAB_FRAMES, tab: this._tab, s: this._pending[0].seq, f: this._pending.map((f) => f.data) });
+    if (!this._pending.length || !this._bus || !this._welcomed) return;
+    this._post({
+      v: BUS_VERSION, t: TAB_FRAMES, l: this._leaderId, tab: this._tab, s: this._pending[0].seq,
+      f: this._pending.map((f) => f.data),
+    });
     this._pending = [];
     this._pendingBytes = 0;
   }
@@ -351,19 +468,39 @@ export class SharedWebSocket extends EventTarget {
       let env;
       try { env = JSON.parse(msg); } catch (err) { return; }
       if (env && env.v === BUS_VERSION) this._onControl(env);
-    } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f)) {
+    } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f) &&
+               msg.l === this._leaderId) {
+      if (this._election) this._election.heard();
       this._onFrames(msg.s, msg.f);
     }
   }
 
   _onControl(env) {
     const mine = env.tab === this._tab;
+    if (env.t === 'leader') {
+      if (this._election) this._election.heard();
+      this._follow(env.l);
+      return;
+    }
+    // A welcome answers our hello; anything else is heeded only from the
+    // leader we follow, never from one that was replaced.
+    if (env.t === 'welcome' && mine && (!this._leaderId || env.l === this._leaderId)) {
+      this._leaderId = env.l;
+    }
+    if (env.l !== this._leaderId) return;
+    if (this._election) this._election.heard();
     switch (env.t) {
       case 'welcome':
         if (mine) this._onWelcome(env);
         break;
       case 'open':
-        if (this._welcomed && this._state === CONNECTING) this._sharedOpen(env);
+        if (this._welcomed) this._sharedOpen(env);
+        break;
+      case 'reconnecting':
+        if (this._welcomed && this._state !== CLOSING) {
+          this._reconnecting = true;
+          this._fire(detailEvent('reconnecting', { attempt: env.attempt, delay: env.delay }));
+        }
         break;
       case 'ack':
         if (Array.isArray(env.a)) {
@@ -398,21 +535,30 @@ export class SharedWebSocket extends EventTarget {
 
   _onWelcome(env) {
     if (!this._welcomed) {
+      // A leader numbers its server frames from its own start: follow its count.
       this._welcomed = true;
       this._startSeq = env.seq;
       this._lastSeq = env.seq - 1;
-      this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab })), PING_EVERY_MS);
+      clearInterval(this._ping);
+      this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab, l: this._leaderId })), PING_EVERY_MS);
     }
     this._cancel(this._helloTimer);
     this._acked(env.acked);
     if (this._unacked.length) this._resendFrom(this._unacked[0].seq);
-    if (env.state === 'open' && this._state === CONNECTING) this._sharedOpen(env);
+    if (env.state === 'open') this._sharedOpen(env);
   }
 
+  // The shared socket is open: the first time, or again after a reconnect
+  // or a change of leader (then `open` fires again; readyState stayed OPEN).
   _sharedOpen(env) {
     this._protocol = env.protocol || '';
     this._extensions = env.extensions || '';
-    this._setOpen();
+    if (this._state === CONNECTING) {
+      this._setOpen();
+    } else if (this._reconnecting && this._state === OPEN) {
+      this._reconnecting = false;
+      this._fire(new Event('open'));
+    }
   }
 
   _acked(seq) {
@@ -440,10 +586,12 @@ export class SharedWebSocket extends EventTarget {
   }
 
   // A page entering the back/forward cache lets go of the socket as a plain
-  // WebSocket would; if it comes back, it finds the socket closed.
+  // WebSocket would; if it comes back, it finds the socket closed. A leading
+  // tab hands over at once, whether its page is cached or going away.
   _pageHide(e) {
     if (this._state === CLOSED) return;
     this._leave();
+    if (this._election) this._election.resign();
     this._hiddenAway = e.persisted;
   }
 
@@ -506,6 +654,7 @@ export class SharedWebSocket extends EventTarget {
       this._worker.port.close();
       this._worker = null;
     }
+    if (this._election) this._election.stop();
     if (this._releaseLock) this._releaseLock();
     if (this._onPageHide && typeof removeEventListener === 'function') {
       removeEventListener('pagehide', this._onPageHide);

@@ -45,5 +45,13 @@ if (typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorke
     port.onmessage = (m) => onInit(port, m.data);
   };
 } else {
-  self.onmessage = (m) => onInit(self, m.data);
+  // A dedicated worker serves the tab that started it, which may end its term.
+  self.onmessage = (m) => {
+    if (m.data && m.data.t === 'stop') {
+      if (host) host.stop();
+      self.close();
+    } else {
+      onInit(self, m.data);
+    }
+  };
 }

@@ -27,10 +27,12 @@ const MISSING = {
   firefox: {
     crash: "firefox: WebDriver BiDi has no command that crashes one tab's content process",
     freeze: 'firefox: WebDriver BiDi has no command that freezes a page (no page lifecycle control)',
+    wedge: 'firefox: WebDriver BiDi has no command that runs script in a dedicated worker',
   },
   webkit: {
     crash: "webkit: WebKitWebDriver has no command that crashes one page's web process",
     freeze: 'webkit: WebKitWebDriver has no command that freezes a page (no page lifecycle control)',
+    wedge: 'webkit: WebKitWebDriver has no command that runs script in a dedicated worker',
   },
 };
 
@@ -119,10 +121,10 @@ export async function launch() {
 }
 
 function tabOf(tab) {
-  const needs = (feature, method = feature) => {
+  const needs = (feature, method = feature, ...args) => {
     const why = lacks(feature);
     if (why) throw new Error(`${why}; declare the test with { skip: lacks('${feature}') }`);
-    return tab[method]();
+    return tab[method](...args);
   };
   return {
     // The driver's own page object, where it has one (playwright's in Chromium).
@@ -150,6 +152,9 @@ function tabOf(tab) {
     // Freezes the page as a browser does to a background tab; resume() undoes it.
     freeze: () => needs('freeze'),
     resume: () => needs('freeze', 'resume'),
+    // Keeps the page's dedicated worker busy for ms, as a hung leader would be
+    // while its page still runs; { done } settles when it is free or gone.
+    wedgeWorker: (ms) => needs('wedge', 'wedgeWorker', ms),
   };
 }
 

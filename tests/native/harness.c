@@ -483,6 +483,11 @@ int fx_closed(fx *f, uint32_t code, const char *reason, int clean)
                 0, 0);
 }
 
+int fx_drained(fx *f)
+{
+    return take(f, wss_socket_drained(f->core, f->now), 0, 0);
+}
+
 int fx_begin(fx *f)
 {
     return take(f, wss_start(f->core, f->now), 0, 0);
@@ -541,7 +546,7 @@ int fx_count(const fx *f, uint32_t kind)
 
 static const char *const kind_names[] = {
     "?", "OPEN", "SEND", "RELEASE", "CLOSE", "POST", "DATA",
-    "TIMER", "FLUSH", "WATCH", "UNWATCH", "LOG", "IDLE",
+    "TIMER", "FLUSH", "WATCH", "UNWATCH", "LOG", "IDLE", "DRAIN",
 };
 
 const char *fx_describe(const fx *f)
@@ -554,7 +559,7 @@ const char *fx_describe(const fx *f)
     buf[0] = '\0';
     for (i = 0; i < f->acts.count && used + 64 < sizeof(buf); i++) {
         const act *x = &f->acts.items[i];
-        const char *name = x->kind <= WSS_ACT_IDLE ? kind_names[x->kind] : "?";
+        const char *name = x->kind <= WSS_ACT_DRAIN ? kind_names[x->kind] : "?";
         char *p = buf + used;
         size_t room = sizeof(buf) - used;
         int n;

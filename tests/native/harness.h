@@ -149,6 +149,7 @@ int fx_opened(fx *f, const char *protocol, const char *extensions);
 int fx_server(fx *f, uint32_t len);
 int fx_closed(fx *f, uint32_t code, const char *reason, int clean);
 int fx_tick(fx *f);
+int fx_drained(fx *f);
 int fx_flush(fx *f);
 
 /* Hello from `tab` (next 1), the socket opened, the flush done: the usual start. */

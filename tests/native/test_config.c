@@ -84,7 +84,7 @@ static void config_should_default_to_16_MiB_messages(void)
     fx_open(&f, NULL);
     fx_start(&f, 7);
     fx_frames(&f, 7, 1, 2, lens);
-    CHECK_ACTS(&f, "SEND#1 RELEASE#2 POST:error FLUSH");
+    CHECK_ACTS(&f, "SEND#1 DRAIN RELEASE#2 POST:error FLUSH");
     CHECK_STR(act_str(fx_post(&f, "error", 0), "code"), "too_big");
     fx_close(&f);
 }
@@ -154,7 +154,7 @@ static void config_should_apply_maxMessageBytes(void)
     REQUIRE(fx_open(&f, "{\"maxMessageBytes\":64}") == WSS_OK);
     fx_start(&f, 7);
     fx_frames(&f, 7, 1, 2, lens);
-    CHECK_ACTS(&f, "SEND#1 RELEASE#2 POST:error FLUSH");
+    CHECK_ACTS(&f, "SEND#1 DRAIN RELEASE#2 POST:error FLUSH");
     fx_close(&f);
 }
 

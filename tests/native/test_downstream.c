@@ -134,7 +134,7 @@ static void core_should_release_server_frames_when_no_tab_listens_or_the_socket_
     fx_close(&f);
 }
 
-static void core_should_post_the_close_after_pending_frames_and_acks_and_let_every_tab_go(void)
+static void core_should_post_the_close_after_pending_frames_and_let_every_tab_go(void)
 {
     fx f;
     const act *c;
@@ -146,13 +146,14 @@ static void core_should_post_the_close_after_pending_frames_and_acks_and_let_eve
     fx_server(&f, 1);
     fx_server(&f, 1);
     CHECK_EQ(fx_closed(&f, 4000, "bye now", 1), WSS_OK);
-    CHECK_ACTS(&f, "DATA@1#2,3 POST:ack POST:close UNWATCH:7 UNWATCH:8 IDLE");
+    /* Tab 8's frame was sent, but the socket never said it drained: it
+     * may not have left, so it is not acknowledged. */
+    CHECK_ACTS(&f, "DATA@1#2,3 POST:close UNWATCH:7 UNWATCH:8 IDLE");
     c = fx_post(&f, "close", 0);
     CHECK_EQ(act_num(c, "v"), WSS_BUS_VERSION);
     CHECK_EQ(act_num(c, "code"), 4000);
     CHECK_STR(act_str(c, "reason"), "bye now");
     CHECK_EQ(act_bool(c, "clean"), 1);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 8), 1);
     CHECK_EQ(fx_stat(&f, "tabs"), 0);
     CHECK_EQ(fx_held(&f), 0);
     /* The flush asked for earlier finds nothing left. */
@@ -239,7 +240,7 @@ const test_case downstream_tests[] = {
     TEST_CASE(core_should_continue_sequence_numbers_across_batches_and_closes),
     TEST_CASE(core_should_post_pending_frames_before_a_welcome),
     TEST_CASE(core_should_release_server_frames_when_no_tab_listens_or_the_socket_is_not_open),
-    TEST_CASE(core_should_post_the_close_after_pending_frames_and_acks_and_let_every_tab_go),
+    TEST_CASE(core_should_post_the_close_after_pending_frames_and_let_every_tab_go),
     TEST_CASE(core_should_release_queued_frames_when_the_socket_fails_to_open),
     TEST_CASE(core_should_cut_a_close_reason_to_123_bytes),
     TEST_CASE(core_should_keep_the_protocol_and_extensions_within_their_bounds),

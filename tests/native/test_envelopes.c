@@ -87,8 +87,11 @@ static void check_rejected(const char *file, int line, const char *json, size_t 
     cJSON_Delete(after);
     /* And the core carries on as if nothing had come. */
     fx_flush(&f);
-    if (strcmp(fx_describe(&f), "DATA@1#3 POST:ack") != 0)
+    if (strcmp(fx_describe(&f), "DATA@1#3") != 0)
         check_fail(file, line, "after %.80s the flush gave %s", shown, fx_describe(&f));
+    fx_drained(&f);
+    if (strcmp(fx_describe(&f), "POST:ack") != 0)
+        check_fail(file, line, "after %.80s the drain gave %s", shown, fx_describe(&f));
     fx_close(&f);
 }
 

@@ -78,7 +78,7 @@ static void core_should_sign_every_envelope_with_its_leader_id(void)
     CHECK_EQ(act_num(open, "l"), 77);
     f.leader = 77;
     fx_frames(&f, 7, 1, 1, NULL);
-    fx_flush(&f);
+    fx_drained(&f);
     CHECK_EQ(act_num(fx_post(&f, "ack", 0), "l"), 77);
     fx_closed(&f, 1001, "", 1);
     CHECK_EQ(act_num(fx_post(&f, "close", 0), "l"), 77);
@@ -100,7 +100,7 @@ static void core_should_refuse_frames_addressed_to_another_leader_without_a_rehe
     /* The same frames addressed right are taken: the refusal left no trace. */
     f.leader = 77;
     CHECK_EQ(fx_frames(&f, 7, 1, 2, NULL), WSS_OK);
-    CHECK_ACTS(&f, "SEND#3 SEND#4");
+    CHECK_ACTS(&f, "SEND#3 DRAIN SEND#4");
     fx_close(&f);
 }
 
@@ -135,7 +135,44 @@ static void core_should_reject_a_leader_field_that_is_not_an_id(void)
     fx_close(&f);
 }
 
+/* After a change of leader, a tab re-sends what the old one did not confirm:
+ * those frames were accepted once, and the queue bounds do not refuse them. */
+static void core_should_queue_re_sent_frames_an_earlier_leader_accepted_beyond_the_bounds(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxQueuedFrames\":2}") == WSS_OK);
+    CHECK_EQ(fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":5,\"last\":8}"), WSS_OK);
+    fx_frames(&f, 7, 5, 4, NULL);
+    CHECK_ACTS(&f, "FLUSH");
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 4);
+    /* New frames meet the bound as ever, the re-sends left out of it. */
+    fx_frames(&f, 7, 9, 3, NULL);
+    CHECK_ACTS(&f, "RELEASE#7 POST:error");
+    CHECK_STR(act_str(fx_post(&f, "error", 0), "code"), "queue_full");
+    CHECK_EQ(act_num(fx_post(&f, "error", 0), "seq"), 11);
+    fx_opened(&f, "", "");
+    CHECK_ACTS(&f, "POST:open SEND#1 DRAIN SEND#2 SEND#3 SEND#4 SEND#5 SEND#6");
+    fx_close(&f);
+}
+
+static void core_should_keep_the_highest_accepted_number_a_tab_announced(void)
+{
+    fx f;
+
+    REQUIRE(fx_open(&f, "{\"maxQueuedFrames\":1}") == WSS_OK);
+    fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":1,\"last\":3}");
+    /* A late hello retry with an older figure does not lower it. */
+    fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":1,\"last\":0}");
+    fx_frames(&f, 7, 1, 3, NULL);
+    CHECK_EQ(fx_stat(&f, "queuedFrames"), 3);
+    CHECK_EQ(fx_stat(&f, "errors"), 0);
+    fx_close(&f);
+}
+
 const test_case leader_tests[] = {
+    TEST_CASE(core_should_queue_re_sent_frames_an_earlier_leader_accepted_beyond_the_bounds),
+    TEST_CASE(core_should_keep_the_highest_accepted_number_a_tab_announced),
     TEST_CASE(core_should_announce_itself_when_started),
     TEST_CASE(core_should_beat_every_beat_interval_once_started),
     TEST_CASE(core_should_not_beat_when_ticked_early_for_a_silent_tab),

@@ -5,7 +5,8 @@
  *   - every handle comes back exactly once, as SEND, RELEASE or in a POST_DATA;
  *   - each tab's frames reach the server once each, in seq order, with no hole
  *     but the ones refused with an error envelope;
- *   - an ack never covers a frame not yet sent or refused, and never goes back;
+ *   - an ack never covers a frame not yet sent or refused, nor one sent that the
+ *     socket has not drained since, and never goes back;
  *   - server frames are posted in arrival order, numbered without a gap, and
  *     every welcome and open envelope names the next number.
  * The same runs under random allocation failures, where an error or an ack
@@ -25,6 +26,9 @@
 
 enum sock_state { S_NONE, S_CONNECTING, S_OPEN, S_CLOSING };
 
+/* What became of a tab's frame: an ack may cover only SAFE and REFUSED ones. */
+enum fate { F_NONE, F_SENT, F_SAFE, F_REFUSED, F_LOST };
+
 typedef struct sim_tab {
     uint32_t id;
     int alive;       /* may still act */
@@ -34,7 +38,7 @@ typedef struct sim_tab {
     uint32_t tx;     /* the next seq it will transmit */
     uint32_t last_sent;
     long long last_ack;
-    uint8_t handled[SEQ_SPAN]; /* sent to the server or refused with an error */
+    uint8_t handled[SEQ_SPAN]; /* enum fate: sent to the server or refused */
 } sim_tab;
 
 typedef struct sim {
@@ -45,6 +49,7 @@ typedef struct sim {
     uint32_t ntabs;
     int sock;
     int flush_wanted;
+    int drain_wanted;
     double timer_at; /* 0: none */
     uint32_t down_seq; /* the number the next posted server frame must have */
     uint32_t *fifo;    /* server handles the core holds, oldest first */
@@ -154,7 +159,7 @@ static int handled(const sim_tab *t, uint32_t seq)
     return seq >= t->start && seq - t->start < SEQ_SPAN && t->handled[seq - t->start];
 }
 
-static void mark_handled(sim_tab *t, uint32_t seq, const char *how)
+static void mark_handled(sim_tab *t, uint32_t seq, const char *how, uint8_t fate)
 {
     if (seq < t->start || seq - t->start >= SEQ_SPAN) {
         check_fail(__FILE__, __LINE__, "tab %u: %s of seq %u it never sent", t->id, how, seq);
@@ -162,7 +167,19 @@ static void mark_handled(sim_tab *t, uint32_t seq, const char *how)
     }
     if (t->handled[seq - t->start])
         check_fail(__FILE__, __LINE__, "tab %u: seq %u handled twice (now %s)", t->id, seq, how);
-    t->handled[seq - t->start] = 1;
+    t->handled[seq - t->start] = fate;
+}
+
+/* The socket drained (every SENT frame is SAFE) or closed (every one LOST). */
+static void settle_sent(sim *s, uint8_t fate)
+{
+    uint32_t i;
+    uint32_t k;
+
+    for (i = 0; i < s->ntabs; i++)
+        for (k = 0; k < SEQ_SPAN; k++)
+            if (s->tabs[i].handled[k] == F_SENT)
+                s->tabs[i].handled[k] = fate;
 }
 
 static void on_send(sim *s, uint32_t h)
@@ -186,7 +203,7 @@ static void on_send(sim *s, uint32_t h)
                 check_fail(__FILE__, __LINE__, "tab %u: seq %u sent before seq %u", t->id, seq, k);
                 break;
             }
-    mark_handled(t, seq, "SEND");
+    mark_handled(t, seq, "SEND", F_SENT);
     t->last_sent = seq;
 }
 
@@ -210,12 +227,17 @@ static void on_ack(sim *s, const act *x)
         if (seq < t->last_ack)
             check_fail(__FILE__, __LINE__, "tab %u: ack went back from %lld to %lld", id,
                        t->last_ack, seq);
-        for (k = t->start; (long long)k <= seq; k++)
-            if (!handled(t, k)) {
-                check_fail(__FILE__, __LINE__, "tab %u: ack %lld covers seq %u, not yet sent", id,
-                           seq, k);
+        for (k = t->start; (long long)k <= seq; k++) {
+            uint8_t fate = k - t->start < SEQ_SPAN ? t->handled[k - t->start] : F_NONE;
+
+            if (fate != F_SAFE && fate != F_REFUSED) {
+                check_fail(__FILE__, __LINE__, "tab %u: ack %lld covers seq %u, %s", id, seq, k,
+                           fate == F_SENT   ? "sent but not drained"
+                           : fate == F_LOST ? "lost with its socket"
+                                            : "not yet sent");
                 break;
             }
+        }
         t->last_ack = seq;
     }
 }
@@ -250,7 +272,7 @@ static void on_post(sim *s, const act *x)
                              strcmp(code, "out_of_memory") != 0))
             check_fail(__FILE__, __LINE__, "error code %s", code ? code : "(none)");
         if (t != NULL)
-            mark_handled(t, (uint32_t)act_num(x, "seq"), "error");
+            mark_handled(t, (uint32_t)act_num(x, "seq"), "error", F_REFUSED);
     } else if (strcmp(type, "resend") == 0) {
         if (t != NULL && t->alive)
             t->tx = (uint32_t)act_num(x, "from");
@@ -328,6 +350,9 @@ static void settle(sim *s, uint32_t server)
         case WSS_ACT_FLUSH:
             s->flush_wanted = 1;
             break;
+        case WSS_ACT_DRAIN:
+            s->drain_wanted = 1;
+            break;
         case WSS_ACT_TIMER:
             s->timer_at = x->a == UINT32_MAX ? 0 : f->now + x->a;
             break;
@@ -387,6 +412,9 @@ static void server_frame(sim *s)
 static void socket_closed(sim *s, uint32_t code, int clean)
 {
     s->sock = S_NONE;
+    /* The host stops waiting for a drain that cannot come. */
+    s->drain_wanted = 0;
+    settle_sent(s, F_LOST);
     fx_closed(&s->f, code, code == 1000 ? "" : "server went away", clean);
     settle(s, 0);
 }
@@ -497,10 +525,17 @@ static void step(sim *s)
         } else if (s->sock == S_CLOSING) {
             socket_closed(s, 1000, 1);
         }
-    } else if (r < 94) {
+    } else if (r < 90) {
         if (s->flush_wanted) {
             s->flush_wanted = 0;
             fx_flush(&s->f);
+            settle(s, 0);
+        }
+    } else if (r < 94) {
+        if (s->drain_wanted) {
+            s->drain_wanted = 0;
+            settle_sent(s, F_SAFE);
+            fx_drained(&s->f);
             settle(s, 0);
         }
     } else {

@@ -104,6 +104,7 @@ static void core_should_answer_a_repeated_hello_with_its_acked_seq_and_no_second
     fx_start(&f, 7);
     fx_frames(&f, 7, 1, 3, NULL);
     fx_flush(&f);
+    fx_drained(&f);
     fx_hello(&f, 7, 1);
     CHECK_ACTS(&f, "POST:welcome");
     w = fx_post(&f, "welcome", 0);
@@ -221,8 +222,8 @@ static void core_should_reopen_after_the_unused_socket_closed_when_a_tab_said_he
     CHECK_ACTS(&f, "OPEN");
     CHECK_EQ(fx_post(&f, "close", 0) == NULL, 1);
     fx_opened(&f, "", "");
-    CHECK_ACTS(&f, "POST:open SEND#1 SEND#2");
-    fx_flush(&f);
+    CHECK_ACTS(&f, "POST:open SEND#1 DRAIN SEND#2");
+    fx_drained(&f);
     CHECK_ACTS(&f, "POST:ack");
     CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 8), 2);
     CHECK_EQ(fx_stat(&f, "opens"), 2);

@@ -45,7 +45,9 @@ enum wss_action_kind {
     WSS_ACT_WATCH = 9,     /* report through wss_tab_gone when tab `a` dies (its lock) */
     WSS_ACT_UNWATCH = 10,  /* stop watching tab `a` */
     WSS_ACT_LOG = 11,      /* a debug line in `text`; never carries a payload or a token */
-    WSS_ACT_IDLE = 12      /* no tab left and the socket is closed: the host may stop */
+    WSS_ACT_IDLE = 12,     /* no tab left and the socket is closed: the host may stop */
+    WSS_ACT_DRAIN = 13     /* call wss_socket_drained once the socket buffers nothing
+                            * (every frame sent so far passed to the network) */
 };
 
 /* One action. `text` points into the core's memory; `len` is its byte length. */
@@ -109,6 +111,11 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
  * host forgets it) or as a RELEASE action. */
 int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
                      double now_ms);
+
+/* The socket has passed every frame sent so far to the network (its
+ * bufferedAmount is 0), as a DRAIN action asked to learn: the frames sent
+ * until then are acknowledged to their tabs. */
+int wss_socket_drained(wss_core *core, double now_ms);
 
 /* The server socket closed (also after a failed open: code 1006). */
 int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,

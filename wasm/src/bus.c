@@ -72,6 +72,9 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why)
         goto fail;
     if (env->type == ENV_HELLO && get_u32(root, "next", 1, &env->next) != WSS_OK)
         goto fail;
+    if (env->type == ENV_HELLO && cJSON_GetObjectItemCaseSensitive(root, "last") != NULL &&
+        get_u32(root, "last", 0, &env->last) != WSS_OK)
+        goto fail;
     if (env->type == ENV_STATS_QUERY && get_u32(root, "id", 0, &env->id) != WSS_OK)
         goto fail;
     /* The leader a tab addresses; absent or 0: whichever leads. */

@@ -115,30 +115,44 @@ static void post_acks(wss_core *core)
         core->tabs.items[i].ack_dirty = 0;
 }
 
-static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle, uint32_t len)
+/* A frame of `tab` is done with: handed to the socket, or refused. Acks are
+ * cumulative and let the tab forget the frames they cover, so they wait until
+ * the socket has passed every frame sent so far to the network: a leader whose
+ * page closes takes the bytes its socket still buffers with it. */
+static void settle(wss_core *core, wss_tab *tab, uint32_t seq)
 {
-    push(core, WSS_ACT_SEND, 0, 0, handle);
-    core->stats.frames_to_server++;
-    core->stats.bytes_to_server += len;
-    if (tab != NULL) {
+    tab->done = seq;
+    if (!core->undrained && tab->acked != seq) {
         tab->acked = seq;
         tab->ack_dirty = 1;
     }
 }
 
+static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle, uint32_t len)
+{
+    push(core, WSS_ACT_SEND, 0, 0, handle);
+    core->stats.frames_to_server++;
+    core->stats.bytes_to_server += len;
+    core->undrained = 1;
+    if (!core->drain_requested) {
+        core->drain_requested = 1;
+        push(core, WSS_ACT_DRAIN, 0, 0, 0);
+    }
+    if (tab != NULL)
+        settle(core, tab, seq);
+}
+
 /* Refuses one frame at its tab: the tab gets an error, never a silent drop.
- * Acks are cumulative: while earlier frames of the tab wait in the queue, the
- * refused one is acked with them once they are sent (wss_socket_opened). */
+ * While earlier frames of the tab wait in the queue, the refused one is
+ * settled with them once they are sent (wss_socket_opened). */
 static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle,
                          const char *code, const char *message)
 {
     push(core, WSS_ACT_RELEASE, 0, 0, handle);
     post(core, bus_error(core->cfg.leader, tab->id, seq, code, message));
     core->stats.errors++;
-    if (tab->queued == 0) {
-        tab->acked = seq;
-        tab->ack_dirty = 1;
-    }
+    if (tab->queued == 0)
+        settle(core, tab, seq);
 }
 
 static void release_queue(wss_core *core)
@@ -248,6 +262,8 @@ static void on_hello(wss_core *core, const envelope *env)
         core->stats.tabs_joined++;
         push(core, WSS_ACT_WATCH, tab->id, 0, 0);
     }
+    if (env->last > tab->accepted)
+        tab->accepted = env->last;
     tab->last_seen = core->now;
     /* Frames already gathered predate the tab: post them first, so the
      * welcome's sequence number is exactly where this tab's stream starts. */
@@ -361,8 +377,13 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
                          "message larger than maxMessageBytes");
         } else if (core->sock == SOCK_OPEN) {
             send_frame(core, tab, seq, handle, lens[i]);
-        } else if (core->queue.count >= core->cfg.max_queued_frames ||
-                   core->queue.bytes + lens[i] > core->cfg.max_queued_bytes) {
+        } else if (seq > tab->accepted &&
+                   (core->queue.count - core->queue.replays >= core->cfg.max_queued_frames ||
+                    core->queue.bytes - core->queue.replay_bytes + lens[i] >
+                        core->cfg.max_queued_bytes)) {
+            /* The bounds apply to what tabs send while the socket is down;
+             * what another leader accepted before it went is never refused,
+             * nor counted against them. */
             refuse_frame(core, tab, seq, handle, "queue_full",
                          "outbound queue full (maxQueuedBytes or maxQueuedFrames)");
         } else {
@@ -372,6 +393,7 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
             f.seq = seq;
             f.handle = handle;
             f.len = lens[i];
+            f.replay = seq <= tab->accepted;
             if (queue_push(&core->queue, &f) == WSS_OK) {
                 tab->queued++;
             } else {
@@ -437,13 +459,8 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     }
     /* Every frame the tabs numbered so far is now sent or refused: the acks
      * held back for refused frames behind queued ones can go. */
-    for (i = 0; i < core->tabs.count; i++) {
-        tab = &core->tabs.items[i];
-        if (tab->acked != tab->next_seq - 1) {
-            tab->acked = tab->next_seq - 1;
-            tab->ack_dirty = 1;
-        }
-    }
+    for (i = 0; i < core->tabs.count; i++)
+        settle(core, &core->tabs.items[i], core->tabs.items[i].next_seq - 1);
     request_flush(core);
     return WSS_OK;
 }
@@ -474,6 +491,29 @@ int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary, 
     return WSS_OK;
 }
 
+int wss_socket_drained(wss_core *core, double now_ms)
+{
+    uint32_t i;
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    core->drain_requested = 0;
+    if (!core->undrained)
+        return WSS_OK;
+    core->undrained = 0;
+    for (i = 0; i < core->tabs.count; i++) {
+        wss_tab *tab = &core->tabs.items[i];
+
+        if (tab->acked != tab->done) {
+            tab->acked = tab->done;
+            tab->ack_dirty = 1;
+        }
+    }
+    post_acks(core);
+    return WSS_OK;
+}
+
 int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
                       int was_clean, double now_ms)
 {
@@ -499,6 +539,9 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
         debug_log(core, "wsshare: server socket closed");
     }
     core->sock = SOCK_IDLE;
+    /* What the socket still buffered is gone with it: never confirmed. */
+    core->undrained = 0;
+    core->drain_requested = 0;
     release_queue(core);
     for (i = 0; i < core->tabs.count; i++)
         push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);

@@ -73,7 +73,11 @@ void actions_free(action_buf *buf);
 typedef struct wss_tab {
     uint32_t id;
     uint32_t next_seq;  /* next frame number expected from this tab */
-    uint32_t acked;     /* highest frame number handed to the socket (or refused) */
+    uint32_t accepted;  /* frames up to this number were accepted by an earlier
+                         * leader: their re-sends bypass the queue bounds */
+    uint32_t done;      /* highest frame number handed to the socket (or refused) */
+    uint32_t acked;     /* highest frame number done and confirmed: the socket
+                         * passed everything sent before it to the network */
     int ack_dirty;      /* acked moved since the last ack envelope */
     uint32_t queued;    /* frames of this tab in the outbound queue; kept so a
                          * refusal need not scan a full queue per frame */
@@ -98,6 +102,7 @@ typedef struct qframe {
     uint32_t seq;
     uint32_t handle;
     uint32_t len;
+    int replay; /* a re-send of a frame an earlier leader accepted */
 } qframe;
 
 /* FIFO of tab frames waiting for the socket to open. */
@@ -107,6 +112,8 @@ typedef struct frame_queue {
     uint32_t count;
     uint32_t cap; /* a power of two */
     uint64_t bytes;
+    uint32_t replays; /* how many of the frames are re-sends, kept outside the bounds */
+    uint64_t replay_bytes;
 } frame_queue;
 
 int queue_push(frame_queue *q, const qframe *f);
@@ -143,6 +150,7 @@ typedef struct envelope {
     int type;
     uint32_t tab;
     uint32_t next; /* hello: the first frame number the tab will send */
+    uint32_t last; /* hello: the last number it gave a frame so far; 0: none */
     uint32_t id;   /* stats query: the request id to echo */
     uint32_t leader; /* the leader addressed; 0: whichever leads */
 } envelope;
@@ -209,6 +217,8 @@ struct wss_core {
     wss_stats stats;
     int sock;
     int flush_pending;
+    int undrained;       /* frames were sent that the socket may still buffer */
+    int drain_requested; /* a DRAIN action is out, not yet answered */
     uint32_t next_down_seq;
     double armed_deadline; /* the deadline the host's timer is set for; 0: none */
     double next_beat;      /* when the next beat is due; 0: beats are off */

@@ -33,6 +33,10 @@ int queue_push(frame_queue *q, const qframe *f)
     q->items[(q->head + q->count) & (q->cap - 1)] = *f;
     q->count++;
     q->bytes += f->len;
+    if (f->replay) {
+        q->replays++;
+        q->replay_bytes += f->len;
+    }
     return WSS_OK;
 }
 
@@ -44,6 +48,10 @@ int queue_pop(frame_queue *q, qframe *out)
     q->head = (q->head + 1) & (q->cap - 1);
     q->count--;
     q->bytes -= out->len;
+    if (out->replay) {
+        q->replays--;
+        q->replay_bytes -= out->len;
+    }
     return 1;
 }
 

@@ -61,5 +61,11 @@ function tabOf(context, page) {
     async resume() {
       await (await session()).send('Page.setWebLifecycleState', { state: 'active' });
     },
+    async wedgeWorker(ms) {
+      const [worker] = page.workers();
+      if (!worker) throw new Error('the page runs no worker');
+      const done = worker.evaluate((t) => { const end = Date.now() + t; while (Date.now() < end); }, ms).catch(() => {});
+      return { done };
+    },
   };
 }
