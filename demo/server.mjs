@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 const VERSION = '1.8.1-emulated';
 const STATUS = { status: "We're all mad here, dear!", version: VERSION };
-const POLICIES = ['kick', 'last-wins', 'refuse'];
+const POLICIES = ['kick', 'last-wins', 'refuse', 'multi'];
 const ACCOUNTS = new Map([['admin', 'admin'], ['user', 'user']]);
 const TOKEN_TTL_S = 24 * 60 * 60;
 const BAD_LOGIN_DELAY_MS = 1000;
@@ -252,6 +252,23 @@ const replyTokens = (reply) => reply.match(/\S+\s*/g) ?? [];
 
 // ---------------------------------------------------------------- the server
 
+// The longest stretch during which a user had more than one socket open: for
+// clients that promise one connection, how long two ever coexisted.
+function noteOpenCount(entry) {
+  const now = performance.now();
+  if (entry.open.size > 1 && !entry.overlapSince) entry.overlapSince = now;
+  if (entry.open.size <= 1 && entry.overlapSince) {
+    entry.overlapMs = Math.max(entry.overlapMs, now - entry.overlapSince);
+    entry.overlapSince = 0;
+  }
+}
+
+function overlapOf(entry) {
+  if (!entry) return { overlapMs: 0 };
+  const now = performance.now();
+  return { overlapMs: Math.round(Math.max(entry.overlapMs, entry.overlapSince ? now - entry.overlapSince : 0)) };
+}
+
 class CatEmulator {
   constructor(cfg) {
     this.cfg = cfg;
@@ -270,6 +287,7 @@ class CatEmulator {
     this.routes = {
       '/': { GET: (req, res) => this.getRoot(req, res) },
       '/stats': { GET: (req, res, url) => sendJson(res, 200, this.statsFor(url)) },
+      '/overlap': { GET: (req, res, url) => sendJson(res, 200, overlapOf(this.users.get(userParam(url)))) },
       '/received': { GET: (req, res, url) => sendJson(res, 200, this.users.get(userParam(url))?.received ?? []) },
       '/push': { POST: (req, res, url) => this.postPush(req, res, url) },
       '/reset': { POST: (req, res) => sendJson(res, 200, this.reset()) },
@@ -308,7 +326,7 @@ class CatEmulator {
   userEntry(id) {
     let entry = this.users.get(id);
     if (!entry) {
-      entry = { current: null, open: new Set(), accepted: 0, kicks: 0, received: [] };
+      entry = { current: null, open: new Set(), accepted: 0, kicks: 0, received: [], overlapMs: 0, overlapSince: 0 };
       this.users.set(id, entry);
     }
     return entry;
@@ -465,6 +483,7 @@ class CatEmulator {
         entry.accepted = 0;
         entry.kicks = 0;
         entry.received = [];
+        entry.overlapMs = 0;
       }
     }
     return this.stats();
@@ -512,6 +531,7 @@ class CatEmulator {
       }
       if (this.cfg.policy === 'kick') {
         entry.open.delete(previous);
+        noteOpenCount(entry);
         entry.kicks++;
         previous.close(1000);
         this.cfg.log(`New websocket connection for user '${userId}', the old one has been closed.`);
@@ -519,6 +539,7 @@ class CatEmulator {
     }
     entry.current = ws;
     entry.open.add(ws);
+    noteOpenCount(entry);
     entry.accepted++;
     this.keepAlive(ws);
 
@@ -532,9 +553,12 @@ class CatEmulator {
     });
     ws.on('close', () => {
       entry.open.delete(ws);
+      noteOpenCount(entry);
       // Cat 1.9 deletes the user's entry when any of its sockets goes; older Cats
       // only forget the socket they were pushing to.
       if (this.cfg.policy === 'last-wins' || entry.current === ws) entry.current = null;
+      // A server that keeps every socket answers on the newest one left.
+      if (this.cfg.policy === 'multi' && entry.current === null && entry.open.size) entry.current = [...entry.open].pop();
     });
   }
 

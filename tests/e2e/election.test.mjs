@@ -12,9 +12,9 @@ const failovers = { close: [], crash: [], wedge: [] };
 
 before(async () => {
   browser = await launch();
-  // Last-wins keeps an old socket open beside a new one, as many servers do,
-  // so a second leader would show as a second connection.
-  cat = await startCatForFile({ policy: 'last-wins' });
+  // A server that keeps every socket: a second leader would show as a
+  // second connection, never hidden by a kick.
+  cat = await startCatForFile({ policy: 'multi' });
 });
 after(async () => {
   for (const [how, times] of Object.entries(failovers)) {

@@ -15,7 +15,7 @@ import { PROJECT, installInto, pack } from './tarball.mjs';
 const run = promisify(execFile);
 const SHIPPED = [
   'LICENSE', 'README.md', 'package.json',
-  'dist/wsshare-worker.js', 'dist/wsshare.d.ts', 'dist/wsshare.js', 'dist/wsshare.mjs', 'dist/wsshare.wasm',
+  'dist/wsshare-leader.mjs', 'dist/wsshare-worker.js', 'dist/wsshare.d.ts', 'dist/wsshare.js', 'dist/wsshare.mjs', 'dist/wsshare.wasm',
 ].sort();
 
 let work;
@@ -31,7 +31,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 const manifest = () => JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
 
-test('the tarball holds the five dist files, the README, the license and package.json, nothing else', () => {
+test('the tarball holds the six dist files, the README, the license and package.json, nothing else', () => {
   assert.deepEqual(packed.files, SHIPPED);
 });
 

@@ -233,6 +233,32 @@ test('last-wins: both stay open, only the newest gets frames, any disconnect dro
   assert.deepEqual(await newest.json(), { type: 'notification', content: 'back' });
 });
 
+test('multi: every socket stays, the newest open one gets frames, /overlap times the coexistence', async (t) => {
+  const c = await cat(t, { policy: 'multi' });
+  const older = await c.connect(`/ws/alice`);
+  const newer = await c.connect(`/ws/alice`);
+  assert.deepEqual(await stats(c), { connections: { alice: 2 }, accepted: { alice: 2 }, kicks: { alice: 0 } });
+  assert.equal((await post(c, '/push?user=alice', 'one')).json(), 1);
+  assert.deepEqual(await newer.json(), { type: 'notification', content: 'one' });
+  await new Promise((r) => setTimeout(r, 60));
+  const during = await (await fetch(`${c.url}/overlap?user=alice`)).json();
+  assert.ok(during.overlapMs >= 50, `overlap still running: ${during.overlapMs}`);
+
+  // The newest goes: the older one is answered again, and the overlap ends.
+  newer.ws.close();
+  await newer.closed;
+  await settle();
+  assert.equal((await post(c, '/push?user=alice', 'two')).json(), 1);
+  assert.deepEqual(await older.json(), { type: 'notification', content: 'two' });
+  const after = await (await fetch(`${c.url}/overlap?user=alice`)).json();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(await (await fetch(`${c.url}/overlap?user=alice`)).json(), after, 'one socket: the figure holds');
+  assert.ok(after.overlapMs >= during.overlapMs);
+  assert.deepEqual(await (await fetch(`${c.url}/overlap?user=bob`)).json(), { overlapMs: 0 });
+  await post(c, '/reset', '');
+  assert.deepEqual(await (await fetch(`${c.url}/overlap?user=alice`)).json(), { overlapMs: 0 });
+});
+
 test('refuse: the second socket is closed with 1008 and the exact reason', async (t) => {
   const c = await cat(t, { policy: 'refuse' });
   const first = await c.connect(`/ws/alice`);
