@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catJson, eventually, lacks, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
 
+// How long followers tolerate a silent leader (js-glue/election.js).
+const SILENCE_MS = 4000;
+
 let browser;
 let cat;
 const failovers = { close: [], crash: [], wedge: [] };
@@ -57,15 +60,15 @@ async function leaderIndex(tabs) {
 
 // Each tab sends a numbered frame every 20 ms until stopped (the Cat answers
 // each with a streamed reply, so faster only builds up its backlog).
-function startSending(tabs, names) {
-  return Promise.all(tabs.map((tab, i) => tab.eval((name) => {
+function startSending(tabs, names, every = 20) {
+  return Promise.all(tabs.map((tab, i) => tab.eval(([name, ms]) => {
     let k = 0;
     window.sender = setInterval(() => {
       k += 1;
       window.sockets[0].ws.send(JSON.stringify({ text: `${name} ${k}` }));
       window.sentCount = k;
-    }, 20);
-  }, names[i])));
+    }, ms);
+  }, [names[i], every])));
 }
 
 async function stopSending(tabs) {
@@ -206,6 +209,106 @@ describe('election mode', () => {
       await eventually(async () => (await serverStats(cat, user)).connections === 1,
         { timeout: 10000, what: 'exactly one server connection' });
       await everyTabHearsAReply(tabs);
+    });
+  });
+});
+
+describe('falling back', () => {
+  test("mode 'auto' with a worker script that 404s elects a tab, which leads from its page", async () => {
+    const user = uniqueUser('nowrk');
+    await browser.inContext(async (ctx) => {
+      const tabs = [];
+      for (let i = 0; i < 3; i++) {
+        const tab = await ctx.openTab(cat.url);
+        const r = await tab.eval((p) => window.connect(p, undefined, { workerUrl: '/dist/no-such-worker.js' }), `/ws/${user}`);
+        assert.equal(r.readyState, 1, JSON.stringify(r));
+        assert.equal(r.mode, 'election');
+        tabs.push(tab);
+      }
+      await leaderIndex(tabs);
+      assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      await everyTabHearsAReply(tabs);
+    });
+  });
+});
+
+// Tabs come and go at random, the leader's among them, each sending numbered
+// frames all along. In the end every frame a tab got acknowledged is at the
+// server, and so is every frame of a tab still open; two connections never
+// coexist for longer than a silent leader is tolerated.
+describe('chaos', () => {
+  test('8 tabs open and close at random for 60 s while sending', async () => {
+    const user = uniqueUser('chaos');
+    const seconds = Number(process.env.CHAOS_SECONDS || 60);
+    let seed = 12345;
+    const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+    await browser.inContext(async (ctx) => {
+      let made = 0;
+      const open = [];
+      const closed = []; // { name, sent, acked }
+      const openOne = async () => {
+        const name = `chaos-t${made++}`;
+        const tab = await ctx.openTab(cat.url);
+        const r = await tab.eval((p) => window.connect(p, undefined, { mode: 'election' }), `/ws/${user}`);
+        assert.equal(r.readyState, 1, `${name}: ${JSON.stringify(r)}`);
+        await startSending([tab], [name], 50);
+        open.push({ name, tab });
+      };
+      for (let i = 0; i < 8; i++) await openOne();
+      const end = Date.now() + seconds * 1000;
+      let closes = 0;
+      let leaderCloses = 0;
+      const closeOne = async () => {
+        // A third of the closes go to the leader, the rest to any tab.
+        const flags = await Promise.all(open.map((o) => o.tab.eval(() => window.sockets[0].ws.isLeader)));
+        const pick = random() < 1 / 3 && flags.includes(true) ? flags.indexOf(true) : Math.floor(random() * open.length);
+        const victim = open.splice(pick, 1)[0];
+        const state = await victim.tab.eval(() => {
+          const ws = window.sockets[0].ws;
+          return { leader: ws.isLeader, sent: window.sentCount || 0, unacked: ws._unacked.length };
+        });
+        await victim.tab.close();
+        closes++;
+        if (state.leader) leaderCloses++;
+        closed.push({ name: victim.name, sent: state.sent, acked: state.sent - state.unacked });
+      };
+      while (Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100 + random() * 600));
+        const t1 = Date.now();
+        if (open.length > 4 && (open.length === 8 || random() < 0.5)) await closeOne();
+        else await openOne();
+        if (process.env.CHAOS_DEBUG) console.log(`  step ${Date.now() - t1} ms, ${open.length} open`);
+      }
+      const counts = await stopSending(open.map((o) => o.tab));
+      for (const o of open) await o.tab.waitFor(() => window.sockets[0].ws._unacked.length === 0, undefined, 30000);
+      const received = (await catJson(cat, `/received?user=${user}`)).map((m) => JSON.parse(m).text);
+      const numbers = new Map();
+      for (const text of received) {
+        const [name, k] = text.split(' ');
+        if (!numbers.has(name)) numbers.set(name, []);
+        numbers.get(name).push(Number(k));
+      }
+      let total = 0;
+      let duplicates = 0;
+      let lostInFlight = 0;
+      const check = (name, upTo, sent) => {
+        const got = numbers.get(name) || [];
+        const seen = new Set(got);
+        duplicates += got.length - seen.size;
+        for (let k = 1; k <= upTo; k++) assert.ok(seen.has(k), `${name}: frame ${k} of ${upTo} acknowledged frames is missing`);
+        for (let k = upTo + 1; k <= sent; k++) if (!seen.has(k)) lostInFlight++;
+        total += sent;
+      };
+      open.forEach((o, i) => check(o.name, counts[i], counts[i]));
+      for (const c of closed) check(c.name, c.acked, c.sent);
+      const { overlapMs } = await catJson(cat, `/overlap?user=${user}`);
+      const stats = await serverStats(cat, user);
+      console.log(`  chaos: ${made} tabs over ${seconds} s, ${closes} closed (${leaderCloses} of them leading); ` +
+        `${total} frames sent, every acknowledged one received, ${duplicates} duplicate(s), ` +
+        `${lostInFlight} unacknowledged in tabs that closed and never arrived; ` +
+        `${stats.accepted} connections in all, two at once for at most ${overlapMs} ms`);
+      assert.ok(overlapMs <= SILENCE_MS, `two connections for ${overlapMs} ms`);
+      assert.equal(stats.connections, 1);
     });
   });
 });
