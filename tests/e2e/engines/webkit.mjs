@@ -201,6 +201,8 @@ export async function launchEngine() {
     }
     const ctx = {
       newTab: (url) => inOrder(async () => {
+        // A new window opens from the current one, which must still exist.
+        if (current === null) await driver.switchTo().window((await driver.getAllWindowHandles())[0]);
         await driver.switchTo().newWindow('window');
         const handle = await driver.getWindowHandle();
         current = handle;
