@@ -97,6 +97,7 @@ export class SharedWebSocket extends EventTarget {
     this._origin = new URL(this._url).origin;
     this._protocols = normalizeProtocols(protocols);
     this._opts = opts;
+    this._requested = mode;
     this._state = CONNECTING;
     this._protocol = '';
     this._extensions = '';
@@ -231,7 +232,9 @@ export class SharedWebSocket extends EventTarget {
     ws.onopen = () => {
       this._protocol = ws.protocol;
       this._extensions = ws.extensions;
-      this._setOpen();
+      // Open already: this tab was sharing, and goes on with a socket of its own.
+      if (this._state === OPEN) this._fire(new Event('open'));
+      else this._setOpen();
     };
     ws.onmessage = (e) => this._deliver(e.data);
     ws.onerror = () => this._fire(new Event('error'));
@@ -393,10 +396,24 @@ export class SharedWebSocket extends EventTarget {
         else host.stop();
       })
       .catch((err) => {
-        if (this._ownLeader !== id) return;
-        this._fire(errorEvent(`wsshare: the leader could not start (${err && err.message})`));
-        this._election.resign();
+        if (this._ownLeader === id) this._cannotLead(err && err.message);
       });
+  }
+
+  // Neither a Worker nor this page could run the leader: its files are not
+  // where they were looked for, or the browser refuses them. 'auto' falls back
+  // to a socket of this tab's own; 'election' fails like a socket that could
+  // not connect. Either way the lock goes to the next tab, which tries too.
+  _cannotLead(why) {
+    this._debug('cannot lead:', why);
+    this._leave();
+    this._teardown();
+    if (this._requested === 'auto') {
+      this._startDirect();
+    } else {
+      this._fire(errorEvent(`wsshare: the leader could not start (${why})`));
+      this._finish(1006, '', false);
+    }
   }
 
   _unlead() {
@@ -654,7 +671,10 @@ export class SharedWebSocket extends EventTarget {
       this._worker.port.close();
       this._worker = null;
     }
-    if (this._election) this._election.stop();
+    if (this._election) {
+      this._election.stop();
+      this._election = null;
+    }
     if (this._releaseLock) this._releaseLock();
     if (this._onPageHide && typeof removeEventListener === 'function') {
       removeEventListener('pagehide', this._onPageHide);

@@ -92,7 +92,8 @@ test('workerUrl and wasmUrl point a script kept apart from its worker and wasm a
     const options = { workerUrl: '/demo/leader-files/wsshare-worker.js', wasmUrl: '/demo/leader-files/wsshare.wasm' };
     assert.deepEqual(await connect(tab, uniqueUser('apart'), options), { mode: 'sharedworker', tabs: 1 });
     // Without them the worker is looked for next to the script, is not
-    // there, and 'auto' falls back to a socket of the tab's own.
+    // there (nor the page-side leader), and 'auto' ends with a socket of the
+    // tab's own.
     assert.deepEqual(await connect(tab, uniqueUser('apart-default')), { mode: 'direct', tabs: null });
   });
 });
