@@ -37,9 +37,16 @@ export class LeaderHost {
     this.schedule = taskScheduler();
     this.onIdle = null;
     this.visit = this.visit.bind(this);
+    this.bus = null;
+  }
+
+  // Takes the lead: from here the host listens on the bus, announces itself
+  // and opens the socket when a tab says hello.
+  start() {
     this.bus = new BroadcastChannel(channelName(this.hash));
     this.bus.onmessage = (e) => this.onBus(e.data);
     this.run(this.core.start(this.now()));
+    return this;
   }
 
   // Leadership ended (the elected tab resigned or was replaced): nothing more
@@ -50,8 +57,10 @@ export class LeaderHost {
     clearTimeout(this.timer);
     for (const ctl of this.watches.values()) ctl.abort();
     this.watches.clear();
-    this.bus.onmessage = null;
-    this.bus.close();
+    if (this.bus) {
+      this.bus.onmessage = null;
+      this.bus.close();
+    }
     const ws = this.ws;
     this.ws = null;
     if (ws) {

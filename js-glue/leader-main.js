@@ -7,5 +7,5 @@ import { instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
 
 export async function startLeader(init) {
-  return new LeaderHost(await instantiateCore(init.wasmUrl), init);
+  return new LeaderHost(await instantiateCore(init.wasmUrl), init).start();
 }

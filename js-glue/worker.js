@@ -3,8 +3,11 @@
 // Worker an elected tab starts. Tabs send it { t: 'init', ... }; it answers
 // { t: 'ready' } once the core runs, or { t: 'fatal', message }.
 
+import { leaderLockName } from './bus.js';
 import { instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
+
+const shared = typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope;
 
 let host = null;
 let failure = null;
@@ -19,10 +22,29 @@ function answer(port) {
 function start(init) {
   if (!starting) {
     starting = instantiateCore(init.wasmUrl)
-      .then((module) => { host = new LeaderHost(module, init); })
+      .then((module) => {
+        host = new LeaderHost(module, init);
+        lead();
+      })
       .catch((err) => { failure = String((err && err.message) || err); })
       .then(() => { waiting.splice(0).forEach(answer); });
   }
+}
+
+// An elected tab holds the leader lock for its worker. A SharedWorker takes it
+// itself, and leads only once it holds it: two workers for one socket (the
+// script served from two URLs, say, across a deploy) never both open it; the
+// second waits, serving its tabs through the first, and takes over when it goes.
+function lead() {
+  const locks = shared && typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) {
+    host.start();
+    return;
+  }
+  locks.request(leaderLockName(host.hash), () => {
+    host.start();
+    return new Promise(() => {});
+  }).catch(() => {});
 }
 
 function onInit(port, msg) {
@@ -39,7 +61,7 @@ function onInit(port, msg) {
   start(msg);
 }
 
-if (typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope) {
+if (shared) {
   self.onconnect = (e) => {
     const port = e.ports[0];
     port.onmessage = (m) => onInit(port, m.data);

@@ -21,6 +21,7 @@ const FILES = {
   'script-only': ['wsshare.js'],
   'leader-files': ['wsshare-worker.js', 'wsshare.wasm'],
   'vendor/wsshare/0.1.0': ['wsshare.mjs', 'wsshare-worker.js', 'wsshare.wasm'],
+  'vendor/wsshare/0.2.0': ['wsshare.mjs', 'wsshare-worker.js', 'wsshare.wasm'],
 };
 const page = (src) => `<!doctype html><meta charset="utf-8"><title>wsshare script</title><script src="${src}"></script>`;
 const PAGES = {
@@ -30,6 +31,11 @@ const PAGES = {
   'shop/module.html': `<!doctype html><meta charset="utf-8"><title>wsshare module</title>
 <script type="module">
 import * as WsShare from '/demo/vendor/wsshare/0.1.0/wsshare.mjs';
+window.WsShare = WsShare;
+</script>`,
+  'shop/next.html': `<!doctype html><meta charset="utf-8"><title>wsshare module, next deploy</title>
+<script type="module">
+import * as WsShare from '/demo/vendor/wsshare/0.2.0/wsshare.mjs';
 window.WsShare = WsShare;
 </script>`,
 };
@@ -104,5 +110,32 @@ test('the ES module imported from a versioned path finds its worker and wasm nex
     const tab = await openWsSharePage(ctx, '/demo/shop/module.html');
     assert.deepEqual(await connect(tab, user), { mode: 'sharedworker', tabs: 1 });
     assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+  });
+});
+
+// Across a deploy, old and new tabs load the worker from two URLs: two
+// SharedWorkers. They share one socket all the same (the second waits for the
+// first's leader lock, its tabs served through the bus), and when the first
+// goes, the second takes over.
+test('tabs whose SharedWorkers come from two URLs share one socket, and the second takes over from the first', async () => {
+  const user = uniqueUser('deploy');
+  await browser.inContext(async (ctx) => {
+    const old = await openWsSharePage(ctx, '/demo/shop/module.html');
+    const next = await openWsSharePage(ctx, '/demo/shop/next.html');
+    assert.deepEqual(await connect(old, user), { mode: 'sharedworker', tabs: 1 });
+    assert.deepEqual(await connect(next, user), { mode: 'sharedworker', tabs: 2 });
+    assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+    await next.eval(() => {
+      window.seen = [];
+      window.ws.addEventListener('reconnecting', () => window.seen.push('reconnecting'));
+      window.ws.addEventListener('open', () => window.seen.push('open'));
+    });
+    await old.close();
+    await next.waitFor(() => window.seen.includes('open'), undefined, 10000);
+    assert.deepEqual(await next.eval(() => window.seen), ['reconnecting', 'open']);
+    const s = await serverStats(cat, user);
+    assert.equal(s.connections, 1);
+    assert.equal(s.kicks, 0);
+    assert.equal(await next.eval(() => window.ws.stats().then((st) => st.leader.tabs)), 1);
   });
 });
