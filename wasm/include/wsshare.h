@@ -140,6 +140,144 @@ uint32_t *wss_scratch(wss_core *core, uint32_t n);
 /* The library's version string, e.g. "0.1.0". */
 const char *wss_version(void);
 
+/* ---- Election without Web Locks --------------------------------------------
+ * Where there are no Web Locks, each tab of a sharing key runs one candidate
+ * (in a dedicated Worker, whose timers background pages do not throttle); the
+ * candidates agree on one leader by JSON messages on a BroadcastChannel of
+ * their own (not the bus). Sans-IO like the broker: the host feeds messages,
+ * time and visibility, and performs the actions of wss_elect_actions, of the
+ * kinds below, in order. Ownership as for the broker: what the host passes
+ * in is its own; actions and their text stay valid until the next call on
+ * the same candidate. No call is refused for memory once the candidate
+ * exists: a post that could not be written is counted (stats outOfMemory)
+ * and acts as a message the channel lost, which the protocol tolerates.
+ *
+ * Messages (JSON objects; unknown keys are ignored; at most 256 bytes):
+ *   {"v":1,"t":"claim","id":ID,"term":T,"vis":B}  asks to lead; a leader
+ *       answers every claim with a beat. With "reply":true it answers
+ *       another claim, and only candidates in a claim window heed it.
+ *   {"v":1,"t":"beat","id":ID,"term":T,"vis":B}   the leader of term T lives
+ *   {"v":1,"t":"resign","id":ID,"term":T}         the leader (or a claimant) leaves
+ * ID and T are integers in 1..2^32-1, B a boolean: the page is visible.
+ *
+ * Protocol. Claims rank by visibility, then by id; leaders by term, then as
+ * claims. A candidate claims, opening a claim window of claimMs, when it
+ * starts, when its leader resigns, claims again or falls silent for leaseMs -
+ * 2 * claimMs, and when it follows and a worse claim comes: its leader, if
+ * alive, answers both; if dead, the worse one must not win (unless a better
+ * claimant is in its window already: then it only answers, without a
+ * window). In its window, a better claim makes it wait for that claimant's
+ * beat, or any leader's, for 2 * (claimMs + beatMs); a worse claim gets its
+ * claim again (the channel does not replay for a tab that opened since). It
+ * leads when its window ends with no better claim and no beat heard. A
+ * leader beats every beatMs, answers every claim and every worse leader's
+ * beat with a beat at once, and steps down (STOP) on a better leader's beat.
+ * Its lease runs to leaseMs - claimMs after the third-last message it posted:
+ * no other can be elected for its silence before that. It may act as leader
+ * only before wss_elect_lease_until; past it, its next call stops it, and it
+ * claims again. A resigning leader hands over at once: the others claim on
+ * its resign, without waiting.
+ *
+ * Guarantees, for a channel that delivers each message within claimMs / 2
+ * or loses it, loses at most two in a row from one candidate to another, and
+ * may duplicate and reorder them (tests/native/test_election.c checks them
+ * after every step of thousands of runs with candidates that start together,
+ * die, freeze, resign and change visibility). A leader "acts" from its LEAD
+ * to its STOP while wss_elect_lease_until is ahead, frozen or not (its host
+ * would act the moment it thaws).
+ *   - Two leaders act at once for less than leaseMs: when claims crossed
+ *     unheard, or when a tab starts while the leader is frozen (the others
+ *     elect it; the frozen one stops at its first call once its lease ran
+ *     out, or at the new leader's first beat). Should one of two leaders that
+ *     crossed freeze before it hears the other, it keeps its lease to the end
+ *     (at most leaseMs - claimMs after its freeze).
+ *   - leaseMs after any start, death, freeze, thaw, resignation or visibility
+ *     change, a leader acts; with no message lost, exactly one. On a lossy
+ *     channel, two beats and a claim window later exactly one acts, and every
+ *     running candidate has announced it (FOLLOW).
+ *   - A leader that dies or freezes is replaced within leaseMs; one that
+ *     resigns, within claimMs once its resign arrives.
+ *   - With no message lost, an election chooses a visible candidate over
+ *     hidden ones that take part. A living leader is kept: a visible tab that
+ *     opens follows a hidden leader, and no leader gives way to a better tab.
+ */
+
+/* The election channel's protocol version (the "v" of every message). */
+#define WSS_ELECT_VERSION 1
+
+typedef struct wss_elect wss_elect;
+
+/* Actions of a candidate, in struct wss_action. From 32 on, apart from the
+ * broker's kinds. */
+enum wss_elect_action_kind {
+    WSS_ACT_ELECT_POST = 32,  /* post `text` (JSON, `len` bytes) on the election channel */
+    WSS_ACT_ELECT_TIMER = 33, /* call wss_elect_tick after `a` ms; replaces the armed one;
+                               * UINT32_MAX disarms */
+    WSS_ACT_LEAD = 34,        /* this candidate leads now, in term `a`: start the leader */
+    WSS_ACT_FOLLOW = 35,      /* candidate `a` leads, in term `b` (said once per change) */
+    WSS_ACT_STOP = 36         /* this candidate leads no more (term `a`): stop at once */
+};
+
+/* What wss_elect_role answers. */
+enum wss_elect_role {
+    WSS_ELECT_IDLE = 0,      /* not started, or resigned */
+    WSS_ELECT_ELECTING = 1,  /* claiming, or waiting for a better claimant's first beat */
+    WSS_ELECT_FOLLOWING = 2,
+    WSS_ELECT_LEADING = 3
+};
+
+/* Creates a candidate with id `id` (nonzero, unique among the candidates: draw
+ * it at random) from a JSON config (NULL or empty: defaults): leaseMs (4000),
+ * beatMs (500), claimMs (250), integers in 1..3600000 with leaseMs >= 3 *
+ * (beatMs + claimMs); other keys are ignored. claimMs must exceed twice the
+ * channel's delivery delay. Stores it in *out (freed with wss_elect_destroy);
+ * WSS_EINVAL for a zero id or a bad config. */
+int wss_elect_create(wss_elect **out, uint32_t id, const char *config_json, size_t len);
+
+/* Frees the candidate (it posts nothing: call wss_elect_resign first). NULL is allowed. */
+void wss_elect_destroy(wss_elect *e);
+
+/* Starts the candidate (its page is `visible` or not): it claims. Again after
+ * wss_elect_resign, when a page comes back from the back/forward cache.
+ * WSS_EREJECT when already started. */
+int wss_elect_start(wss_elect *e, int visible, double now_ms);
+
+/* A message arrived on the election channel. Invalid ones are counted by
+ * reason in the stats and change nothing: WSS_EINVAL when malformed or too
+ * long, WSS_EREJECT for another version, an unknown type or our own id. */
+int wss_elect_message(wss_elect *e, const char *json, size_t len, double now_ms);
+
+/* The timer armed by the last ELECT_TIMER action fired. */
+int wss_elect_tick(wss_elect *e, double now_ms);
+
+/* The page became visible (1) or hidden (0). */
+int wss_elect_visibility(wss_elect *e, int visible, double now_ms);
+
+/* The page goes away (pagehide, also into the back/forward cache): a leader
+ * stops and hands over at once; the candidate falls idle until started again. */
+int wss_elect_resign(wss_elect *e, double now_ms);
+
+/* The actions produced by the last call; *count receives how many. */
+const wss_action *wss_elect_actions(const wss_elect *e, uint32_t *count);
+
+/* One of enum wss_elect_role. */
+int wss_elect_role(const wss_elect *e);
+
+/* The leader last announced (this candidate's id after LEAD); 0 before any,
+ * after STOP and after wss_elect_resign. */
+uint32_t wss_elect_leader(const wss_elect *e);
+
+/* The term this candidate leads in, or of the leader it follows; 0 otherwise. */
+uint32_t wss_elect_term(const wss_elect *e);
+
+/* While leading: the time (the clock of now_ms) until which it may act as
+ * leader; past it, call wss_elect_tick before acting. 0 when not leading. */
+double wss_elect_lease_until(const wss_elect *e);
+
+/* The candidate's state and counters as a JSON object (text owned by the
+ * candidate, valid until the next call of this function); NULL when out of memory. */
+const char *wss_elect_stats_json(wss_elect *e);
+
 #ifdef __cplusplus
 }
 #endif
