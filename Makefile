@@ -42,6 +42,9 @@ ESBUILD := node_modules/.bin/esbuild
 VERSION := $(shell node -p "require('./package.json').version")
 ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
                  --define:WSSHARE_VERSION='"$(VERSION)"'
+# What a page loads is held to a size budget: its private members (named with
+# a leading underscore, never part of the API) get short names.
+ESBUILD_TAB := --mangle-props='^_[a-zA-Z]'
 JS_SRC := $(wildcard js-glue/*.js)
 
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
@@ -147,11 +150,11 @@ build/debug/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/expo
 # ---- the JavaScript side --------------------------------------------------------
 dist/wsshare.mjs: $(JS_SRC) package.json
 	@mkdir -p dist
-	$(ESBUILD) js-glue/index.js $(ESBUILD_FLAGS) --format=esm --outfile=$@ --log-level=warning
+	$(ESBUILD) js-glue/index.js $(ESBUILD_FLAGS) $(ESBUILD_TAB) --format=esm --outfile=$@ --log-level=warning
 
 dist/wsshare.js: $(JS_SRC) package.json
 	@mkdir -p dist
-	$(ESBUILD) js-glue/script.js $(ESBUILD_FLAGS) --format=iife --outfile=$@ --log-level=warning
+	$(ESBUILD) js-glue/script.js $(ESBUILD_FLAGS) $(ESBUILD_TAB) --format=iife --outfile=$@ --log-level=warning
 
 dist/wsshare-worker.js: $(JS_SRC) package.json
 	@mkdir -p dist

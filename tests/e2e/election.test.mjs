@@ -263,9 +263,10 @@ describe('chaos', () => {
         const flags = await Promise.all(open.map((o) => o.tab.eval(() => window.sockets[0].ws.isLeader)));
         const pick = random() < 1 / 3 && flags.includes(true) ? flags.indexOf(true) : Math.floor(random() * open.length);
         const victim = open.splice(pick, 1)[0];
-        const state = await victim.tab.eval(() => {
+        const state = await victim.tab.eval(async () => {
           const ws = window.sockets[0].ws;
-          return { leader: ws.isLeader, sent: window.sentCount || 0, unacked: ws._unacked.length };
+          const { tab } = await ws.stats();
+          return { leader: ws.isLeader, sent: window.sentCount || 0, unacked: tab.unacked };
         });
         await victim.tab.close();
         closes++;
@@ -280,7 +281,7 @@ describe('chaos', () => {
         if (process.env.CHAOS_DEBUG) console.log(`  step ${Date.now() - t1} ms, ${open.length} open`);
       }
       const counts = await stopSending(open.map((o) => o.tab));
-      for (const o of open) await o.tab.waitFor(() => window.sockets[0].ws._unacked.length === 0, undefined, 30000);
+      for (const o of open) await o.tab.waitFor(() => window.sockets[0].ws.bufferedAmount === 0, undefined, 30000);
       const received = (await catJson(cat, `/received?user=${user}`)).map((m) => JSON.parse(m).text);
       const numbers = new Map();
       for (const text of received) {
