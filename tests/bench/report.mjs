@@ -201,6 +201,7 @@ export function markdown(results, { tiny }) {
   for (const [n, f] of Object.entries(s.fanout)) out.push(through(`fan-out, ${n} tabs`, f));
   out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
   out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
+  out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.');
   out.push('', `Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
     `${n} tabs: ${VARIANTS.map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
     `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
