@@ -15,6 +15,7 @@
 #define FRAME_BYTES 100
 #define MAX_TABS 64
 #define MAX_BATCH 512
+#define LEADER 1 /* the leader id the config gives, which tabs address */
 
 /* What a host would act on; summing it keeps every action observable. */
 static unsigned long long sink;
@@ -38,14 +39,17 @@ static void hello(wss_core *core, uint32_t tab, double now)
     drain(core);
 }
 
-/* A core with `tabs` tabs joined and the server socket open. */
+/* A started leader (id LEADER) with `tabs` tabs joined and the socket open. */
 static wss_core *setup(uint32_t tabs)
 {
+    static const char config[] = "{\"leader\":1}"; /* LEADER */
     wss_core *core;
     uint32_t t;
 
-    if (wss_create(&core, "{}", 2) != WSS_OK)
+    if (wss_create(&core, config, sizeof(config) - 1) != WSS_OK)
         return NULL;
+    (void)wss_start(core, 0);
+    drain(core);
     for (t = 1; t <= tabs; t++)
         hello(core, t, 0);
     (void)wss_socket_opened(core, "", 0, "", 0, 0);
@@ -74,8 +78,9 @@ static uint32_t fanout(wss_core *core, uint32_t events, uint32_t batch)
 }
 
 /* Each tab in turn posts `batch` frames, which go to the socket; after every
- * round of tabs the flush writes one ack envelope for all of them. Returns the
- * frames handled: `events` rounded up to whole posts. */
+ * round of tabs the socket drains (as its bufferedAmount reaching 0 tells the
+ * host) and one ack envelope covers them all. Returns the frames handled:
+ * `events` rounded up to whole posts. */
 static uint32_t acks(wss_core *core, uint32_t events, uint32_t tabs, uint32_t batch)
 {
     uint32_t lens[MAX_BATCH];
@@ -92,13 +97,15 @@ static uint32_t acks(wss_core *core, uint32_t events, uint32_t tabs, uint32_t ba
     while (done < events) {
         for (t = 1; t <= tabs && done < events; t++) {
             now += 0.001;
-            (void)wss_tab_frames(core, WSS_BUS_VERSION, t, seq[t], batch, handle, lens, now);
+            (void)wss_tab_frames(core, WSS_BUS_VERSION, LEADER, t, seq[t], batch, handle, lens, now);
             drain(core);
             seq[t] += batch;
             handle += batch;
             done += batch;
         }
         (void)wss_flush(core, now);
+        drain(core);
+        (void)wss_socket_drained(core, now);
         drain(core);
     }
     return done;

@@ -218,10 +218,12 @@ function failoverOnce(env, how) {
     }
     const s = await server.room(room);
     const newSocket = s.acceptedAt.find((t) => t >= tKill);
+    const reconnecting = reopened.evs.map((e) => firstAfter(e, 'reconnecting', tKill));
     return {
       ms: Math.max(...reopened.at) - tKill,
       serverMs: newSocket === undefined ? null : newSocket - tKill,
-      sawReconnecting: reopened.evs.every((e) => firstAfter(e, 'reconnecting', tKill) !== null),
+      // When the last survivor heard its leader was gone (null: one never did).
+      reconnectingMs: reconnecting.includes(null) ? null : Math.max(...reconnecting) - tKill,
       lost: missing.reduce((a, m) => a + Math.max(0, m), 0),
       refused: sent.reduce((a, x) => a + x.refused, 0),
       sent: sent.reduce((a, x) => a + x.count, 0),

@@ -5,6 +5,7 @@
 import { Core, instantiateCore } from '/js-glue/core-wasm.js';
 
 const FRAME_BYTES = 100;
+const LEADER = 1; // the leader id the config gives, which tabs address
 const hello = (tab) => `{"v":1,"t":"hello","tab":${tab},"next":1}`;
 
 // Each returns the events it handled; see core_bench.c for what an event is.
@@ -31,13 +32,15 @@ const WORKLOADS = {
     while (done < events) {
       for (let t = 1; t <= tabs && done < events; t++) {
         now += 0.001;
-        core.tabFrames(1, t, seq[t], lens, handle, now);
+        core.tabFrames(1, LEADER, t, seq[t], lens, handle, now);
         drain();
         seq[t] += batch;
         handle += batch;
         done += batch;
       }
       core.flush(now);
+      drain();
+      core.socketDrained(now);
       drain();
     }
     return done;
@@ -53,11 +56,13 @@ const WORKLOADS = {
 };
 
 export async function coreBench({ workload, events, tabs, batch }) {
-  const core = new Core(await instantiateCore('/dist/wsshare.wasm'), {});
+  const core = new Core(await instantiateCore('/dist/wsshare.wasm'), { leader: LEADER });
   let sink = 0;
   // What a host would act on; summing it keeps every action observable.
   const visit = (kind, a, b, handle, text, len) => { sink += kind + handle + len; };
   const drain = () => core.actions(visit);
+  core.start(0);
+  drain();
   for (let t = 1; t <= tabs; t++) {
     core.busControl(hello(t), 0);
     drain();
