@@ -1,6 +1,8 @@
 // Firefox for the E2E harness: Debian's firefox-esr driven by puppeteer-core
 // over WebDriver BiDi, with a fresh profile per launch. A browser context is a
-// BiDi user context: its own SharedWorkers, channels and locks.
+// BiDi user context: its own SharedWorkers, channels and locks. Its pages are
+// tabs of one window: all but the newest are hidden, as a user's other tabs
+// are, and their timers fire about once a second.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
