@@ -209,6 +209,13 @@ export function markdown(results, { tiny }) {
     `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
       `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
 
+  out.push('Fan-out round by round, deliveries per second (server frames per bus post):', '');
+  for (const [n, f] of Object.entries(s.fanout)) {
+    const cell = (r) => (r ? `${k(r.perSecond)} (${r.framesPerPost.toFixed(0)})` : '');
+    const rounds = Math.max(f.rounds.batching.length, f.rounds.wsshare.length);
+    out.push(table([`${n} tabs, round`, NAMES.batching, NAMES.wsshare],
+      Array.from({ length: rounds }, (_, r) => [String(r + 1), cell(f.rounds.batching[r]), cell(f.rounds.wsshare[r])])), '');
+  }
   out.push(`In tabs → server, a wsshare tab posts at most 512 frames at a time and its leader acknowledges them (${spread(summary(pick(s.upstream.rounds.wsshare, 'acks')), (x) => x.toFixed(0))} ack envelopes a round, each to every tab); ` +
     'a batching relay tab posts all the frames of its task at once and nothing comes back.', '');
 
