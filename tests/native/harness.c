@@ -61,6 +61,21 @@ int run_suites(const test_case *const *suites, const char *filter)
     return failed;
 }
 
+/* ---- the generator ---------------------------------------------------------- */
+
+uint32_t prng_next(uint32_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    return *state;
+}
+
+uint32_t prng_below(uint32_t *state, uint32_t n)
+{
+    return n == 0 ? 0 : prng_next(state) % n;
+}
+
 /* ---- the failing allocator ------------------------------------------------ */
 
 static struct {
@@ -80,10 +95,7 @@ static int fa_should_fail(void)
         return 0;
     fa.calls++;
     if (fa.rng != 0) {
-        fa.rng ^= fa.rng << 13;
-        fa.rng ^= fa.rng >> 17;
-        fa.rng ^= fa.rng << 5;
-        if (fa.rng % fa.one_in == 0) {
+        if (prng_next(&fa.rng) % fa.one_in == 0) {
             fa.failures++;
             return 1;
         }

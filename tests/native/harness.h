@@ -63,6 +63,13 @@ int run_suites(const test_case *const *suites, const char *filter);
                        x_ ? x_ : "(null)", y_ ? y_ : "(null)"); \
     } while (0)
 
+/* ---- a seeded generator for the randomised runs --------------------------- */
+
+/* xorshift32: the next number from *state, which must start non-zero. */
+uint32_t prng_next(uint32_t *state);
+/* A number in [0, n) from *state; 0 when n is 0. */
+uint32_t prng_below(uint32_t *state, uint32_t n);
+
 /* ---- the failing allocator ------------------------------------------------ */
 
 /* Installs counting hooks; allocation number `fail_at` (1-based; 0: none)

@@ -65,19 +65,6 @@ typedef struct sim {
     long acks;
 } sim;
 
-static uint32_t rnd(sim *s)
-{
-    s->rng ^= s->rng << 13;
-    s->rng ^= s->rng >> 17;
-    s->rng ^= s->rng << 5;
-    return s->rng;
-}
-
-static uint32_t below(sim *s, uint32_t n)
-{
-    return n == 0 ? 0 : rnd(s) % n;
-}
-
 static sim_tab *tab_by_id(sim *s, uint32_t id)
 {
     uint32_t i;
@@ -98,7 +85,7 @@ static sim_tab *random_alive(sim *s)
         n += s->tabs[i].alive != 0;
     if (n == 0)
         return NULL;
-    pick = below(s, n);
+    pick = prng_below(&s->rng, n);
     for (i = 0; i < s->ntabs; i++)
         if (s->tabs[i].alive && pick-- == 0)
             return &s->tabs[i];
@@ -376,7 +363,7 @@ static void transmit(sim *s, sim_tab *t, uint32_t from, uint32_t to)
     if (to <= from || n > 16)
         return;
     for (i = 0; i < n; i++)
-        lens[i] = below(s, 12) == 0 ? 300 : 1 + below(s, 100);
+        lens[i] = prng_below(&s->rng, 12) == 0 ? 300 : 1 + prng_below(&s->rng, 100);
     note_handles(s, s->f.next_handle, n, t->id, from);
     fx_frames(&s->f, t->id, from, n, lens);
     settle(s, 0);
@@ -384,7 +371,7 @@ static void transmit(sim *s, sim_tab *t, uint32_t from, uint32_t to)
 
 static void tab_sends(sim *s, sim_tab *t)
 {
-    uint32_t k = 1 + below(s, 6);
+    uint32_t k = 1 + prng_below(&s->rng, 6);
     uint32_t from = t->tx;
     uint32_t to;
     uint32_t lost;
@@ -394,7 +381,7 @@ static void tab_sends(sim *s, sim_tab *t)
     t->assigned += k;
     to = t->assigned - from > 16 ? from + 16 : t->assigned;
     /* Now and then the first frame of the batch is lost on the way. */
-    lost = below(s, 10) == 0 && to - from > 1;
+    lost = prng_below(&s->rng, 10) == 0 && to - from > 1;
     t->tx = to;
     transmit(s, t, from + lost, to);
 }
@@ -405,7 +392,7 @@ static void server_frame(sim *s)
 
     note_handles(s, h, 1, 0, 0);
     fifo_push(s, h);
-    fx_server(&s->f, 1 + below(s, 300));
+    fx_server(&s->f, 1 + prng_below(&s->rng, 300));
     settle(s, h);
 }
 
@@ -421,7 +408,7 @@ static void socket_closed(sim *s, uint32_t code, int clean)
 
 static void step(sim *s)
 {
-    uint32_t r = below(s, 100);
+    uint32_t r = prng_below(&s->rng, 100);
     sim_tab *t = random_alive(s);
     char buf[96];
 
@@ -437,7 +424,7 @@ static void step(sim *s)
             memset(n, 0, sizeof(*n));
             n->id = 1000 + s->ntabs;
             n->alive = 1;
-            n->start = below(s, 3) == 0 ? 1 + below(s, 100) : 1;
+            n->start = prng_below(&s->rng, 3) == 0 ? 1 + prng_below(&s->rng, 100) : 1;
             n->assigned = n->tx = n->start;
             n->last_sent = n->start - 1;
             n->last_ack = (long long)n->start - 1;
@@ -450,7 +437,7 @@ static void step(sim *s)
     } else if (r < 44) {
         /* A batch delivered twice. */
         if (t != NULL && t->welcomed && t->tx > t->start) {
-            uint32_t back = 1 + below(s, t->tx - t->start < 8 ? t->tx - t->start : 8);
+            uint32_t back = 1 + prng_below(&s->rng, t->tx - t->start < 8 ? t->tx - t->start : 8);
 
             transmit(s, t, t->tx - back, t->tx);
         }
@@ -478,7 +465,7 @@ static void step(sim *s)
         }
     } else if (r < 62) {
         /* Someone the core does not know: a retired tab, or another leader's. */
-        uint32_t id = below(s, 2) ? 1000 + 1 + below(s, s->ntabs + 1) : 77;
+        uint32_t id = prng_below(&s->rng, 2) ? 1000 + 1 + prng_below(&s->rng, s->ntabs + 1) : 77;
         sim_tab *u = tab_by_id(s, id);
 
         if (u == NULL || !u->alive) {
@@ -494,18 +481,18 @@ static void step(sim *s)
             "{\"v\":1,\"t\":\"hello\",\"tab\":0,\"next\":1}",
         };
 
-        fx_control(&s->f, junk[below(s, 4)]);
+        fx_control(&s->f, junk[prng_below(&s->rng, 4)]);
         settle(s, 0);
     } else if (r < 66) {
         if (t != NULL) {
             snprintf(buf, sizeof(buf), "{\"v\":1,\"t\":\"stats?\",\"tab\":%u,\"id\":%u}", t->id,
-                     below(s, 1000));
+                     prng_below(&s->rng, 1000));
             fx_control(&s->f, buf);
             settle(s, 0);
         }
     } else if (r < 84) {
         if (s->sock == S_CONNECTING) {
-            if (below(s, 5) == 0) {
+            if (prng_below(&s->rng, 5) == 0) {
                 socket_closed(s, 1006, 0);
             } else {
                 s->sock = S_OPEN;
@@ -515,10 +502,10 @@ static void step(sim *s)
                 settle(s, 0);
             }
         } else if (s->sock == S_OPEN) {
-            uint32_t n = 1 + below(s, 5);
+            uint32_t n = 1 + prng_below(&s->rng, 5);
 
-            if (below(s, 25) == 0)
-                socket_closed(s, 4000 + below(s, 100), 1);
+            if (prng_below(&s->rng, 25) == 0)
+                socket_closed(s, 4000 + prng_below(&s->rng, 100), 1);
             else
                 while (n-- > 0 && s->sock == S_OPEN)
                     server_frame(s);
@@ -539,7 +526,7 @@ static void step(sim *s)
             settle(s, 0);
         }
     } else {
-        fx_advance(&s->f, below(s, 3000));
+        fx_advance(&s->f, prng_below(&s->rng, 3000));
         if (s->timer_at != 0 && s->f.now >= s->timer_at) {
             s->timer_at = 0;
             fx_tick(&s->f);
