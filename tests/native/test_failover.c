@@ -1220,7 +1220,7 @@ static totals run_seeds(const variant *v)
     memset(&sum, 0, sizeof(sum));
     for (seed = 1; seed <= SEEDS && !test_failed(); seed++)
         run(v, seed, &sum);
-    printf("failover (%s): %u seeds x %d steps, %ld frames (%ld owed at the end), %ld leader "
+    printf("  failover (%s): %u seeds x %d steps, %ld frames (%ld owed at the end), %ld leader "
            "changes (%ld before the socket opened, %ld of those in a row), %ld duplicates (%ld "
            "unconfirmed at the death, %ld acks lost with the leader), %ld batches dropped, %ld "
            "resends, %ld leader posts lost, %ld tab posts unheard\n",
