@@ -42,6 +42,11 @@ export function randomId() {
   return a[0];
 }
 
+// The channel of the election without Web Locks (wasm/src/election.c).
+export function electChannelName(hash) {
+  return `${channelName(hash)}/elect`;
+}
+
 export function leaderLockName(hash) {
   return `${channelName(hash)}/leader`;
 }

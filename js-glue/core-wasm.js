@@ -6,8 +6,10 @@ const ACTION_WORDS = 6; // kind, a, b, handle, text pointer, text length
 export const ACT = {
   OPEN: 1, SEND: 2, RELEASE: 3, CLOSE: 4, POST: 5, POST_DATA: 6,
   TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12, DRAIN: 13,
+  ELECT_POST: 32, ELECT_TIMER: 33, LEAD: 34, FOLLOW: 35, STOP: 36,
 };
 export const ENOMEM = -1;
+const ELECT_LEADING = 3; // enum wss_elect_role
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -33,16 +35,18 @@ export async function instantiateCore(wasmUrl) {
   return { exports, memory };
 }
 
-export class Core {
-  // module: the result of instantiateCore; config: a plain object for the core.
-  constructor(module, config) {
+// What the broker and the election candidate share: strings in through one
+// reusable buffer, action records read from linear memory.
+class Native {
+  // module: the result of instantiateCore; create(box, p, n): the C constructor.
+  constructor(module, config, create, what) {
     this.x = module.exports;
     this.memory = module.memory;
     this.inPtr = 0;
     this.inCap = 0;
     this.box = this.x.malloc(4); // one out-parameter cell, reused by every call
-    const rc = this.callWith(JSON.stringify(config), (p, n) => this.x.wss_create(this.box, p, n));
-    if (rc !== 0) throw new Error(`wsshare: the core refused its configuration (${rc})`);
+    const rc = this.callWith(JSON.stringify(config), (p, n) => create(this.box, p, n));
+    if (rc !== 0) throw new Error(`wsshare: the ${what} refused its configuration (${rc})`);
     this.ptr = this.u32()[this.box >> 2];
   }
 
@@ -59,6 +63,36 @@ export class Core {
     }
     const { written } = encoder.encodeInto(text, new Uint8Array(this.memory.buffer, this.inPtr, this.inCap));
     return fn(this.inPtr, written);
+  }
+
+  cString(p) {
+    const bytes = new Uint8Array(this.memory.buffer, p);
+    return decoder.decode(bytes.subarray(0, bytes.indexOf(0)));
+  }
+
+  text(p, n) { return decoder.decode(new Uint8Array(this.memory.buffer, p, n)); }
+
+  // Calls visit(kind, a, b, handle, textPtr, textLen) for each action in list.
+  visitActions(list, visit) {
+    const m = this.u32();
+    const count = m[this.box >> 2];
+    for (let i = 0; i < count; i++) {
+      const o = (list >> 2) + i * ACTION_WORDS;
+      visit(m[o], m[o + 1], m[o + 2], m[o + 3], m[o + 4], m[o + 5]);
+    }
+  }
+
+  destroy() {
+    if (this.inPtr) this.x.free(this.inPtr);
+    this.x.free(this.box);
+    this.release(this.ptr);
+    this.ptr = 0;
+  }
+}
+
+export class Core extends Native {
+  constructor(module, config) {
+    super(module, config, (box, p, n) => module.exports.wss_create(box, p, n), 'core');
   }
 
   busControl(text, now) {
@@ -106,29 +140,36 @@ export class Core {
 
   version() { return this.cString(this.x.wss_version()); }
 
-  cString(p) {
-    const bytes = new Uint8Array(this.memory.buffer, p);
-    return decoder.decode(bytes.subarray(0, bytes.indexOf(0)));
-  }
-
-  text(p, n) { return decoder.decode(new Uint8Array(this.memory.buffer, p, n)); }
-
   // Calls visit(kind, a, b, handle, textPtr, textLen) for each action of the
   // last call. A visit must not call into the core: that would replace them.
-  actions(visit) {
-    const list = this.x.wss_actions(this.ptr, this.box);
-    const m = this.u32();
-    const count = m[this.box >> 2];
-    for (let i = 0; i < count; i++) {
-      const o = (list >> 2) + i * ACTION_WORDS;
-      visit(m[o], m[o + 1], m[o + 2], m[o + 3], m[o + 4], m[o + 5]);
-    }
+  actions(visit) { this.visitActions(this.x.wss_actions(this.ptr, this.box), visit); }
+
+  release(ptr) { this.x.wss_destroy(ptr); }
+}
+
+// One tab's candidate in the election without Web Locks (wasm/src/election.c).
+export class Elect extends Native {
+  constructor(module, id, config) {
+    super(module, config, (box, p, n) => module.exports.wss_elect_create(box, id, p, n), 'election');
   }
 
-  destroy() {
-    if (this.inPtr) this.x.free(this.inPtr);
-    this.x.free(this.box);
-    this.x.wss_destroy(this.ptr);
-    this.ptr = 0;
-  }
+  start(visible, now) { return this.x.wss_elect_start(this.ptr, visible ? 1 : 0, now); }
+
+  message(text, now) { return this.callWith(text, (p, n) => this.x.wss_elect_message(this.ptr, p, n, now)); }
+
+  tick(now) { return this.x.wss_elect_tick(this.ptr, now); }
+
+  visibility(visible, now) { return this.x.wss_elect_visibility(this.ptr, visible ? 1 : 0, now); }
+
+  resign(now) { return this.x.wss_elect_resign(this.ptr, now); }
+
+  leaseUntil() { return this.x.wss_elect_lease_until(this.ptr); }
+
+  leading() { return this.x.wss_elect_role(this.ptr) === ELECT_LEADING; }
+
+  term() { return this.x.wss_elect_term(this.ptr); }
+
+  actions(visit) { this.visitActions(this.x.wss_elect_actions(this.ptr, this.box), visit); }
+
+  release(ptr) { this.x.wss_elect_destroy(ptr); }
 }

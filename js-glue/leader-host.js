@@ -18,7 +18,7 @@ function taskScheduler() {
 }
 
 export class LeaderHost {
-  // init: { url, protocols, hash, config, debug, leader? }, module: instantiateCore()'s result.
+  // init: { url, protocols, hash, config, debug, locks, leader? }, module: instantiateCore()'s result.
   // An elected tab names its leader (so it knows it leads); a SharedWorker picks an id.
   constructor(module, init) {
     this.url = init.url;
@@ -26,7 +26,8 @@ export class LeaderHost {
     this.hash = init.hash;
     this.debug = !!init.debug;
     this.id = init.leader || randomId();
-    this.locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    // Tabs hold liveness locks only where their pages have Web Locks.
+    this.locks = init.locks !== false && typeof navigator !== 'undefined' ? navigator.locks : undefined;
     // Whether tabs' ends can be watched decides how the core detects them.
     this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id });
     this.payloads = new Map();
@@ -38,6 +39,7 @@ export class LeaderHost {
     this.onIdle = null;
     this.visit = this.visit.bind(this);
     this.bus = null;
+    this.guard = null;
   }
 
   // Takes the lead: from here the host listens on the bus, announces itself
@@ -72,7 +74,10 @@ export class LeaderHost {
 
   now() { return performance.now(); }
 
+  // Performs the actions of the core's last call, unless leadership ended:
+  // `guard`, when set, may stop the host first (see candidate.js).
   run(rc) {
+    if (this.guard && !this.stopped) this.guard();
     if (!this.stopped) this.core.actions(this.visit);
     return rc;
   }

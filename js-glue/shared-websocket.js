@@ -5,7 +5,8 @@
 // In 'direct' mode it simply wraps a WebSocket of its own.
 
 import {
-  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, envelope, randomId, sharingKey, tabLockName,
+  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, electChannelName, envelope, randomId, sharingKey,
+  tabLockName,
 } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
 
@@ -85,7 +86,8 @@ function detailEvent(type, fields) {
   return e;
 }
 
-const canElect = () => typeof Worker === 'function' && typeof navigator !== 'undefined' && !!navigator.locks;
+const canElect = () => typeof Worker === 'function';
+const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
 
 export class SharedWebSocket extends EventTarget {
   constructor(url, protocols, options) {
@@ -113,7 +115,7 @@ export class SharedWebSocket extends EventTarget {
       throw fail('NotSupportedError', 'wsshare: SharedWorker or BroadcastChannel is not available here');
     }
     if (mode === 'election' && !(bus && canElect())) {
-      throw fail('NotSupportedError', 'wsshare: Web Locks, Worker or BroadcastChannel is not available here');
+      throw fail('NotSupportedError', 'wsshare: Worker or BroadcastChannel is not available here');
     }
     if (mode === 'direct' || !bus || (mode === 'auto' && !canWorker && !canElect())) this._startDirect();
     else this._startShared(mode === 'auto' && !canWorker ? 'election' : mode);
@@ -133,7 +135,7 @@ export class SharedWebSocket extends EventTarget {
   get mode() { return this._mode; }
   // In 'direct' mode this tab leads its own socket; in 'election' mode the
   // elected tab does; a SharedWorker is nobody's tab.
-  get isLeader() { return this._mode === 'direct' || (!!this._election && this._election.leading); }
+  get isLeader() { return this._mode === 'direct' || (!!this._ownLeader && this._ownLeader === this._leaderId); }
 
   send(data) {
     if (this._state === CONNECTING) {
@@ -301,7 +303,7 @@ export class SharedWebSocket extends EventTarget {
     if (this._opts.debug) config.debug = true;
     return {
       t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
-      config, wasmUrl: this._urls().wasmUrl, debug: !!this._opts.debug, ...extra,
+      config, wasmUrl: this._urls().wasmUrl, debug: !!this._opts.debug, locks: hasLocks(), ...extra,
     };
   }
 
@@ -354,6 +356,10 @@ export class SharedWebSocket extends EventTarget {
 
   _startElection() {
     if (this._state === CLOSED) return;
+    if (!hasLocks()) {
+      this._startCandidate();
+      return;
+    }
     this._election = new LockElection(this._hash, this._tab, {
       onElected: () => this._lead(),
       onDeposed: () => this._unlead(),
@@ -428,13 +434,48 @@ export class SharedWebSocket extends EventTarget {
     this._ownLeader = 0;
   }
 
+  // Without Web Locks every tab runs a candidate in a Worker of its own; the
+  // candidates elect one (wasm/src/election.c), and its worker leads.
+  _startCandidate() {
+    let worker;
+    try {
+      worker = new Worker(this._urls().workerUrl);
+    } catch (err) {
+      this._cannotLead(err && err.message);
+      return;
+    }
+    this._candidate = worker;
+    worker.onerror = (e) => this._cannotLead((e && e.message) || 'the script did not load');
+    worker.onmessage = (e) => {
+      const m = e.data || {};
+      if (m.t === 'fatal') this._cannotLead(m.message);
+      else if (m.t === 'role') this._role(m.leader, m.term);
+    };
+    const visible = () => typeof document === 'undefined' || !document.hidden;
+    worker.postMessage(this._init({
+      candidate: this._tab, visible: visible(), config: { ...this._init().config, beatMs: BEAT_MS },
+    }));
+    this._onVisible = () => worker.postMessage({ t: 'visible', visible: visible() });
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this._onVisible);
+    this._hello();
+  }
+
+  // This tab's candidate leads (under the leader id given) or no longer (0).
+  // Its announcement on the bus may come before or after this word.
+  _role(id, term) {
+    const was = this.isLeader;
+    this._ownLeader = id;
+    this._term = term;
+    if (this.isLeader !== was) this._fire(detailEvent('leaderchange', { isLeader: this.isLeader }));
+  }
+
   // A leader announced itself: follow it, and tell the app if it is a change.
   _follow(id) {
     if (id === this._leaderId) return;
     const had = this._leaderId;
     this._leaderId = id;
     this._welcomed = false;
-    const isLeader = id === this._ownLeader;
+    const isLeader = this.isLeader;
     if (had || isLeader) this._fire(detailEvent('leaderchange', { isLeader }));
     if (had && this._state === OPEN && !this._reconnecting) {
       this._reconnecting = true;
@@ -609,6 +650,16 @@ export class SharedWebSocket extends EventTarget {
     if (this._state === CLOSED) return;
     this._leave();
     if (this._election) this._election.resign();
+    if (this._candidate) {
+      // A closing page may end before its worker reads another message: the
+      // page says the leader resigns itself, so the others elect at once.
+      if (this._ownLeader) {
+        const ch = new BroadcastChannel(electChannelName(this._hash));
+        ch.postMessage(JSON.stringify({ v: 1, t: 'resign', id: this._tab, term: this._term }));
+        ch.close();
+      }
+      this._candidate.postMessage({ t: 'stop' });
+    }
     this._hiddenAway = e.persisted;
   }
 
@@ -674,6 +725,11 @@ export class SharedWebSocket extends EventTarget {
     if (this._election) {
       this._election.stop();
       this._election = null;
+    }
+    if (this._candidate) {
+      this._candidate.postMessage({ t: 'stop' });
+      this._candidate = null;
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisible);
     }
     if (this._releaseLock) this._releaseLock();
     if (this._onPageHide && typeof removeEventListener === 'function') {

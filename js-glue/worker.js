@@ -4,6 +4,7 @@
 // { t: 'ready' } once the core runs, or { t: 'fatal', message }.
 
 import { leaderLockName } from './bus.js';
+import { Candidate } from './candidate.js';
 import { instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
 
@@ -67,13 +68,23 @@ if (shared) {
     port.onmessage = (m) => onInit(port, m.data);
   };
 } else {
-  // A dedicated worker serves the tab that started it, which may end its term.
+  // A dedicated worker serves the tab that started it, which may end its
+  // term: as its elected leader, or (without Web Locks) as its candidate.
+  let candidate = null;
   self.onmessage = (m) => {
-    if (m.data && m.data.t === 'stop') {
+    const msg = m.data || {};
+    if (msg.t === 'init' && msg.candidate) {
+      instantiateCore(msg.wasmUrl)
+        .then((module) => { candidate = new Candidate(module, msg, (x) => self.postMessage(x)); })
+        .catch((err) => self.postMessage({ t: 'fatal', message: String((err && err.message) || err) }));
+    } else if (msg.t === 'visible') {
+      if (candidate) candidate.visibility(msg.visible);
+    } else if (msg.t === 'stop') {
+      if (candidate) candidate.resign();
       if (host) host.stop();
       self.close();
     } else {
-      onInit(self, m.data);
+      onInit(self, msg);
     }
   };
 }

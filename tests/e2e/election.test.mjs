@@ -31,10 +31,12 @@ after(async () => {
 
 // Opens n tabs in election mode; each records leader changes, reconnects and
 // the wall time of every `open`, to time a failover from the outside.
-async function openElected(ctx, n, user, options = {}) {
+async function openElected(ctx, n, user, options = {}, { noLocks = false } = {}) {
   const tabs = [];
   for (let i = 0; i < n; i++) {
     const tab = await ctx.openTab(cat.url);
+    // As in an insecure context: the page has no Web Locks.
+    if (noLocks) await tab.eval(() => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); });
     const r = await tab.eval(([path, opts]) => window.connect(path, undefined, opts), [`/ws/${user}`, { mode: 'election', ...options }]);
     assert.equal(r.readyState, 1, `tab ${i} should be open, saw ${JSON.stringify(r)}`);
     assert.equal(r.mode, 'election');
@@ -312,4 +314,40 @@ describe('chaos', () => {
       assert.equal(stats.connections, 1);
     });
   });
+});
+
+// Where a page has no Web Locks (an insecure context), each tab runs a
+// candidate in a Worker and the candidates elect a leader by messages
+// (wasm/src/election.c); a leader that goes resigns, one that crashes is
+// replaced when its lease runs out.
+describe('election without Web Locks', () => {
+  for (const how of ['close', 'crash']) {
+    test(`4 tabs share 1 connection; the leader's ${how}: another takes over, 0 frames lost`, { skip: how === 'crash' && lacks('crash') }, async () => {
+      const user = uniqueUser(`nolocks-${how}`);
+      await browser.inContext(async (ctx) => {
+        const tabs = await openElected(ctx, 4, user, {}, { noLocks: true });
+        const leader = tabs[await leaderIndex(tabs)];
+        assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+        const followers = tabs.filter((t) => t !== leader);
+        const names = followers.map((_, i) => `nolocks-${how}-f${i}`);
+        await startSending(followers, names);
+        await new Promise((r) => setTimeout(r, 300));
+        const t0 = Date.now();
+        if (how === 'close') await leader.close();
+        else await leader.crash();
+        const reopened = await Promise.all(followers.map((tab) => tab.waitFor(
+          (t) => window.sockets[0].opens.some((at) => at >= t), t0, 20000,
+        ).then(() => tab.eval((t) => window.sockets[0].opens.find((at) => at >= t), t0))));
+        console.log(`  no locks, leader ${how}: every follower open again after ${Math.max(...reopened) - t0} ms`);
+        await leaderIndex(followers);
+        await new Promise((r) => setTimeout(r, 300));
+        const counts = await stopSending(followers);
+        const { total, duplicates } = await checkReceived(user, names, counts);
+        console.log(`  no locks, leader ${how}: ${total} frames sent by followers, all received, ${duplicates} duplicate(s)`);
+        await eventually(async () => (await serverStats(cat, user)).connections === 1,
+          { timeout: 10000, what: 'exactly one server connection again' });
+        await everyTabHearsAReply(followers);
+      });
+    });
+  }
 });
