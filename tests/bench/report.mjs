@@ -150,6 +150,22 @@ export function analyse(raw, meta) {
   return { meta, scenarios: s, goals: judge({ ...s, failover }) };
 }
 
+// The raw rounds analyse() was given, back from its results: to render a
+// run's report again without measuring again.
+export function rawOf(results) {
+  const s = results.scenarios;
+  return {
+    fanout: Object.fromEntries(Object.entries(s.fanout).map(([n, f]) => [n, f.rounds])),
+    upstream: s.upstream.rounds,
+    echo: s.echo.rounds,
+    join: s.join.rounds,
+    failover: s.failover.rounds,
+    memory: s.memory,
+    sizes: s.sizes,
+    core: s.core.rounds,
+  };
+}
+
 // ---- Markdown ----
 
 const k = (n) => (n >= 1e6 ? `${(n / 1e6).toPrecision(3)} M` : n >= 1e3 ? `${(n / 1e3).toPrecision(3)} k` : n.toPrecision(3));
@@ -205,7 +221,7 @@ export function markdown(results, { tiny }) {
   out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
   out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.');
   out.push('', `Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
-    `${n} tabs: ${VARIANTS.map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
+    `${n} tabs: ${VARIANTS.filter((v) => f.connections[v].length).map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
     `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
       `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
 

@@ -2,6 +2,8 @@
 // run, same server, same browser. Prints a line per round and the goals table;
 // writes results.json, RESULTS.md and chart.svg.
 // Usage: node tests/bench/run.mjs [--tiny] [--out DIR] [--core-bin PATH]
+//        node tests/bench/run.mjs --from DIR/results.json [--out DIR]
+// (--from renders a past run's report again, measuring nothing).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { startBlaster } from './blaster.mjs';
 import { launchBrowser } from './browser.mjs';
 import { FULL, TINY } from './config.mjs';
-import { analyse, chart, goalsTable, markdown } from './report.mjs';
+import { analyse, chart, goalsTable, markdown, rawOf } from './report.mjs';
 import * as scenario from './scenarios.mjs';
 
 const { values: opts } = parseArgs({
@@ -19,8 +21,23 @@ const { values: opts } = parseArgs({
     tiny: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench' },
     'core-bin': { type: 'string', default: 'build/bench/core_bench' },
+    from: { type: 'string' },
   },
 });
+
+function write(results, tiny) {
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(path.join(opts.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown(results, { tiny }));
+  writeFileSync(path.join(opts.out, 'chart.svg'), chart(results));
+  console.log(`\n${goalsTable(results)}\n`);
+}
+
+if (opts.from) {
+  const past = JSON.parse(readFileSync(opts.from, 'utf8'));
+  write(analyse(rawOf(past), past.meta), past.meta.command !== 'make bench');
+  process.exit(0);
+}
 const cfg = { ...(opts.tiny ? TINY : FULL) };
 cfg.core = { ...cfg.core, bin: opts['core-bin'] };
 
@@ -91,10 +108,5 @@ const meta = {
   },
   config: cfg,
 };
-const results = analyse(raw, meta);
-mkdirSync(opts.out, { recursive: true });
-writeFileSync(path.join(opts.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown(results, { tiny: opts.tiny }));
-writeFileSync(path.join(opts.out, 'chart.svg'), chart(results));
-console.log(`\n${goalsTable(results)}\n`);
+write(analyse(raw, meta), opts.tiny);
 progress(`done: ${path.join(opts.out, 'RESULTS.md')}, results.json, chart.svg`);
