@@ -129,6 +129,8 @@ export class Core extends Native {
     return this.callWith(reason, (p, n) => this.x.wss_socket_closed(this.ptr, code, p, n, wasClean ? 1 : 0, now));
   }
 
+  online(now) { return this.x.wss_online(this.ptr, now); }
+
   tick(now) { return this.x.wss_tick(this.ptr, now); }
 
   flush(now) { return this.x.wss_flush(this.ptr, now); }

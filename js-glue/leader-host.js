@@ -17,6 +17,10 @@ function taskScheduler() {
   return (fn) => { queued = fn; ch.port2.postMessage(0); };
 }
 
+function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
 export class LeaderHost {
   // init: { url, protocols, hash, config, debug, locks, leader? }, module: instantiateCore()'s result.
   // An elected tab names its leader (so it knows it leads); a SharedWorker picks an id.
@@ -28,8 +32,9 @@ export class LeaderHost {
     this.id = init.leader || randomId();
     // Tabs hold liveness locks only where their pages have Web Locks.
     this.locks = init.locks !== false && typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    // Whether tabs' ends can be watched decides how the core detects them.
-    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id });
+    // Whether tabs' ends can be watched decides how the core detects them;
+    // a random seed keeps leaders of many users from retrying in step.
+    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id, seed: randomSeed() });
     this.payloads = new Map();
     this.nextHandle = 1;
     this.ws = null;
@@ -47,6 +52,9 @@ export class LeaderHost {
   start() {
     this.bus = new BroadcastChannel(channelName(this.hash));
     this.bus.onmessage = (e) => this.onBus(e.data);
+    // The network is back: a retry that waits for its backoff goes at once.
+    this.onOnline = () => this.run(this.core.online(this.now()));
+    if (typeof addEventListener === 'function') addEventListener('online', this.onOnline);
     this.run(this.core.start(this.now()));
     return this;
   }
@@ -57,6 +65,7 @@ export class LeaderHost {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    if (typeof removeEventListener === 'function') removeEventListener('online', this.onOnline);
     for (const ctl of this.watches.values()) ctl.abort();
     this.watches.clear();
     if (this.bus) {

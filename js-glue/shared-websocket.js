@@ -297,7 +297,7 @@ export class SharedWebSocket extends EventTarget {
   // What the leader's core is told, from this tab's options.
   _init(extra) {
     const config = {};
-    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes']) {
+    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes', 'reconnect']) {
       if (this._opts[k] !== undefined) config[k] = this._opts[k];
     }
     if (this._opts.debug) config.debug = true;

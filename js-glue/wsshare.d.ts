@@ -4,18 +4,20 @@
 export type SharedWebSocketMode = 'auto' | 'sharedworker' | 'election' | 'direct';
 export type ResolvedMode = 'sharedworker' | 'election' | 'direct';
 
+/** How the leader retries a lost server socket. Retry n waits a random time
+ * between minDelay and min(maxDelay, minDelay × factor^n). */
 export interface ReconnectOptions {
-  /** First retry delay in ms. */
+  /** Shortest wait before a retry, in ms (default 1000). */
   minDelay?: number;
-  /** Largest retry delay in ms. */
+  /** Longest wait before a retry, in ms (default 30000). */
   maxDelay?: number;
-  /** Growth of the delay per attempt. */
+  /** Growth of the longest wait per retry, at least 1 (default 2). */
   factor?: number;
-  /** Attempts before giving up; Infinity for no limit. */
+  /** Retries in a row before the socket is given up (default Infinity: no limit). */
   maxRetries?: number;
-  /** Uptime in ms after which the attempt count resets. */
+  /** Ms a socket must stay open for the retry count to start over (default 5000). */
   minUptime?: number;
-  /** Close codes after which no retry is made. */
+  /** Close codes after which no retry is made (default [1002, 1003, 1007, 1008, 1009, 1010]). */
   stopOn?: number[];
 }
 
@@ -28,7 +30,8 @@ export interface SharedWebSocketOptions {
   workerUrl?: string | URL;
   /** Where wsshare.wasm is; defaults to next to the bundle. */
   wasmUrl?: string | URL;
-  reconnect?: ReconnectOptions;
+  /** Retries of a lost server socket; false: none, the first close is final. */
+  reconnect?: ReconnectOptions | boolean;
   /** Bytes held while the shared socket is not open; beyond: an error event. */
   maxQueuedBytes?: number;
   /** Frames held while the shared socket is not open; beyond: an error event. */
@@ -42,7 +45,7 @@ export interface SharedWebSocketOptions {
 /** The leader's counters (the C core's). */
 export interface LeaderStats {
   version: string;
-  socket: 'idle' | 'connecting' | 'open' | 'closing';
+  socket: 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting';
   tabs: number;
   framesToServer: number;
   bytesToServer: number;
@@ -55,6 +58,10 @@ export interface LeaderStats {
   duplicates: number;
   errors: number;
   opens: number;
+  /** Retries scheduled since the leader started. */
+  reconnects: number;
+  /** Retries in a row since the socket last stayed open minUptime. */
+  attempt: number;
   tabsJoined: number;
   tabsLeft: number;
   tabsLost: number;

@@ -371,8 +371,8 @@ static void back(fx *f, uint32_t h, const char *how)
 }
 
 /* Snapshots the call's actions and settles every handle they return. The
- * header promises that after WSS_ENOMEM the core's state is unchanged: when
- * such a call gave no action, the handles of that call stay the host's. */
+ * header promises that after WSS_ENOMEM the event was not taken: the handles
+ * of that call that no action returned stay the host's. */
 static int take(fx *f, int rc, uint32_t first, uint32_t given)
 {
     uint32_t i;
@@ -380,11 +380,6 @@ static int take(fx *f, int rc, uint32_t first, uint32_t given)
 
     f->rc = rc;
     snap_take(&f->acts, f->core);
-    if (rc == WSS_ENOMEM && f->acts.count == 0) {
-        for (i = 0; i < given; i++)
-            f->ledger[first + i] = H_BACK;
-        return rc;
-    }
     for (i = 0; i < f->acts.count; i++) {
         const act *x = &f->acts.items[i];
 
@@ -397,6 +392,10 @@ static int take(fx *f, int rc, uint32_t first, uint32_t given)
                 back(f, x->handles[j], "POST_DATA");
         }
     }
+    if (rc == WSS_ENOMEM)
+        for (i = 0; i < given; i++)
+            if (f->ledger[first + i] == H_WITH_CORE)
+                f->ledger[first + i] = H_BACK;
     return rc;
 }
 
@@ -503,6 +502,11 @@ int fx_drained(fx *f)
 int fx_begin(fx *f)
 {
     return take(f, wss_start(f->core, f->now), 0, 0);
+}
+
+int fx_online(fx *f)
+{
+    return take(f, wss_online(f->core, f->now), 0, 0);
 }
 
 int fx_tick(fx *f)

@@ -155,6 +155,7 @@ int fx_opened(fx *f, const char *protocol, const char *extensions);
 /* One server frame under a fresh handle (left in f->first). */
 int fx_server(fx *f, uint32_t len);
 int fx_closed(fx *f, uint32_t code, const char *reason, int clean);
+int fx_online(fx *f);
 int fx_tick(fx *f);
 int fx_drained(fx *f);
 int fx_flush(fx *f);

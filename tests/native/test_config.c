@@ -301,7 +301,8 @@ static void config_should_ignore_unknown_keys(void)
 {
     fx f;
 
-    REQUIRE(fx_open(&f, "{\"url\":\"wss://x\",\"reconnect\":{\"minDelay\":1},\"maxQueuedFrames\":1,"
+    REQUIRE(fx_open(&f, "{\"url\":\"wss://x\",\"reconnect\":{\"minDelay\":1,\"jitter\":\"?\"},"
+                        "\"maxQueuedFrames\":1,"
                         "\"MaxQueuedFrames\":\"case matters\",\"extra\":[1,2]}") == WSS_OK);
     fx_hello(&f, 7, 1);
     queue_frames(&f, 2, 1);
@@ -332,6 +333,66 @@ static void config_should_read_only_the_bytes_it_is_given(void)
     CHECK(core == NULL);
 }
 
+static void config_should_reject_bad_reconnect_settings(void)
+{
+    static const char *const bad[] = {
+        "{\"reconnect\":\"yes\"}",
+        "{\"reconnect\":1}",
+        "{\"reconnect\":[]}",
+        "{\"reconnect\":{\"minDelay\":0}}",
+        "{\"reconnect\":{\"minDelay\":1.5}}",
+        "{\"reconnect\":{\"maxDelay\":0}}",
+        "{\"reconnect\":{\"minDelay\":2000,\"maxDelay\":1000}}",
+        "{\"reconnect\":{\"factor\":0.5}}",
+        "{\"reconnect\":{\"factor\":1001}}",
+        "{\"reconnect\":{\"factor\":\"2\"}}",
+        "{\"reconnect\":{\"maxRetries\":-1}}",
+        "{\"reconnect\":{\"maxRetries\":true}}",
+        "{\"reconnect\":{\"minUptime\":-5}}",
+        "{\"reconnect\":{\"stopOn\":1008}}",
+        "{\"reconnect\":{\"stopOn\":[999]}}",
+        "{\"reconnect\":{\"stopOn\":[5000]}}",
+        "{\"reconnect\":{\"stopOn\":[1008.5]}}",
+        "{\"reconnect\":{\"stopOn\":[\"1008\"]}}",
+        "{\"seed\":-1}",
+        "{\"seed\":4294967296}",
+    };
+    char many[512];
+    size_t used;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (create_rc(bad[i]) != WSS_EINVAL)
+            check_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
+    /* stopOn holds 32 codes at most. */
+    used = (size_t)snprintf(many, sizeof(many), "{\"reconnect\":{\"stopOn\":[");
+    for (i = 0; i < 33; i++)
+        used += (size_t)snprintf(many + used, sizeof(many) - used, i ? ",%zu" : "%zu", 4000 + i);
+    snprintf(many + used, sizeof(many) - used, "]}}");
+    CHECK_EQ(create_rc(many), WSS_EINVAL);
+    strcpy(strstr(many, ",4032"), "]}}");
+    CHECK_EQ(create_rc(many), WSS_OK);
+}
+
+static void config_should_accept_reconnect_true_null_and_partial_objects(void)
+{
+    CHECK_EQ(create_rc("{\"reconnect\":true}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"reconnect\":null}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"reconnect\":{}}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"reconnect\":{\"maxRetries\":null,\"factor\":1.5}}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"reconnect\":{\"minDelay\":30000}}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"seed\":0}"), WSS_OK);
+    CHECK_EQ(create_rc("{\"seed\":4294967295}"), WSS_OK);
+}
+
+static void config_should_reject_anything_but_white_space_after_the_object(void)
+{
+    CHECK_EQ(create_rc("{} \n\t"), WSS_OK);
+    CHECK_EQ(create_rc("{}x"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{}{}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{} 1"), WSS_EINVAL);
+}
+
 const test_case config_tests[] = {
     TEST_CASE(config_should_accept_no_config_and_an_empty_object_as_defaults),
     TEST_CASE(config_should_default_to_1000_queued_frames),
@@ -354,5 +415,8 @@ const test_case config_tests[] = {
     TEST_CASE(config_should_ignore_unknown_keys),
     TEST_CASE(config_should_treat_null_as_absent),
     TEST_CASE(config_should_read_only_the_bytes_it_is_given),
+    TEST_CASE(config_should_reject_bad_reconnect_settings),
+    TEST_CASE(config_should_accept_reconnect_true_null_and_partial_objects),
+    TEST_CASE(config_should_reject_anything_but_white_space_after_the_object),
     TEST_END,
 };

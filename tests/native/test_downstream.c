@@ -75,7 +75,7 @@ static void core_should_continue_sequence_numbers_across_batches_and_closes(void
 {
     fx f;
 
-    fx_open(&f, "{\"maxBatchFrames\":2}");
+    fx_open(&f, "{\"maxBatchFrames\":2,\"reconnect\":false}");
     fx_start(&f, 7);
     fx_server(&f, 1);
     fx_server(&f, 1);
@@ -134,12 +134,12 @@ static void core_should_release_server_frames_when_no_tab_listens_or_the_socket_
     fx_close(&f);
 }
 
-static void core_should_post_the_close_after_pending_frames_and_let_every_tab_go(void)
+static void core_should_post_the_close_after_pending_frames_and_let_every_tab_go_when_it_gives_up(void)
 {
     fx f;
     const act *c;
 
-    fx_open(&f, NULL);
+    fx_open(&f, "{\"reconnect\":false}");
     fx_start(&f, 7);
     fx_hello(&f, 8, 1);
     fx_frames(&f, 8, 1, 1, NULL);
@@ -162,12 +162,12 @@ static void core_should_post_the_close_after_pending_frames_and_let_every_tab_go
     fx_close(&f);
 }
 
-static void core_should_release_queued_frames_when_the_socket_fails_to_open(void)
+static void core_should_release_queued_frames_when_the_socket_fails_to_open_and_it_gives_up(void)
 {
     fx f;
     const act *c;
 
-    fx_open(&f, "{\"tabTimeoutMs\":60000}");
+    fx_open(&f, "{\"tabTimeoutMs\":60000,\"reconnect\":{\"maxRetries\":0}}");
     fx_hello(&f, 7, 1);
     fx_frames(&f, 7, 1, 2, NULL);
     fx_closed(&f, 1006, "", 0);
@@ -191,7 +191,7 @@ static void core_should_cut_a_close_reason_to_123_bytes(void)
 
     memset(reason, 'r', 200);
     reason[200] = '\0';
-    fx_open(&f, NULL);
+    fx_open(&f, "{\"reconnect\":{\"stopOn\":[4001]}}");
     fx_start(&f, 7);
     fx_closed(&f, 4001, reason, 1);
     REQUIRE(act_str(fx_post(&f, "close", 0), "reason") != NULL);
@@ -240,8 +240,8 @@ const test_case downstream_tests[] = {
     TEST_CASE(core_should_continue_sequence_numbers_across_batches_and_closes),
     TEST_CASE(core_should_post_pending_frames_before_a_welcome),
     TEST_CASE(core_should_release_server_frames_when_no_tab_listens_or_the_socket_is_not_open),
-    TEST_CASE(core_should_post_the_close_after_pending_frames_and_let_every_tab_go),
-    TEST_CASE(core_should_release_queued_frames_when_the_socket_fails_to_open),
+    TEST_CASE(core_should_post_the_close_after_pending_frames_and_let_every_tab_go_when_it_gives_up),
+    TEST_CASE(core_should_release_queued_frames_when_the_socket_fails_to_open_and_it_gives_up),
     TEST_CASE(core_should_cut_a_close_reason_to_123_bytes),
     TEST_CASE(core_should_keep_the_protocol_and_extensions_within_their_bounds),
     TEST_CASE(core_should_refuse_socket_events_that_do_not_fit_its_state),

@@ -227,8 +227,8 @@ static void bus_should_count_each_reject_reason_on_its_own(void)
 static const char *const number_keys[] = {
     "tabs",       "framesToServer", "bytesToServer", "framesFromServer", "bytesFromServer",
     "controlPosts", "dataPosts",    "queuedFrames",  "queuedBytes",      "duplicates",
-    "errors",     "opens",          "tabsJoined",    "tabsLeft",         "tabsLost",
-    "outOfMemory", "uptimeMs",
+    "errors",     "opens",          "reconnects",    "attempt",          "tabsJoined",
+    "tabsLeft",   "tabsLost",       "outOfMemory",   "uptimeMs",
 };
 static const char *const rejected_keys[] = {
     "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader",

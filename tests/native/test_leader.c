@@ -81,6 +81,11 @@ static void core_should_sign_every_envelope_with_its_leader_id(void)
     fx_drained(&f);
     CHECK_EQ(act_num(fx_post(&f, "ack", 0), "l"), 77);
     fx_closed(&f, 1001, "", 1);
+    CHECK_EQ(act_num(fx_post(&f, "reconnecting", 0), "l"), 77);
+    fx_advance(&f, 60000);
+    fx_tick(&f);
+    fx_opened(&f, "", "");
+    fx_closed(&f, 1008, "", 1);
     CHECK_EQ(act_num(fx_post(&f, "close", 0), "l"), 77);
     fx_close(&f);
 }

@@ -435,6 +435,165 @@ static void oom_should_refuse_a_frame_with_out_of_memory_when_the_queue_cannot_g
     CHECK(seen);
 }
 
+/* ---- socket facts: taken whatever memory does, their news posted later ---- */
+
+#define FACT_CONFIG "{\"reconnect\":{\"stopOn\":[4001]}}"
+
+/* Two tabs, four frames queued while the socket connects. */
+static void connecting_with_a_queue(fx *f)
+{
+    fx_hello(f, 1, 1);
+    fx_hello(f, 2, 1);
+    fx_frames(f, 1, 1, 3, NULL);
+    fx_frames(f, 2, 1, 1, NULL);
+}
+
+static void open_with_two_tabs(fx *f)
+{
+    fx_start(f, 1);
+    fx_hello(f, 2, 1);
+}
+
+static void open_with_unacked_frames(fx *f)
+{
+    open_with_two_tabs(f);
+    fx_frames(f, 2, 1, 2, NULL);
+}
+
+static void socket_opens(fx *f)
+{
+    fx_opened(f, "chat", "");
+    /* The queue drains at once: the room for it was kept. */
+    CHECK_EQ(fx_count(f, WSS_ACT_SEND), 4);
+}
+
+static void socket_lost(fx *f)
+{
+    fx_closed(f, 1006, "", 0);
+}
+
+static void socket_closed_for_good(fx *f)
+{
+    fx_closed(f, 4001, "go", 1);
+}
+
+static void socket_drains(fx *f)
+{
+    fx_drained(f);
+}
+
+/* Runs `event` on a fresh core after `setup`, failing its nth allocation (and
+ * every later one in the call if `sticky`), for every n until none fails. The
+ * event must take its fact (WSS_OK), and the envelope `type` it owes the tabs
+ * must come, in the call or from the timer it armed once memory is back. */
+static void sweep_fact(const char *file, int line, step_fn setup, step_fn event,
+                       const char *type, int sticky)
+{
+    long n;
+
+    for (n = 1; n < 10000; n++) {
+        fx f;
+        long failed;
+        const act *timer;
+
+        fa_install(0, 0);
+        fx_open(&f, FACT_CONFIG);
+        setup(&f);
+        fa_arm(n, sticky);
+        event(&f);
+        failed = fa_failures();
+        fa_arm(0, 0);
+        if (f.rc != WSS_OK)
+            check_fail(file, line, "allocation %ld failed: the event gave %d", n, f.rc);
+        if (fx_post(&f, type, 0) == NULL) {
+            timer = fx_nth(&f, WSS_ACT_TIMER, 0);
+            if (timer == NULL || timer->a > 1000) {
+                check_fail(file, line, "allocation %ld failed: no %s and no timer to post it (%s)",
+                           n, type, fx_describe(&f));
+            } else {
+                fx_advance(&f, timer->a);
+                fx_tick(&f);
+                if (fx_post(&f, type, 0) == NULL)
+                    check_fail(file, line, "allocation %ld failed: the tick gave no %s (%s)", n,
+                               type, fx_describe(&f));
+            }
+        }
+        wind_down(&f);
+        if (fx_held(&f) != 0)
+            check_fail(file, line, "allocation %ld failed: %u handles never came back", n,
+                       fx_held(&f));
+        check_recovered(file, line, &f);
+        fx_close(&f);
+        if (fa_live() != 0)
+            check_fail(file, line, "allocation %ld failed: %ld blocks leaked", n, fa_live());
+        fa_uninstall();
+        if (failed == 0 || test_failed())
+            return;
+    }
+}
+
+static void oom_should_take_a_socket_open_and_announce_it_once_memory_is_back(void)
+{
+    sweep_fact(__FILE__, __LINE__, connecting_with_a_queue, socket_opens, "open", 0);
+    sweep_fact(__FILE__, __LINE__, connecting_with_a_queue, socket_opens, "open", 1);
+}
+
+static void oom_should_take_a_lost_socket_and_announce_the_retry_once_memory_is_back(void)
+{
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_lost, "reconnecting", 0);
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_lost, "reconnecting", 1);
+}
+
+static void oom_should_take_a_final_close_and_announce_it_once_memory_is_back(void)
+{
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_closed_for_good, "close", 0);
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_closed_for_good, "close", 1);
+}
+
+static void oom_should_post_acks_it_could_not_write_once_memory_is_back(void)
+{
+    sweep_fact(__FILE__, __LINE__, open_with_unacked_frames, socket_drains, "ack", 0);
+    sweep_fact(__FILE__, __LINE__, open_with_unacked_frames, socket_drains, "ack", 1);
+}
+
+static void oom_should_hold_server_frames_behind_an_open_it_owes_and_post_them_after_it(void)
+{
+    fx f;
+    const act *timer;
+
+    fa_install(0, 0);
+    fx_open(&f, NULL);
+    fx_hello(&f, 1, 1);
+    fa_arm(1, 1);
+    fx_opened(&f, "", "");
+    CHECK(fx_post(&f, "open", 0) == NULL);
+    fa_arm(0, 0);
+    fx_server(&f, 5);
+    /* The frame's own call settles the debt first: open, then the frame. */
+    CHECK(fx_post(&f, "open", 0) != NULL);
+    fx_flush(&f);
+    CHECK_ACTS(&f, "DATA@1#1");
+    fx_close(&f);
+    /* Memory back only for the tick: the same order. */
+    fa_install(0, 0);
+    fx_open(&f, NULL);
+    fx_hello(&f, 1, 1);
+    fa_arm(1, 1);
+    fx_opened(&f, "", "");
+    timer = fx_nth(&f, WSS_ACT_TIMER, 0);
+    REQUIRE(timer != NULL);
+    fa_arm(0, 0);
+    fa_arm(1, 1);
+    fx_flush(&f);
+    CHECK_ACTS(&f, "");
+    fa_arm(0, 0);
+    fx_advance(&f, timer->a);
+    fx_tick(&f);
+    CHECK_ACTS(&f, "POST:open FLUSH");
+    fx_close(&f);
+    CHECK_EQ(fa_live(), 0);
+}
+
 const test_case oom_tests[] = {
     TEST_CASE(oom_should_fail_create_cleanly_at_every_allocation),
     TEST_CASE(oom_should_count_a_hello_it_could_not_answer_and_welcome_the_next),
@@ -446,6 +605,11 @@ const test_case oom_tests[] = {
     TEST_CASE(oom_should_answer_a_stats_query_or_count_the_failure),
     TEST_CASE(oom_should_give_no_scratch_buffer_rather_than_a_short_one),
     TEST_CASE(oom_should_refuse_a_frame_with_out_of_memory_when_the_queue_cannot_grow),
+    TEST_CASE(oom_should_take_a_socket_open_and_announce_it_once_memory_is_back),
+    TEST_CASE(oom_should_take_a_lost_socket_and_announce_the_retry_once_memory_is_back),
+    TEST_CASE(oom_should_take_a_final_close_and_announce_it_once_memory_is_back),
+    TEST_CASE(oom_should_post_acks_it_could_not_write_once_memory_is_back),
+    TEST_CASE(oom_should_hold_server_frames_behind_an_open_it_owes_and_post_them_after_it),
     TEST_CASE(oom_should_leave_no_leak_and_no_handle_behind_when_any_one_allocation_fails),
     TEST_CASE(oom_should_leave_no_leak_and_no_handle_behind_when_memory_runs_out_for_good),
     TEST_END,

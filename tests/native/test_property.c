@@ -8,7 +8,9 @@
  *   - an ack never covers a frame not yet sent or refused, nor one sent that the
  *     socket has not drained since, and never goes back;
  *   - server frames are posted in arrival order, numbered without a gap, and
- *     every welcome and open envelope names the next number.
+ *     every welcome and open envelope names the next number;
+ *   - a lost socket is retried (reconnecting, within the backoff's bounds, a
+ *     timer, OPEN) or given up (close) as the reconnect settings say.
  * The same runs under random allocation failures, where an error or an ack
  * envelope may be lost, still return every handle once, send each tab's
  * frames once and in order, number the server's frames right, and leak nothing.
@@ -37,6 +39,7 @@ typedef struct sim_tab {
     uint32_t assigned; /* the next seq a new frame gets */
     uint32_t tx;     /* the next seq it will transmit */
     uint32_t last_sent;
+    uint32_t resent_from; /* the lowest seq the core asked for again (0: never) */
     long long last_ack;
     uint8_t handled[SEQ_SPAN]; /* enum fate: sent to the server or refused */
 } sim_tab;
@@ -63,6 +66,8 @@ typedef struct sim {
     long data_posts;
     long errors;
     long acks;
+    long retries;
+    long give_ups;
 } sim;
 
 static sim_tab *tab_by_id(sim *s, uint32_t id)
@@ -152,7 +157,11 @@ static void mark_handled(sim_tab *t, uint32_t seq, const char *how, uint8_t fate
         check_fail(__FILE__, __LINE__, "tab %u: %s of seq %u it never sent", t->id, how, seq);
         return;
     }
-    if (t->handled[seq - t->start])
+    /* A frame lost with its socket (or refused just before the loss, the core
+     * cannot tell) is asked for again, and then handled again. */
+    if (t->handled[seq - t->start] &&
+        !(t->resent_from != 0 && seq >= t->resent_from &&
+          (t->handled[seq - t->start] == F_LOST || t->handled[seq - t->start] == F_REFUSED)))
         check_fail(__FILE__, __LINE__, "tab %u: seq %u handled twice (now %s)", t->id, seq, how);
     t->handled[seq - t->start] = fate;
 }
@@ -261,13 +270,30 @@ static void on_post(sim *s, const act *x)
         if (t != NULL)
             mark_handled(t, (uint32_t)act_num(x, "seq"), "error", F_REFUSED);
     } else if (strcmp(type, "resend") == 0) {
-        if (t != NULL && t->alive)
-            t->tx = (uint32_t)act_num(x, "from");
+        uint32_t from = (uint32_t)act_num(x, "from");
+
+        if (t != NULL && t->alive) {
+            t->tx = from;
+            if (t->resent_from == 0 || from < t->resent_from)
+                t->resent_from = from;
+            if (t->last_sent >= from)
+                t->last_sent = from - 1;
+        }
     } else if (strcmp(type, "gone") == 0) {
         retire(s, (uint32_t)act_num(x, "tab"));
+    } else if (strcmp(type, "reconnecting") == 0) {
+        long long attempt = act_num(x, "attempt");
+        long long delay = act_num(x, "delay");
+
+        s->retries++;
+        if (s->sock != S_NONE)
+            check_fail(__FILE__, __LINE__, "reconnecting while a socket is in state %d", s->sock);
+        if (attempt < 1 || attempt > 2 || delay < 100 || delay > 2000)
+            check_fail(__FILE__, __LINE__, "retry %lld waits %lld ms", attempt, delay);
     } else if (strcmp(type, "close") == 0) {
         uint32_t i;
 
+        s->give_ups++;
         for (i = 0; i < s->ntabs; i++)
             retire(s, s->tabs[i].id);
     }
@@ -280,12 +306,8 @@ static void settle(sim *s, uint32_t server)
     const fx *f = &s->f;
     uint32_t i;
     uint32_t j;
+    int server_back = 0;
 
-    if (f->rc == WSS_ENOMEM && f->acts.count == 0) {
-        if (server != 0)
-            s->fifo_count--;
-        return;
-    }
     for (i = 0; i < f->acts.count; i++) {
         const act *x = &f->acts.items[i];
 
@@ -299,7 +321,7 @@ static void settle(sim *s, uint32_t server)
                     check_fail(__FILE__, __LINE__, "released server frame %u out of turn",
                                x->handle);
                 else
-                    s->fifo_count--;
+                    server_back = 1;
             }
             break;
         case WSS_ACT_POST_DATA:
@@ -351,6 +373,9 @@ static void settle(sim *s, uint32_t server)
             break;
         }
     }
+    /* A server frame released, or not taken for lack of memory, is not the core's. */
+    if (server != 0 && (server_back || f->rc == WSS_ENOMEM))
+        s->fifo_count--;
 }
 
 /* The tab transmits [from, to) as one batch, under fresh handles. */
@@ -511,6 +536,10 @@ static void step(sim *s)
                     server_frame(s);
         } else if (s->sock == S_CLOSING) {
             socket_closed(s, 1000, 1);
+        } else if (prng_below(&s->rng, 4) == 0) {
+            /* The browser comes back online (whether or not a retry waits). */
+            fx_online(&s->f);
+            settle(s, 0);
         }
     } else if (r < 90) {
         if (s->flush_wanted) {
@@ -568,7 +597,8 @@ static int run(uint32_t seed, int strict, sim *totals)
     s->down_seq = 1;
     fa_pause(1);
     fx_open(&s->f, "{\"maxMessageBytes\":200,\"maxQueuedFrames\":6,\"maxQueuedBytes\":400,"
-                   "\"maxBatchFrames\":4,\"tabTimeoutMs\":5000}");
+                   "\"maxBatchFrames\":4,\"tabTimeoutMs\":5000,\"reconnect\":{\"minDelay\":100,"
+                   "\"maxDelay\":2000,\"maxRetries\":2,\"stopOn\":[4000,4001,4002,4003,4004]}}");
     fa_pause(0);
     if (s->f.core == NULL) {
         check_fail(__FILE__, __LINE__, "seed %u: no core", seed);
@@ -589,6 +619,8 @@ static int run(uint32_t seed, int strict, sim *totals)
     totals->data_posts += s->data_posts;
     totals->errors += s->errors;
     totals->acks += s->acks;
+    totals->retries += s->retries;
+    totals->give_ups += s->give_ups;
     fx_close(&s->f);
     free(s->fifo);
     free(s->h_tab);
@@ -610,6 +642,8 @@ static void core_should_return_every_handle_once_and_keep_each_tabs_frames_in_or
     CHECK(totals.data_posts > 100);
     CHECK(totals.errors > 50);
     CHECK(totals.acks > 100);
+    CHECK(totals.retries > 50);
+    CHECK(totals.give_ups > 10);
 }
 
 static void core_should_keep_handles_and_order_under_random_allocation_failures(void)

@@ -8,6 +8,12 @@
  * as soon as the call returns; everything the core returns (actions, their
  * text, the stats string) belongs to the core and stays valid until the next
  * call on the same core.
+ *
+ * Memory: the socket events, wss_online and wss_tick report facts the host
+ * will not repeat, so they never fail for memory: the core keeps the room
+ * they need from the start. An envelope the tabs must not miss (open,
+ * reconnecting, close, acks) that could not be written for lack of memory is
+ * owed: the core posts it at a later call and arms a timer to make one.
  */
 #ifndef WSSHARE_H
 #define WSSHARE_H
@@ -27,7 +33,9 @@ typedef struct wss_core wss_core;
 /* Result codes: 0 is success, negatives are errors. */
 enum wss_rc {
     WSS_OK = 0,
-    WSS_ENOMEM = -1,  /* an allocation failed; the core's state is unchanged */
+    WSS_ENOMEM = -1,  /* an allocation failed; the event was not taken (its handles that
+                       * no action returns stay the host's), but the call's actions, if
+                       * any, must still be performed: they are what earlier calls owed */
     WSS_EINVAL = -2,  /* malformed input (bad JSON, wrong field, bad size) */
     WSS_EREJECT = -3  /* well-formed but refused (unknown tab, replay, version) */
 };
@@ -117,9 +125,15 @@ int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
  * until then are acknowledged to their tabs. */
 int wss_socket_drained(wss_core *core, double now_ms);
 
-/* The server socket closed (also after a failed open: code 1006). */
+/* The server socket closed (also after a failed open: code 1006). Unless the
+ * code is listed in reconnect.stopOn or the retries are used up, the core
+ * keeps the tabs and the queue, posts `reconnecting` and opens again after a
+ * backoff (a TIMER, then OPEN from wss_tick); else it posts `close`. */
 int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
                       int was_clean, double now_ms);
+
+/* The browser says the network is back: a retry that waits is made at once. */
+int wss_online(wss_core *core, double now_ms);
 
 /* The timer armed by the last TIMER action fired. */
 int wss_tick(wss_core *core, double now_ms);

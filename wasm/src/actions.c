@@ -27,21 +27,27 @@ static int grow(void **ptr, uint32_t *cap, uint32_t need, size_t size)
     return WSS_OK;
 }
 
-int actions_reserve(action_buf *buf, uint32_t n)
+int actions_keep_room(action_buf *buf, uint32_t n)
 {
     void *items = buf->items;
     void *texts = buf->texts;
-    int rc;
+    int rc = grow(&items, &buf->cap, n, sizeof(wss_action));
 
-    if (n > UINT32_MAX - buf->count || n > UINT32_MAX - buf->ntexts)
-        return WSS_ENOMEM;
-    rc = grow(&items, &buf->cap, buf->count + n, sizeof(wss_action));
     buf->items = items;
     if (rc != WSS_OK)
         return rc;
-    rc = grow(&texts, &buf->texts_cap, buf->ntexts + n, sizeof(char *));
+    rc = grow(&texts, &buf->texts_cap, n, sizeof(char *));
     buf->texts = texts;
     return rc;
+}
+
+int actions_reserve(action_buf *buf, uint32_t n)
+{
+    /* Every text belongs to an action, so room for count + n actions is
+     * room for their texts too. */
+    if (n > UINT32_MAX - buf->count)
+        return WSS_ENOMEM;
+    return actions_keep_room(buf, buf->count + n);
 }
 
 int actions_push_ref(action_buf *buf, uint32_t kind, uint32_t a, uint32_t b, const char *text,

@@ -144,6 +144,13 @@ char *bus_open(uint32_t leader, const char *protocol, const char *extensions, ui
                            add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq));
 }
 
+char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay)
+{
+    cJSON *obj = envelope_new(leader, "reconnecting");
+
+    return finish(obj, obj != NULL && add_num(obj, "attempt", attempt) && add_num(obj, "delay", delay));
+}
+
 char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean)
 {
     cJSON *obj = envelope_new(leader, "close");

@@ -1,7 +1,8 @@
 /*
  * The broker's state machine: tabs join, send and leave; the one server
- * socket opens, delivers and closes; the core decides what happens and says
- * so as actions. No I/O and no clock here: time comes in with every event.
+ * socket opens, delivers, closes and is retried; the core decides what
+ * happens and says so as actions. No I/O and no clock here: time comes in
+ * with every event.
  */
 #include <string.h>
 
@@ -9,6 +10,23 @@
 
 /* Actions one event can produce besides those per frame, queued frame or tab. */
 #define FIXED_ACTIONS 8
+/* Actions the owed posts can take at the start of a call (see post_owed). */
+#define OWED_ACTIONS 8
+
+/* Keeps room in the action buffer for everything a socket event or a tick
+ * can produce with `frames` queued frames and `tabs` tabs, so that those
+ * calls, which report facts the host will not repeat, never fail for memory
+ * before they have changed the state. */
+static int keep_room(wss_core *core, uint32_t frames, uint32_t tabs)
+{
+    uint64_t n = OWED_ACTIONS + FIXED_ACTIONS + (uint64_t)frames + 2 * (uint64_t)tabs;
+
+    if (n > UINT32_MAX || actions_keep_room(&core->actions, (uint32_t)n) != WSS_OK) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    return WSS_OK;
+}
 
 static void post(wss_core *core, char *text)
 {
@@ -20,6 +38,34 @@ static void post(wss_core *core, char *text)
         core->stats.control_posts++;
     else
         core->stats.oom++;
+}
+
+/* Posts an envelope the tabs must not miss; when memory fails, owes it. */
+static void post_news(wss_core *core, int what)
+{
+    uint32_t leader = core->cfg.leader;
+    char *text;
+
+    switch (what) {
+    case OWE_OPEN:
+        text = bus_open(leader, core->protocol, core->extensions, core->open_seq);
+        break;
+    case OWE_RECONNECTING:
+        text = bus_reconnecting(leader, core->retry.attempt, core->retry_delay);
+        break;
+    default:
+        text = bus_close(leader, core->close_code, core->close_reason, core->close_clean);
+        break;
+    }
+    if (text != NULL &&
+        actions_push_text(&core->actions, WSS_ACT_POST, 0, 0, text, strlen(text)) == WSS_OK) {
+        core->stats.control_posts++;
+        core->owed &= ~what;
+    } else {
+        core->stats.oom++;
+        core->owed |= what;
+        core->owed_at = core->now + WSS_OOM_RETRY_MS;
+    }
 }
 
 static void push(wss_core *core, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle)
@@ -42,21 +88,26 @@ static void request_flush(wss_core *core)
     }
 }
 
-/* Arms the host's timer for the earliest deadline (a silent tab's, the next
- * beat's), if it changed. */
+static void earliest(double *deadline, double d)
+{
+    if (*deadline == 0 || d < *deadline)
+        *deadline = d;
+}
+
+/* Arms the host's timer for the earliest deadline (a tab's silence, the next
+ * beat, the next retry, owed posts), if it changed. */
 static void rearm(wss_core *core)
 {
     double deadline = core->next_beat;
     uint32_t i;
 
-    if (core->cfg.tab_timeout_ms > 0) {
-        for (i = 0; i < core->tabs.count; i++) {
-            double d = core->tabs.items[i].last_seen + core->cfg.tab_timeout_ms;
-
-            if (deadline == 0 || d < deadline)
-                deadline = d;
-        }
-    }
+    if (core->cfg.tab_timeout_ms > 0)
+        for (i = 0; i < core->tabs.count; i++)
+            earliest(&deadline, core->tabs.items[i].last_seen + core->cfg.tab_timeout_ms);
+    if (core->sock == SOCK_WAITING)
+        earliest(&deadline, core->retry_at);
+    if (core->owed)
+        earliest(&deadline, core->owed_at);
     if (deadline == core->armed_deadline)
         return;
     core->armed_deadline = deadline;
@@ -69,9 +120,30 @@ static void rearm(wss_core *core)
     }
 }
 
-/* Starts an event: forget the previous call's actions, make room for all the
- * event can produce (`extra` beyond the fixed few), so that no push can fail
- * once the state starts to change. */
+static void post_acks(wss_core *core);
+
+/* Posts what an earlier call owed for lack of memory, oldest news first. */
+static void post_owed(wss_core *core)
+{
+    int owed = core->owed;
+
+    if (owed & OWE_OPEN) {
+        post_news(core, OWE_OPEN);
+        /* The server frames held back behind it can go now. */
+        if (!(core->owed & OWE_OPEN))
+            request_flush(core);
+    }
+    if (owed & OWE_RECONNECTING)
+        post_news(core, OWE_RECONNECTING);
+    if (owed & OWE_CLOSE)
+        post_news(core, OWE_CLOSE);
+    if (owed & OWE_ACKS)
+        post_acks(core);
+}
+
+/* Starts an event: forget the previous call's actions, post what is owed,
+ * make room for all the event can produce (`extra` beyond the fixed few),
+ * so that no push can fail once the state starts to change. */
 static int begin(wss_core *core, uint32_t extra, double now)
 {
     actions_reset(&core->actions);
@@ -79,9 +151,12 @@ static int begin(wss_core *core, uint32_t extra, double now)
         core->stats.started_ms = now;
     if (now > core->now)
         core->now = now;
+    post_owed(core);
     if (extra > UINT32_MAX - FIXED_ACTIONS ||
         actions_reserve(&core->actions, FIXED_ACTIONS + extra) != WSS_OK) {
         core->stats.oom++;
+        /* What posting the owed changed still needs the timer right. */
+        rearm(core);
         return WSS_ENOMEM;
     }
     return WSS_OK;
@@ -90,8 +165,12 @@ static int begin(wss_core *core, uint32_t extra, double now)
 static void post_batch(wss_core *core)
 {
     uint32_t seq0 = core->out.seq0;
-    uint32_t n = fanout_take(&core->out);
+    uint32_t n;
 
+    /* Tabs that wait for the open would drop frames sent before it. */
+    if (core->owed & OWE_OPEN)
+        return;
+    n = fanout_take(&core->out);
     if (n == 0)
         return;
     if (actions_push_ref(&core->actions, WSS_ACT_POST_DATA, seq0, n,
@@ -105,12 +184,23 @@ static void post_acks(wss_core *core)
 {
     uint32_t i;
     int dirty = 0;
+    char *text;
 
+    core->owed &= ~OWE_ACKS;
     for (i = 0; i < core->tabs.count; i++)
         dirty |= core->tabs.items[i].ack_dirty;
     if (!dirty)
         return;
-    post(core, bus_acks(core->cfg.leader, &core->tabs));
+    /* A tab holds its frames until they are acked: an ack lost to memory
+     * would hold them for good, so it is owed instead. */
+    text = bus_acks(core->cfg.leader, &core->tabs);
+    if (text == NULL) {
+        core->stats.oom++;
+        core->owed |= OWE_ACKS;
+        core->owed_at = core->now + WSS_OOM_RETRY_MS;
+        return;
+    }
+    post(core, text);
     for (i = 0; i < core->tabs.count; i++)
         core->tabs.items[i].ack_dirty = 0;
 }
@@ -163,27 +253,53 @@ static void release_queue(wss_core *core)
         push(core, WSS_ACT_RELEASE, 0, 0, f.handle);
 }
 
+/* Queues a frame, with room kept for the actions its sending will take. */
+static int enqueue(wss_core *core, const qframe *f)
+{
+    if (keep_room(core, core->queue.count + 1, core->tabs.count) != WSS_OK)
+        return WSS_ENOMEM;
+    if (queue_push(&core->queue, f) != WSS_OK) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    return WSS_OK;
+}
+
 static void open_socket(wss_core *core)
 {
     core->sock = SOCK_CONNECTING;
+    core->retry_at = 0;
+    /* News of an earlier socket is stale once a new one is on its way. */
+    core->owed &= ~(OWE_RECONNECTING | OWE_CLOSE);
     core->protocol[0] = '\0';
     core->extensions[0] = '\0';
     push(core, WSS_ACT_OPEN, 0, 0, 0);
     debug_log(core, "wsshare: opening the server socket");
 }
 
-/* Closes the socket once no tab is left to use it. */
+static void become_idle(wss_core *core)
+{
+    core->sock = SOCK_IDLE;
+    core->retry_at = 0;
+    push(core, WSS_ACT_IDLE, 0, 0, 0);
+}
+
+/* Closes the socket (or stops retrying) once no tab is left to use it. */
 static void close_if_unused(wss_core *core)
 {
     if (core->tabs.count > 0)
         return;
     release_queue(core);
+    core->owed &= ~(OWE_RECONNECTING | OWE_ACKS);
     if (core->sock == SOCK_CONNECTING || core->sock == SOCK_OPEN) {
         static const char reason[] = "";
 
         core->sock = SOCK_CLOSING;
         (void)actions_push_ref(&core->actions, WSS_ACT_CLOSE, 1000, 0, reason, 0);
         debug_log(core, "wsshare: last tab left, closing the server socket");
+    } else if (core->sock == SOCK_WAITING) {
+        become_idle(core);
+        debug_log(core, "wsshare: last tab left, no more retries");
     }
 }
 
@@ -209,10 +325,14 @@ int wss_create(wss_core **out, const char *config_json, size_t len)
         return WSS_ENOMEM;
     memset(core, 0, sizeof(*core));
     rc = config_parse(&core->cfg, config_json, len);
+    if (rc == WSS_OK)
+        rc = keep_room(core, 0, 0);
     if (rc != WSS_OK) {
+        actions_free(&core->actions);
         wss_free(core);
         return rc;
     }
+    backoff_seed(&core->retry, core->cfg.seed);
     core->next_down_seq = 1;
     *out = core;
     return WSS_OK;
@@ -254,6 +374,8 @@ static void on_hello(wss_core *core, const envelope *env)
     wss_tab *tab = tabs_find(&core->tabs, env->tab);
 
     if (tab == NULL) {
+        if (keep_room(core, core->queue.count, core->tabs.count + 1) != WSS_OK)
+            return;
         tab = tabs_add(&core->tabs, env->tab, env->next, core->now);
         if (tab == NULL) {
             core->stats.oom++;
@@ -266,12 +388,17 @@ static void on_hello(wss_core *core, const envelope *env)
         tab->accepted = env->last;
     tab->last_seen = core->now;
     /* Frames already gathered predate the tab: post them first, so the
-     * welcome's sequence number is exactly where this tab's stream starts. */
+     * welcome's sequence number is exactly where this tab's stream starts.
+     * Frames held behind an owed open are not posted yet: the tab gets them. */
     post_batch(core);
-    post(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol, core->extensions,
-                           core->next_down_seq, tab->acked));
-    if (core->sock == SOCK_IDLE)
+    post(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol,
+                           core->extensions,
+                           core->out.count > 0 ? core->out.seq0 : core->next_down_seq,
+                           tab->acked));
+    if (core->sock == SOCK_IDLE) {
+        core->retry.attempt = 0;
         open_socket(core);
+    }
 }
 
 int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
@@ -299,8 +426,12 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
         on_hello(core, &env);
         break;
     case ENV_BYE:
-        if (tab != NULL)
-            core->stats.tabs_left++;
+        if (tab == NULL) {
+            /* Gone already (its lock told us first), or never here. */
+            core->stats.rejected[REJ_UNKNOWN_TAB]++;
+            return WSS_EREJECT;
+        }
+        core->stats.tabs_left++;
         drop_tab(core, env.tab, 1);
         break;
     case ENV_PING:
@@ -394,12 +525,10 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
             f.handle = handle;
             f.len = lens[i];
             f.replay = seq <= tab->accepted;
-            if (queue_push(&core->queue, &f) == WSS_OK) {
+            if (enqueue(core, &f) == WSS_OK)
                 tab->queued++;
-            } else {
-                core->stats.oom++;
+            else
                 refuse_frame(core, tab, seq, handle, "out_of_memory", "leader out of memory");
-            }
         }
     }
     request_flush(core);
@@ -446,11 +575,13 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     if (core->sock != SOCK_CONNECTING)
         return WSS_EREJECT;
     core->sock = SOCK_OPEN;
+    core->opened_at = core->now;
+    core->open_seq = core->next_down_seq;
     core->stats.opens++;
     copy_text(core->protocol, sizeof(core->protocol), protocol, protocol_len);
     copy_text(core->extensions, sizeof(core->extensions), extensions, extensions_len);
     debug_log(core, "wsshare: server socket open");
-    post(core, bus_open(core->cfg.leader, core->protocol, core->extensions, core->next_down_seq));
+    post_news(core, OWE_OPEN);
     while (queue_pop(&core->queue, &f)) {
         tab = tabs_find(&core->tabs, f.tab);
         if (tab != NULL)
@@ -462,6 +593,7 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     for (i = 0; i < core->tabs.count; i++)
         settle(core, &core->tabs.items[i], core->tabs.items[i].next_seq - 1);
     request_flush(core);
+    rearm(core);
     return WSS_OK;
 }
 
@@ -474,21 +606,23 @@ int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary, 
         return rc;
     if (core->sock != SOCK_OPEN || core->tabs.count == 0) {
         push(core, WSS_ACT_RELEASE, 0, 0, handle);
-        return WSS_OK;
-    }
-    if (fanout_add(&core->out, handle, len, core->next_down_seq) != WSS_OK) {
+    } else if (fanout_add(&core->out, handle, len, core->next_down_seq) != WSS_OK) {
         core->stats.oom++;
         push(core, WSS_ACT_RELEASE, 0, 0, handle);
-        return WSS_ENOMEM;
+        rc = WSS_ENOMEM;
+    } else {
+        core->next_down_seq++;
+        core->stats.frames_from_server++;
+        core->stats.bytes_from_server += len;
+        if (core->out.count >= core->cfg.max_batch_frames ||
+            core->out.bytes >= core->cfg.max_batch_bytes)
+            post_batch(core);
+        else
+            request_flush(core);
     }
-    core->next_down_seq++;
-    core->stats.frames_from_server++;
-    core->stats.bytes_from_server += len;
-    if (core->out.count >= core->cfg.max_batch_frames || core->out.bytes >= core->cfg.max_batch_bytes)
-        post_batch(core);
-    else
-        request_flush(core);
-    return WSS_OK;
+    /* Posting what was owed may have changed the deadlines. */
+    rearm(core);
+    return rc;
 }
 
 int wss_socket_drained(wss_core *core, double now_ms)
@@ -499,54 +633,124 @@ int wss_socket_drained(wss_core *core, double now_ms)
     if (rc != WSS_OK)
         return rc;
     core->drain_requested = 0;
-    if (!core->undrained)
-        return WSS_OK;
-    core->undrained = 0;
+    if (core->undrained) {
+        core->undrained = 0;
+        for (i = 0; i < core->tabs.count; i++) {
+            wss_tab *tab = &core->tabs.items[i];
+
+            if (tab->acked != tab->done) {
+                tab->acked = tab->done;
+                tab->ack_dirty = 1;
+            }
+        }
+        post_acks(core);
+    }
+    rearm(core);
+    return WSS_OK;
+}
+
+/* A close code the app listed as final, or the retries used up. */
+static int is_final(const wss_core *core, uint32_t code)
+{
+    const wss_reconnect *rc = &core->cfg.reconnect;
+    uint32_t i;
+
+    for (i = 0; i < rc->nstop; i++)
+        if (rc->stop_on[i] == code)
+            return 1;
+    return core->retry.attempt >= rc->max_retries;
+}
+
+/* The shared socket is given up for good: every tab gets the close. */
+static void give_up(wss_core *core)
+{
+    uint32_t i;
+
+    post_news(core, OWE_CLOSE);
+    debug_log(core, "wsshare: server socket closed for good");
+    release_queue(core);
+    for (i = 0; i < core->tabs.count; i++)
+        push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
+    core->tabs.count = 0;
+    core->owed &= ~OWE_ACKS;
+    become_idle(core);
+}
+
+/* The tabs keep their socket open and their frames queued while it waits.
+ * Frames the lost socket took but never confirmed passing on are not acked:
+ * each tab is asked to send them again, to go out first on the next socket
+ * (one that did leave in the instant of the loss may then arrive twice). */
+static void schedule_retry(wss_core *core)
+{
+    uint32_t i;
+
     for (i = 0; i < core->tabs.count; i++) {
         wss_tab *tab = &core->tabs.items[i];
 
-        if (tab->acked != tab->done) {
-            tab->acked = tab->done;
-            tab->ack_dirty = 1;
+        if (tab->done != tab->acked) {
+            tab->next_seq = tab->acked + 1;
+            tab->done = tab->acked;
+            post(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
         }
     }
-    post_acks(core);
-    return WSS_OK;
+    core->retry_delay = backoff_next(&core->retry, &core->cfg.reconnect);
+    core->retry_at = core->now + core->retry_delay;
+    core->sock = SOCK_WAITING;
+    core->stats.reconnects++;
+    post_news(core, OWE_RECONNECTING);
+    debug_log(core, "wsshare: server socket lost, reconnecting");
 }
 
 int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
                       int was_clean, double now_ms)
 {
-    char why[WSS_MAX_REASON_BYTES + 1];
-    uint32_t i;
     int rc = begin(core, core->queue.count + core->tabs.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
-    if (core->sock == SOCK_IDLE)
+    if (core->sock == SOCK_IDLE || core->sock == SOCK_WAITING)
         return WSS_EREJECT;
-    /* Frames that came before the close are delivered before it. */
+    /* Frames that came before the close are delivered before it (those held
+     * behind an open never announced too: the open itself is stale now). */
+    core->owed &= ~OWE_OPEN;
     post_batch(core);
     post_acks(core);
-    if (core->sock == SOCK_CLOSING && core->tabs.count > 0) {
-        /* Tabs joined while the unused socket was closing: start afresh. */
-        open_socket(core);
-        return WSS_OK;
-    }
-    if (core->sock != SOCK_CLOSING) {
-        copy_text(why, sizeof(why), reason, reason_len);
-        post(core, bus_close(core->cfg.leader, code, why, was_clean));
-        debug_log(core, "wsshare: server socket closed");
-    }
-    core->sock = SOCK_IDLE;
     /* What the socket still buffered is gone with it: never confirmed. */
     core->undrained = 0;
     core->drain_requested = 0;
-    release_queue(core);
-    for (i = 0; i < core->tabs.count; i++)
-        push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
-    core->tabs.count = 0;
-    push(core, WSS_ACT_IDLE, 0, 0, 0);
+    if (core->sock == SOCK_CLOSING) {
+        if (core->tabs.count > 0) {
+            /* Tabs joined while the unused socket was closing: start afresh. */
+            core->retry.attempt = 0;
+            open_socket(core);
+        } else {
+            become_idle(core);
+        }
+    } else {
+        if (core->sock == SOCK_OPEN && core->now - core->opened_at >= core->cfg.reconnect.min_uptime)
+            core->retry.attempt = 0;
+        core->close_code = code;
+        core->close_clean = was_clean;
+        copy_text(core->close_reason, sizeof(core->close_reason), reason, reason_len);
+        if (is_final(core, code))
+            give_up(core);
+        else
+            schedule_retry(core);
+    }
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_online(wss_core *core, double now_ms)
+{
+    int rc = begin(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (core->sock == SOCK_WAITING) {
+        debug_log(core, "wsshare: back online, retrying now");
+        open_socket(core);
+    }
     rearm(core);
     return WSS_OK;
 }
@@ -554,12 +758,14 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
 int wss_tick(wss_core *core, double now_ms)
 {
     uint32_t i = 0;
-    /* Each silent tab takes two actions; the last one releases the queue. */
-    int rc = begin(core, core->queue.count + 2 * core->tabs.count, now_ms);
+    int rc;
 
+    /* The timer that called is spent, whatever happens next. */
+    core->armed_deadline = 0;
+    /* Each silent tab takes two actions; the last one releases the queue. */
+    rc = begin(core, core->queue.count + 2 * core->tabs.count, now_ms);
     if (rc != WSS_OK)
         return rc;
-    core->armed_deadline = 0;
     if (core->next_beat > 0 && core->next_beat <= core->now) {
         post(core, bus_beat(core->cfg.leader));
         core->next_beat = core->now + core->cfg.beat_ms;
@@ -575,6 +781,8 @@ int wss_tick(wss_core *core, double now_ms)
             i++;
         }
     }
+    if (core->sock == SOCK_WAITING && core->retry_at <= core->now)
+        open_socket(core);
     rearm(core);
     return WSS_OK;
 }
@@ -588,6 +796,7 @@ int wss_flush(wss_core *core, double now_ms)
     core->flush_pending = 0;
     post_batch(core);
     post_acks(core);
+    rearm(core);
     return WSS_OK;
 }
 

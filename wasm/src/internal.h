@@ -24,12 +24,30 @@
 #ifndef WSS_MAX_REASON_BYTES
 #define WSS_MAX_REASON_BYTES 123
 #endif
+/* Close codes reconnect.stopOn may list. */
+#ifndef WSS_MAX_STOP_CODES
+#define WSS_MAX_STOP_CODES 32
+#endif
+/* How soon the core tries again to post what it owes after running out of memory. */
+#ifndef WSS_OOM_RETRY_MS
+#define WSS_OOM_RETRY_MS 50
+#endif
 
 void *wss_malloc(size_t size);
 void *wss_realloc(void *ptr, size_t size);
 void wss_free(void *ptr);
 
 /* ---- config.c ---- */
+typedef struct wss_reconnect {
+    uint32_t min_delay;   /* ms: the shortest wait before a retry */
+    uint32_t max_delay;   /* ms: the longest */
+    double factor;        /* growth of the longest wait per retry, >= 1 */
+    uint32_t max_retries; /* retries in a row before giving up; UINT32_MAX: no limit */
+    uint32_t min_uptime;  /* ms a socket must stay open for the retry count to start over */
+    uint32_t nstop;
+    uint16_t stop_on[WSS_MAX_STOP_CODES]; /* close codes after which no retry is made */
+} wss_reconnect;
+
 typedef struct wss_config {
     uint32_t max_queued_bytes;  /* outbound bytes held while the socket is not open */
     uint32_t max_queued_frames; /* outbound frames held while the socket is not open */
@@ -41,6 +59,8 @@ typedef struct wss_config {
     uint32_t beat_ms;           /* interval of the leader's beats; 0: none */
     int locks;                  /* the host learns of a tab's end from its Web Lock */
     int debug;
+    uint32_t seed;              /* seeds the retry jitter; the host picks it at random */
+    wss_reconnect reconnect;
 } wss_config;
 
 int config_parse(wss_config *cfg, const char *json, size_t len);
@@ -57,6 +77,9 @@ typedef struct action_buf {
 
 /* Makes room for n more actions (and n texts) so pushes cannot fail. */
 int actions_reserve(action_buf *buf, uint32_t n);
+/* Makes the buffer hold at least n actions (and n texts) from empty; the room
+ * is never given back, so a later call that fits in it cannot fail. */
+int actions_keep_room(action_buf *buf, uint32_t n);
 /* Appends an action; fails only when no room was reserved and growth fails. */
 int actions_push(action_buf *buf, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle);
 /* Appends an action carrying text; takes ownership of `text` (freed on reset),
@@ -138,6 +161,19 @@ int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq);
 uint32_t fanout_take(fanout *f);
 void fanout_free(fanout *f);
 
+/* ---- backoff.c ---- */
+typedef struct backoff {
+    uint32_t rng;     /* PRNG state, never 0 */
+    uint32_t attempt; /* retries made since the socket last stayed open min_uptime */
+} backoff;
+
+/* Seeds the jitter and starts the count over. */
+void backoff_seed(backoff *b, uint32_t seed);
+/* The longest wait of retry `attempt` (1-based): min(max_delay, min_delay * factor^attempt). */
+uint32_t backoff_ceiling(const wss_reconnect *rc, uint32_t attempt);
+/* Counts one more retry and returns its wait in ms, in [min_delay, its ceiling]. */
+uint32_t backoff_next(backoff *b, const wss_reconnect *rc);
+
 /* ---- bus.c ---- */
 enum envelope_type {
     ENV_HELLO = 1,
@@ -175,6 +211,7 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why);
 char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *protocol,
                   const char *extensions, uint32_t seq, uint32_t acked);
 char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq);
+char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay);
 char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean);
 char *bus_gone(uint32_t leader, uint32_t tab);
 char *bus_rehello(uint32_t leader, uint32_t tab);
@@ -198,6 +235,7 @@ typedef struct wss_stats {
     uint64_t duplicates;
     uint64_t errors;
     uint64_t opens;
+    uint64_t reconnects;
     uint64_t tabs_joined;
     uint64_t tabs_left;
     uint64_t tabs_lost;
@@ -206,7 +244,12 @@ typedef struct wss_stats {
 } wss_stats;
 
 /* ---- core.c ---- */
-enum socket_state { SOCK_IDLE = 0, SOCK_CONNECTING, SOCK_OPEN, SOCK_CLOSING };
+/* WAITING: the socket was lost and a retry is due at retry_at. */
+enum socket_state { SOCK_IDLE = 0, SOCK_CONNECTING, SOCK_OPEN, SOCK_CLOSING, SOCK_WAITING };
+
+/* Envelopes the tabs must not miss, owed when memory ran out as they were
+ * due; the core posts them at its next call (and arms a timer for that). */
+enum owed_post { OWE_OPEN = 1, OWE_RECONNECTING = 2, OWE_CLOSE = 4, OWE_ACKS = 8 };
 
 struct wss_core {
     wss_config cfg;
@@ -223,6 +266,16 @@ struct wss_core {
     double armed_deadline; /* the deadline the host's timer is set for; 0: none */
     double next_beat;      /* when the next beat is due; 0: beats are off */
     double now;
+    backoff retry;
+    double retry_at;   /* WAITING: when the next attempt is due */
+    uint32_t retry_delay; /* the wait the last reconnecting envelope announced */
+    double opened_at;  /* OPEN: since when */
+    uint32_t open_seq; /* the open envelope's first server frame number */
+    int owed;          /* enum owed_post bits */
+    double owed_at;    /* when to try the owed posts again */
+    uint32_t close_code;
+    int close_clean;
+    char close_reason[WSS_MAX_REASON_BYTES + 1];
     char protocol[128];
     char extensions[256];
     char *stats_text;

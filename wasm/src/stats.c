@@ -14,6 +14,8 @@ static const char *socket_state_name(int s)
         return "open";
     case SOCK_CLOSING:
         return "closing";
+    case SOCK_WAITING:
+        return "reconnecting";
     default:
         return "idle";
     }
@@ -46,6 +48,8 @@ char *stats_print(const wss_core *core)
         {"duplicates", (double)s->duplicates},
         {"errors", (double)s->errors},
         {"opens", (double)s->opens},
+        {"reconnects", (double)s->reconnects},
+        {"attempt", core->retry.attempt},
         {"tabsJoined", (double)s->tabs_joined},
         {"tabsLeft", (double)s->tabs_left},
         {"tabsLost", (double)s->tabs_lost},
