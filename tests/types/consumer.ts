@@ -38,6 +38,8 @@ new SharedWebSocket('wss://example.com/ws', [], { mode: 'shared' });
 new SharedWebSocket('wss://example.com/ws', [], { maxQueueBytes: 1 });
 // @ts-expect-error reconnect takes numbers
 new SharedWebSocket('wss://example.com/ws', [], { reconnect: { minDelay: '1s' } });
+// No retries at all: the first close is final.
+new SharedWebSocket('wss://example.com/ws', [], { reconnect: false });
 
 // ---- the WebSocket surface
 is<typeof SharedWebSocket.CONNECTING, 0>(true);
@@ -117,10 +119,10 @@ async function report(): Promise<number> {
   if (s.leader === null) return tab.length;
   const l: LeaderStats = s.leader;
   is<typeof l.version, string>(true);
-  is<typeof l.socket, 'idle' | 'connecting' | 'open' | 'closing'>(true);
+  is<typeof l.socket, 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting'>(true);
   const counts: number[] = [
     l.tabs, l.framesToServer, l.bytesToServer, l.framesFromServer, l.bytesFromServer, l.controlPosts,
-    l.dataPosts, l.queuedFrames, l.queuedBytes, l.duplicates, l.errors, l.opens, l.tabsJoined,
+    l.dataPosts, l.queuedFrames, l.queuedBytes, l.duplicates, l.errors, l.opens, l.reconnects, l.attempt, l.tabsJoined,
     l.tabsLeft, l.tabsLost, l.outOfMemory, l.uptimeMs,
     l.rejected.malformed, l.rejected.version, l.rejected.type, l.rejected.size, l.rejected.unknownTab, l.rejected.replay,
   ];
