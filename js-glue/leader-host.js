@@ -6,6 +6,10 @@ import { ACT, Core, ENOMEM } from './core-wasm.js';
 import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, randomId, tabLockName } from './bus.js';
 
 const MAX_FRAMES_PER_POST = 65536;
+// The core refuses envelopes over 4096 bytes; a longer text is cut to just
+// over that before it is copied in, so a hostile post costs nothing to count.
+const MAX_ENVELOPE_CHARS = 4096;
+const isU32 = (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 // A task after the ones already queued (unlike a microtask), without the
 // clamping of setTimeout: frames that arrive in one burst share one post.
@@ -106,7 +110,8 @@ export class LeaderHost {
 
   onBus(msg) {
     if (typeof msg === 'string') {
-      this.run(this.core.busControl(msg, this.now()));
+      const text = msg.length > MAX_ENVELOPE_CHARS ? msg.slice(0, MAX_ENVELOPE_CHARS + 1) : msg;
+      this.run(this.core.busControl(text, this.now()));
     } else if (msg && msg.t === TAB_FRAMES) {
       this.onTabFrames(msg);
     } else if (!(msg && msg.t === SERVER_FRAMES)) {
@@ -120,8 +125,7 @@ export class LeaderHost {
     const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
       frames.every((d) => typeof d === 'string' || d instanceof ArrayBuffer ||
         (typeof Blob === 'function' && d instanceof Blob));
-    if (!ok || !Number.isInteger(msg.tab) || !Number.isInteger(msg.s) || !Number.isInteger(msg.v) ||
-        !Number.isInteger(msg.l)) {
+    if (!ok || !isU32(msg.tab) || !isU32(msg.s) || !isU32(msg.v) || !isU32(msg.l)) {
       this.run(this.core.busControl('', this.now()));
       return;
     }
@@ -133,7 +137,7 @@ export class LeaderHost {
       lens[i] = byteLength(frames[i]);
       this.store(frames[i]);
     }
-    const rc = this.run(this.core.tabFrames(msg.v, msg.l >>> 0, msg.tab >>> 0, msg.s >>> 0, lens, firstHandle, this.now()));
+    const rc = this.run(this.core.tabFrames(msg.v, msg.l, msg.tab, msg.s, lens, firstHandle, this.now()));
     // Out of memory before the core took the batch: the handles are still ours.
     // The tab keeps the frames unacknowledged; its next batch shows the core a
     // gap, and the core asks it to send them again.

@@ -67,14 +67,24 @@ export interface LeaderStats {
   tabsLost: number;
   outOfMemory: number;
   uptimeMs: number;
+  /** Bus envelopes dropped, by reason. */
   rejected: {
+    /** Not one JSON object with the fields its type needs, or bytes after it. */
     malformed: number;
+    /** Another protocol version (an older or newer tab). */
     version: number;
+    /** A type the leader does not take. */
     type: number;
+    /** Over 4096 bytes, nested too deep, or too many keys. */
     size: number;
+    /** From a tab the leader does not know. */
     unknownTab: number;
+    /** Frames past a gap (the tab is asked to send again). */
     replay: number;
+    /** Addressed to another leader (election mode, during a change). */
     otherLeader: number;
+    /** A tab id, frame number or request id out of range. */
+    id: number;
   };
 }
 

@@ -235,7 +235,7 @@ describe('the drop-in WebSocket API (shared mode)', () => {
     assert.equal(r.leader.socket, 'open');
     assert.ok(r.leader.framesToServer >= 1);
     assert.ok(r.leader.framesFromServer >= 1);
-    for (const k of ['malformed', 'version', 'type', 'size', 'unknownTab', 'replay']) assert.equal(typeof r.leader.rejected[k], 'number');
+    for (const k of ['malformed', 'version', 'type', 'size', 'unknownTab', 'replay', 'otherLeader', 'id']) assert.equal(typeof r.leader.rejected[k], 'number');
   });
 
   // Seen in WebKit first: a stats() asked as the tab closed never settled,

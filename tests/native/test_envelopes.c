@@ -114,25 +114,99 @@ static void bus_should_count_and_drop_malformed_envelopes(void)
     REJECTED("{\"V\":1,\"t\":\"ping\",\"tab\":7}", "malformed");
 }
 
-static void bus_should_count_and_drop_envelopes_with_missing_or_bad_fields(void)
+static void bus_should_count_and_drop_envelopes_with_missing_fields(void)
 {
     REJECTED("{\"v\":1,\"tab\":7}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"ping\"}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"bye\"}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"hello\",\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":0}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":\"1\"}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":0,\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":-9,\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9.5,\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":\"9\",\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":4294967296,\"next\":1}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"bye\",\"tab\":true}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":[7]}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"stats?\",\"tab\":7}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"stats?\",\"tab\":7,\"id\":-1}", "malformed");
     REJECTED("{\"v\":1,\"t\":\"stats?\",\"tab\":7,\"id\":null}", "malformed");
+}
+
+static void bus_should_count_and_drop_envelopes_with_bad_ids(void)
+{
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":0}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":\"1\"}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":0,\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":-9,\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":9.5,\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":\"9\",\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":4294967296,\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"hello\",\"tab\":1e300,\"next\":1}", "id");
+    REJECTED("{\"v\":1,\"t\":\"bye\",\"tab\":true}", "id");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":[7]}", "id");
+    REJECTED("{\"v\":1,\"t\":\"stats?\",\"tab\":7,\"id\":-1}", "id");
+}
+
+static void bus_should_count_and_drop_envelopes_with_anything_after_the_object(void)
+{
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7}x", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7} ", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7}{}", "malformed");
+    REJECTED(" {\"v\":1,\"t\":\"ping\",\"tab\":7}", "malformed");
+    /* A NUL and bytes after it count: the envelope is all `len` bytes. */
+    check_rejected(__FILE__, __LINE__, "{\"v\":1,\"t\":\"ping\",\"tab\":7}\0junk", 32, "malformed");
+}
+
+static void bus_should_count_and_drop_envelopes_with_control_bytes_or_an_escaped_nul(void)
+{
+    REJECTED("{\"v\":1,\"t\":\"ping\x01\",\"tab\":7}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":\"\x1f\"}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\\u0000x\",\"tab\":7}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"hello\\u0000\",\"tab\":9,\"next\":1}", "malformed");
+    check_rejected(__FILE__, __LINE__, "{\"v\":1,\"t\":\"ping\",\0\"tab\":7}", 28, "malformed");
+}
+
+static void bus_should_count_and_drop_envelopes_with_a_key_twice(void)
+{
+    REJECTED("{\"v\":1,\"t\":\"bye\",\"tab\":7,\"tab\":8}", "malformed");
+    REJECTED("{\"v\":1,\"v\":2,\"t\":\"ping\",\"tab\":7}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"t\":\"bye\",\"tab\":7}", "malformed");
+}
+
+static void bus_should_count_and_drop_envelopes_nested_too_deep_or_with_too_many_keys(void)
+{
+    char text[512];
+    size_t used;
+    int i;
+
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":[[[[[[[[1]]]]]]]]}", "size");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{}}}}}}}}}",
+             "size");
+    used = (size_t)snprintf(text, sizeof(text), "{\"v\":1,\"t\":\"ping\",\"tab\":7");
+    for (i = 0; i < 30; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, ",\"k%d\":0", i);
+    snprintf(text + used, sizeof(text) - used, "}");
+    REJECTED(text, "size");
+    /* Brackets inside strings are text, not nesting. */
+    {
+        fx f;
+
+        fx_open(&f, NULL);
+        CHECK_EQ(fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":1,"
+                                "\"x\":\"[[[[[[[[[[{{{{{{{{{{\\\"\"}"),
+                 WSS_OK);
+        CHECK_ACTS(&f, "WATCH:9 POST:welcome OPEN");
+        fx_close(&f);
+    }
+}
+
+static void bus_should_count_a_bye_or_a_ping_from_a_tab_it_does_not_know(void)
+{
+    fx f;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_bye(&f, 8), WSS_EREJECT);
+    CHECK_ACTS(&f, "");
+    CHECK_EQ(fx_stat(&f, "rejected.unknownTab"), 1);
+    fx_ping(&f, 8);
+    CHECK_ACTS(&f, "POST:rehello");
+    CHECK_EQ(fx_stat(&f, "rejected.unknownTab"), 2);
+    CHECK_EQ(fx_stat(&f, "tabs"), 1);
+    fx_close(&f);
 }
 
 static void bus_should_count_and_drop_envelopes_of_another_version(void)
@@ -150,6 +224,65 @@ static void bus_should_count_and_drop_envelopes_of_an_unknown_type(void)
     REJECTED("{\"v\":1,\"t\":\"HELLO\",\"tab\":9,\"next\":1}", "type");
     REJECTED("{\"v\":1,\"t\":\"\",\"tab\":7}", "type");
     REJECTED("{\"v\":1,\"t\":\"stats\",\"tab\":7,\"id\":1}", "type");
+}
+
+/* The host's side of a replayed hello from a tab that is gone: its lock is
+ * free, so the watch the core asks for reports it gone at once. */
+static void answer_watches(fx *f, uint32_t alive)
+{
+    const act *w = fx_nth(f, WSS_ACT_WATCH, 0);
+
+    if (w != NULL && w->a != alive)
+        fx_gone(f, w->a);
+}
+
+static void bus_should_drop_replayed_envelopes_and_frames_without_harm(void)
+{
+    static const char *const controls[] = {
+        "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":1}",
+        "{\"v\":1,\"t\":\"hello\",\"tab\":8,\"next\":1}",
+        "{\"v\":1,\"t\":\"ping\",\"tab\":7}",
+        "{\"v\":1,\"t\":\"stats?\",\"tab\":7,\"id\":3}",
+        "{\"v\":1,\"t\":\"bye\",\"tab\":8}",
+    };
+    fx f;
+    int round;
+    size_t i;
+
+    fx_open(&f, NULL);
+    for (i = 0; i < 2; i++)
+        fx_control(&f, controls[i]);
+    fx_opened(&f, "", "");
+    fx_frames(&f, 7, 1, 3, NULL);
+    fx_frames(&f, 8, 1, 2, NULL);
+    fx_flush(&f);
+    for (i = 2; i < 5; i++)
+        fx_control(&f, controls[i]);
+    REQUIRE(fx_stat(&f, "framesToServer") == 5);
+    /* Someone posts it all again, twice, in another order. */
+    for (round = 0; round < 2; round++) {
+        for (i = 5; i-- > 0;) {
+            fx_control(&f, controls[i]);
+            CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 0);
+            CHECK_EQ(fx_count(&f, WSS_ACT_OPEN) + fx_count(&f, WSS_ACT_CLOSE), 0);
+            answer_watches(&f, 7);
+        }
+        fx_frames(&f, 8, 1, 2, NULL);
+        CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 0);
+        answer_watches(&f, 7);
+        fx_frames(&f, 7, 1, 3, NULL);
+        CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 0);
+        CHECK_EQ(fx_count(&f, WSS_ACT_RELEASE), 3);
+        fx_flush(&f);
+    }
+    CHECK_EQ(fx_stat(&f, "framesToServer"), 5);
+    CHECK_EQ(fx_stat(&f, "duplicates"), 6);
+    CHECK_EQ(fx_stat(&f, "tabs"), 1);
+    CHECK_EQ(fx_held(&f), 0);
+    /* And tab 7 carries on from where it was. */
+    fx_frames(&f, 7, 4, 1, NULL);
+    CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 1);
+    fx_close(&f);
 }
 
 /* A valid hello to tab 9, padded with spaces to exactly `size` bytes. */
@@ -231,7 +364,7 @@ static const char *const number_keys[] = {
     "tabsLeft",   "tabsLost",       "outOfMemory",   "uptimeMs",
 };
 static const char *const rejected_keys[] = {
-    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader",
+    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader", "id",
 };
 
 static void check_stats_shape(const char *file, int line, const cJSON *s)
@@ -370,7 +503,14 @@ static void core_should_give_its_version_and_a_reusable_scratch_buffer(void)
 
 const test_case envelope_tests[] = {
     TEST_CASE(bus_should_count_and_drop_malformed_envelopes),
-    TEST_CASE(bus_should_count_and_drop_envelopes_with_missing_or_bad_fields),
+    TEST_CASE(bus_should_count_and_drop_envelopes_with_missing_fields),
+    TEST_CASE(bus_should_count_and_drop_envelopes_with_bad_ids),
+    TEST_CASE(bus_should_count_and_drop_envelopes_with_anything_after_the_object),
+    TEST_CASE(bus_should_count_and_drop_envelopes_with_control_bytes_or_an_escaped_nul),
+    TEST_CASE(bus_should_count_and_drop_envelopes_with_a_key_twice),
+    TEST_CASE(bus_should_count_and_drop_envelopes_nested_too_deep_or_with_too_many_keys),
+    TEST_CASE(bus_should_count_a_bye_or_a_ping_from_a_tab_it_does_not_know),
+    TEST_CASE(bus_should_drop_replayed_envelopes_and_frames_without_harm),
     TEST_CASE(bus_should_count_and_drop_envelopes_of_another_version),
     TEST_CASE(bus_should_count_and_drop_envelopes_of_an_unknown_type),
     TEST_CASE(bus_should_count_and_drop_envelopes_over_4096_bytes),

@@ -135,7 +135,7 @@ static void core_should_reject_a_leader_field_that_is_not_an_id(void)
     REQUIRE(fx_open(&f, "{\"leader\":77}") == WSS_OK);
     CHECK_EQ(fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":1,\"l\":\"77\"}"), WSS_EINVAL);
     CHECK_EQ(fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":7,\"next\":1,\"l\":-1}"), WSS_EINVAL);
-    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 2);
+    CHECK_EQ(fx_stat(&f, "rejected.id"), 2);
     CHECK_EQ(fx_stat(&f, "tabs"), 0);
     fx_close(&f);
 }

@@ -124,7 +124,7 @@ async function report(): Promise<number> {
     l.tabs, l.framesToServer, l.bytesToServer, l.framesFromServer, l.bytesFromServer, l.controlPosts,
     l.dataPosts, l.queuedFrames, l.queuedBytes, l.duplicates, l.errors, l.opens, l.reconnects, l.attempt, l.tabsJoined,
     l.tabsLeft, l.tabsLost, l.outOfMemory, l.uptimeMs,
-    l.rejected.malformed, l.rejected.version, l.rejected.type, l.rejected.size, l.rejected.unknownTab, l.rejected.replay,
+    l.rejected.malformed, l.rejected.version, l.rejected.type, l.rejected.size, l.rejected.unknownTab, l.rejected.replay, l.rejected.otherLeader, l.rejected.id,
   ];
   return counts.reduce((a, b) => a + b, 0);
 }

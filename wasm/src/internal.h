@@ -13,6 +13,13 @@
 #ifndef WSS_MAX_ENVELOPE_BYTES
 #define WSS_MAX_ENVELOPE_BYTES 4096
 #endif
+/* Nesting and members an envelope may have (ours have 2 levels, 5 keys). */
+#ifndef WSS_MAX_ENVELOPE_DEPTH
+#define WSS_MAX_ENVELOPE_DEPTH 8
+#endif
+#ifndef WSS_MAX_ENVELOPE_KEYS
+#define WSS_MAX_ENVELOPE_KEYS 32
+#endif
 #ifndef WSS_MAX_TABS
 #define WSS_MAX_TABS 1024
 #endif
@@ -200,6 +207,7 @@ enum reject_reason {
     REJ_UNKNOWN_TAB,
     REJ_REPLAY,
     REJ_OTHER_LEADER,
+    REJ_ID,
     REJ_COUNT
 };
 

@@ -22,7 +22,7 @@ static const char *socket_state_name(int s)
 }
 
 static const char *const reject_names[REJ_COUNT] = {
-    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader",
+    "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader", "id",
 };
 
 char *stats_print(const wss_core *core)
