@@ -51,7 +51,7 @@ DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.j
         dist/wsshare-leader.mjs dist/wsshare.d.ts
 
 .PHONY: all dist setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
-        test-pack test-types test-bench bench fuzz clean sizes
+        test-pack test-types test-bench test-fuzz test-soak bench fuzz soak clean sizes
 
 all: setup dist
 
@@ -136,6 +136,27 @@ build/san/test_core: $(TEST_SRC) $(TEST_HDR) $(patsubst wasm/src/%.c,build/san/%
 build/bench/core_bench: tests/bench/core_bench.c $(patsubst wasm/src/%.c,build/bench/%.o,$(CORE_SRC)) build/native/cJSON.o
 	gcc $(CFLAGS_COMMON) $(CFLAGS_BENCH) $(INCLUDES) $(filter %.o,$^) $< -o $@ -lm
 
+build/native/soak: tests/soak/soak.c $(patsubst wasm/src/%.c,build/native/%.o,$(CORE_SRC)) build/native/cJSON.o
+	gcc $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(INCLUDES) $^ -o $@ -lm
+
+build/san/soak: tests/soak/soak.c $(patsubst wasm/src/%.c,build/san/%.o,$(CORE_SRC)) build/san/cJSON.o
+	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) $^ -o $@ -lm
+
+# ---- fuzz targets (clang's libFuzzer, with ASan and UBSan) ----------------------
+FUZZ_TARGETS := envelope config core
+FUZZ_CC := clang-14
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+
+build/fuzz/cJSON.o: $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CJSON_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) build/fuzz/cJSON.o
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $(INCLUDES) -Iwasm/src $< $(CORE_SRC) \
+	  build/fuzz/cJSON.o -o $@ -lm
+
 # ---- the WebAssembly core ------------------------------------------------------
 dist/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
 	@mkdir -p dist
@@ -172,8 +193,10 @@ sizes: $(DIST)
 	@node tests/sizes.mjs
 
 # ---- tests ----------------------------------------------------------------------
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+
 # The Node suites run last; the browser suite closes the output, once per engine.
-test: setup $(DIST) sizes test-types test-native test-asan test-valgrind test-js
+test: setup $(DIST) sizes test-types test-native test-asan test-valgrind test-fuzz test-soak test-js
 
 test-native: build/native/test_core
 	build/native/test_core
@@ -182,8 +205,31 @@ test-asan: build/san/test_core
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build/san/test_core
 
 test-valgrind: build/native/test_core
-	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
-	  build/native/test_core
+	$(VALGRIND) build/native/test_core
+
+# Each fuzz target for a while, from its seed corpus under tests/fuzz/ and
+# what earlier runs found (build/fuzz/corpus/); make test gives each 15 s.
+FUZZ_SECONDS ?= 300
+fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test-fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+	tests/fuzz/run.sh 15 $(FUZZ_TARGETS)
+
+# The soak: frames each way and tabs joining and leaving through one core, under
+# ASan/LeakSanitizer, then a shorter run under valgrind. make soak is ten times
+# make test's run.
+SOAK_FRAMES ?= 1000000
+SOAK_JOINS ?= 10000
+SOAK_VALGRIND_FRAMES ?= 100000
+SOAK_VALGRIND_JOINS ?= 1000
+test-soak: build/san/soak build/native/soak
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 build/san/soak $(SOAK_FRAMES) $(SOAK_JOINS)
+	$(VALGRIND) build/native/soak $(SOAK_VALGRIND_FRAMES) $(SOAK_VALGRIND_JOINS)
+
+soak:
+	$(MAKE) --no-print-directory test-soak SOAK_FRAMES=10000000 SOAK_JOINS=100000 \
+	  SOAK_VALGRIND_FRAMES=1000000 SOAK_VALGRIND_JOINS=10000
 
 NODE_TEST := node --test --test-concurrency=1 --test-reporter=spec
 
@@ -237,4 +283,4 @@ demo: all
 	PORT=$(PORT) node demo/server.mjs
 
 clean:
-	rm -rf build/native build/san build/debug build/bench dist bench/tmp
+	rm -rf build/native build/san build/debug build/bench build/fuzz dist bench/tmp

@@ -31,12 +31,19 @@ void backoff_seed(backoff *b, uint32_t seed)
 
 uint32_t backoff_ceiling(const wss_reconnect *rc, uint32_t attempt)
 {
-    double ceiling = rc->min_delay;
-    uint32_t i;
+    double grow = 1;
+    double base = rc->factor;
 
-    for (i = 0; i < attempt && ceiling < rc->max_delay; i++)
-        ceiling *= rc->factor;
-    return ceiling >= rc->max_delay ? rc->max_delay : (uint32_t)ceiling;
+    /* factor^attempt by squaring: a few steps whatever the count and factor
+     * (a factor just above 1 would take ages one multiplication at a time). */
+    while (attempt > 0 && rc->min_delay * grow < rc->max_delay) {
+        if (attempt & 1)
+            grow *= base;
+        base *= base;
+        attempt >>= 1;
+    }
+    return rc->min_delay * grow >= rc->max_delay ? rc->max_delay
+                                                 : (uint32_t)(rc->min_delay * grow);
 }
 
 uint32_t backoff_next(backoff *b, const wss_reconnect *rc)
