@@ -52,11 +52,15 @@ window.sockets = [];
 window.connect = (path, protocols, options) => {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
   const ws = new SharedWebSocket(url, protocols, options);
-  const rec = { ws, events: [], messages: [], errors: [] };
+  const rec = { ws, events: [], messages: [], errors: [], reconnects: [], closed: null };
   ws.addEventListener('open', () => rec.events.push('open'));
   ws.addEventListener('message', (e) => rec.messages.push(typeof e.data === 'string' ? e.data : '[binary]'));
   ws.addEventListener('error', (e) => { rec.events.push('error'); rec.errors.push(e.message || ''); });
-  ws.addEventListener('close', (e) => rec.events.push('close:' + e.code));
+  ws.addEventListener('reconnecting', (e) => { rec.events.push('reconnecting'); rec.reconnects.push({ attempt: e.attempt, delay: e.delay }); });
+  ws.addEventListener('close', (e) => {
+    rec.events.push('close:' + e.code);
+    rec.closed = { code: e.code, reason: e.reason, wasClean: e.wasClean };
+  });
   window.sockets.push(rec);
   return new Promise((resolve) => {
     const done = () => resolve({ readyState: ws.readyState, mode: ws.mode, events: rec.events.slice() });
