@@ -628,6 +628,10 @@ export class SharedWebSocket extends EventTarget {
 
   _onFrames(seq0, frames) {
     if (!this._welcomed || this._state === CLOSED || this._state === CONNECTING) return;
+    // The leader numbers its posts without a gap and sends text or bytes: a
+    // post that does neither is another script's, and dropped whole.
+    if (!Number.isInteger(seq0) || seq0 > this._lastSeq + 1 ||
+        frames.some((d) => typeof d !== 'string' && !(d instanceof ArrayBuffer))) return;
     for (let i = 0; i < frames.length; i++) {
       const seq = seq0 + i;
       if (seq <= this._lastSeq) continue;
