@@ -164,6 +164,10 @@ function connect() {
   });
   ws.addEventListener('reconnecting', (event) => {
     reconnects++;
+    // A first connection that fails is retried by the leader too: say so once.
+    if (!everOpened && event.attempt === 1) {
+      addEntry('error', 'Cannot connect', 'the server refused the connection or cannot be reached; retrying');
+    }
     leaderRetry = { attempt: event.attempt, at: Date.now() + event.delay };
     noteEvent(`reconnecting: attempt ${event.attempt} in ${formatDelay(event.delay)}`, 'warn');
     refresh();
@@ -221,9 +225,10 @@ function render() {
   let phase = STATE_NAMES[socket.readyState];
   let sentence = phase === 'open' ? `Connected to ${displayUrl}` : 'Connecting…';
   if (phase === 'closed') sentence = `Disconnected. Reconnecting in ${until(retryAt)}…`;
-  if (leaderRetry && phase === 'open') {
+  if (leaderRetry && (phase === 'open' || phase === 'connecting')) {
+    sentence = `${phase === 'open' ? 'The server went away' : 'Cannot connect'}. ` +
+      `Reconnecting, attempt ${leaderRetry.attempt} in ${until(leaderRetry.at)}…`;
     phase = 'reconnecting';
-    sentence = `The server went away. Reconnecting, attempt ${leaderRetry.attempt} in ${until(leaderRetry.at)}…`;
   }
   setConnection(phase, sentence);
   setFigure('st-mode', MODE_NAMES[socket.mode] ?? socket.mode);

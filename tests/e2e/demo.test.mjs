@@ -141,7 +141,7 @@ test('pointed at another Cat with ?server= and its key, the tabs share one conne
   }
 });
 
-test('a Cat that refuses the token shows the error in the chat and keeps retrying', async () => {
+test('a Cat that refuses the token shows the error in the chat and the leader keeps retrying', async () => {
   const user = uniqueUser('demo-refused');
   const remote = await startCat({ port: 0, apiKeyWs: 'cat-key' });
   try {
@@ -149,9 +149,9 @@ test('a Cat that refuses the token shows the error in the chat and keeps retryin
       const server = remote.url.replace(/^http/, 'ws');
       const tab = await ctx.openTab(cat.url, `/demo/?user=${user}&server=${encodeURIComponent(server)}&token=wrong`);
       await tab.waitFor(() => document.querySelector('#log .error') !== null &&
-        document.body.dataset.socket === 'closed' &&
-        Number(document.getElementById('st-reconnects').textContent) > 0);
-      assert.match(await tab.eval(() => document.querySelector('#log .error').textContent), /Socket error/);
+        document.body.dataset.socket === 'reconnecting' &&
+        Number(document.getElementById('st-reconnects').textContent) > 1);
+      assert.match(await tab.eval(() => document.querySelector('#log .error').textContent), /Cannot connect/);
     });
   } finally {
     await remote.close();
