@@ -21,10 +21,6 @@ function taskScheduler() {
   return (fn) => { queued = fn; ch.port2.postMessage(0); };
 }
 
-function randomSeed() {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
-}
-
 export class LeaderHost {
   // init: { url, protocols, hash, config, debug, locks, leader? }, module: instantiateCore()'s result.
   // An elected tab names its leader (so it knows it leads); a SharedWorker picks an id.
@@ -38,7 +34,7 @@ export class LeaderHost {
     this.locks = init.locks !== false && typeof navigator !== 'undefined' ? navigator.locks : undefined;
     // Whether tabs' ends can be watched decides how the core detects them;
     // a random seed keeps leaders of many users from retrying in step.
-    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id, seed: randomSeed() });
+    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id, seed: randomId() });
     this.payloads = new Map();
     this.nextHandle = 1;
     this.ws = null;

@@ -75,7 +75,7 @@ export interface LeaderStats {
     version: number;
     /** A type the leader does not take. */
     type: number;
-    /** Over 4096 bytes, nested too deep, or too many keys. */
+    /** Over 4096 bytes. */
     size: number;
     /** From a tab the leader does not know. */
     unknownTab: number;

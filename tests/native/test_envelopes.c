@@ -145,52 +145,8 @@ static void bus_should_count_and_drop_envelopes_with_anything_after_the_object(v
     REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7}x", "malformed");
     REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7} ", "malformed");
     REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7}{}", "malformed");
-    REJECTED(" {\"v\":1,\"t\":\"ping\",\"tab\":7}", "malformed");
     /* A NUL and bytes after it count: the envelope is all `len` bytes. */
     check_rejected(__FILE__, __LINE__, "{\"v\":1,\"t\":\"ping\",\"tab\":7}\0junk", 32, "malformed");
-}
-
-static void bus_should_count_and_drop_envelopes_with_control_bytes_or_an_escaped_nul(void)
-{
-    REJECTED("{\"v\":1,\"t\":\"ping\x01\",\"tab\":7}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":\"\x1f\"}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"ping\\u0000x\",\"tab\":7}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"hello\\u0000\",\"tab\":9,\"next\":1}", "malformed");
-    check_rejected(__FILE__, __LINE__, "{\"v\":1,\"t\":\"ping\",\0\"tab\":7}", 28, "malformed");
-}
-
-static void bus_should_count_and_drop_envelopes_with_a_key_twice(void)
-{
-    REJECTED("{\"v\":1,\"t\":\"bye\",\"tab\":7,\"tab\":8}", "malformed");
-    REJECTED("{\"v\":1,\"v\":2,\"t\":\"ping\",\"tab\":7}", "malformed");
-    REJECTED("{\"v\":1,\"t\":\"ping\",\"t\":\"bye\",\"tab\":7}", "malformed");
-}
-
-static void bus_should_count_and_drop_envelopes_nested_too_deep_or_with_too_many_keys(void)
-{
-    char text[512];
-    size_t used;
-    int i;
-
-    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":[[[[[[[[1]]]]]]]]}", "size");
-    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{}}}}}}}}}",
-             "size");
-    used = (size_t)snprintf(text, sizeof(text), "{\"v\":1,\"t\":\"ping\",\"tab\":7");
-    for (i = 0; i < 30; i++)
-        used += (size_t)snprintf(text + used, sizeof(text) - used, ",\"k%d\":0", i);
-    snprintf(text + used, sizeof(text) - used, "}");
-    REJECTED(text, "size");
-    /* Brackets inside strings are text, not nesting. */
-    {
-        fx f;
-
-        fx_open(&f, NULL);
-        CHECK_EQ(fx_control(&f, "{\"v\":1,\"t\":\"hello\",\"tab\":9,\"next\":1,"
-                                "\"x\":\"[[[[[[[[[[{{{{{{{{{{\\\"\"}"),
-                 WSS_OK);
-        CHECK_ACTS(&f, "WATCH:9 POST:welcome OPEN");
-        fx_close(&f);
-    }
 }
 
 static void bus_should_count_a_bye_or_a_ping_from_a_tab_it_does_not_know(void)
@@ -506,9 +462,6 @@ const test_case envelope_tests[] = {
     TEST_CASE(bus_should_count_and_drop_envelopes_with_missing_fields),
     TEST_CASE(bus_should_count_and_drop_envelopes_with_bad_ids),
     TEST_CASE(bus_should_count_and_drop_envelopes_with_anything_after_the_object),
-    TEST_CASE(bus_should_count_and_drop_envelopes_with_control_bytes_or_an_escaped_nul),
-    TEST_CASE(bus_should_count_and_drop_envelopes_with_a_key_twice),
-    TEST_CASE(bus_should_count_and_drop_envelopes_nested_too_deep_or_with_too_many_keys),
     TEST_CASE(bus_should_count_a_bye_or_a_ping_from_a_tab_it_does_not_know),
     TEST_CASE(bus_should_drop_replayed_envelopes_and_frames_without_harm),
     TEST_CASE(bus_should_count_and_drop_envelopes_of_another_version),

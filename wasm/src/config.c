@@ -34,37 +34,32 @@ static const wss_config defaults = {
     },
 };
 
-typedef struct u32_field {
-    const char *key;
-    size_t offset;
-    uint32_t min;
-} u32_field;
-
-static const u32_field fields[] = {
-    {"maxQueuedBytes", offsetof(wss_config, max_queued_bytes), 1},
-    {"maxQueuedFrames", offsetof(wss_config, max_queued_frames), 1},
-    {"maxMessageBytes", offsetof(wss_config, max_message_bytes), 1},
-    {"maxBatchFrames", offsetof(wss_config, max_batch_frames), 1},
-    {"maxBatchBytes", offsetof(wss_config, max_batch_bytes), 1},
-    {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), 0},
-    {"leader", offsetof(wss_config, leader), 0},
-    {"beatMs", offsetof(wss_config, beat_ms), 0},
-    {"seed", offsetof(wss_config, seed), 0},
-};
-
-static const u32_field reconnect_fields[] = {
-    {"minDelay", offsetof(wss_reconnect, min_delay), 1},
-    {"maxDelay", offsetof(wss_reconnect, max_delay), 1},
-    {"maxRetries", offsetof(wss_reconnect, max_retries), 0},
-    {"minUptime", offsetof(wss_reconnect, min_uptime), 0},
-};
+/* How a key's value is read: a whole number (at least 0 or 1), a flag, or
+ * the backoff factor; `nested` keys live in the `reconnect` object. */
+enum kind { WHOLE, WHOLE_POSITIVE, FLAG, FACTOR };
 
 static const struct {
     const char *key;
-    size_t offset;
-} flags[] = {
-    {"locks", offsetof(wss_config, locks)},
-    {"debug", offsetof(wss_config, debug)},
+    uint8_t offset;
+    uint8_t kind;
+    uint8_t nested;
+} fields[] = {
+    {"maxQueuedBytes", offsetof(wss_config, max_queued_bytes), WHOLE_POSITIVE, 0},
+    {"maxQueuedFrames", offsetof(wss_config, max_queued_frames), WHOLE_POSITIVE, 0},
+    {"maxMessageBytes", offsetof(wss_config, max_message_bytes), WHOLE_POSITIVE, 0},
+    {"maxBatchFrames", offsetof(wss_config, max_batch_frames), WHOLE_POSITIVE, 0},
+    {"maxBatchBytes", offsetof(wss_config, max_batch_bytes), WHOLE_POSITIVE, 0},
+    {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), WHOLE, 0},
+    {"leader", offsetof(wss_config, leader), WHOLE, 0},
+    {"beatMs", offsetof(wss_config, beat_ms), WHOLE, 0},
+    {"seed", offsetof(wss_config, seed), WHOLE, 0},
+    {"locks", offsetof(wss_config, locks), FLAG, 0},
+    {"debug", offsetof(wss_config, debug), FLAG, 0},
+    {"minDelay", offsetof(wss_config, reconnect.min_delay), WHOLE_POSITIVE, 1},
+    {"maxDelay", offsetof(wss_config, reconnect.max_delay), WHOLE_POSITIVE, 1},
+    {"maxRetries", offsetof(wss_config, reconnect.max_retries), WHOLE, 1},
+    {"minUptime", offsetof(wss_config, reconnect.min_uptime), WHOLE, 1},
+    {"factor", offsetof(wss_config, reconnect.factor), FACTOR, 1},
 };
 
 /* A key that is absent or null keeps its default. */
@@ -75,28 +70,22 @@ static const cJSON *present(const cJSON *obj, const char *key)
     return cJSON_IsNull(item) ? NULL : item;
 }
 
-static int is_integer_in(const cJSON *item, double min, double max)
+static int read_field(const cJSON *item, int kind, char *at)
 {
-    double d = cJSON_IsNumber(item) ? item->valuedouble : -1;
+    uint32_t u;
 
-    return cJSON_IsNumber(item) && d >= min && d <= max && d == (double)(int64_t)d;
-}
-
-/* Reads each field of the table that is present into the struct at `base`. */
-static int read_u32s(const cJSON *obj, const u32_field *table, size_t n, void *base)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        const cJSON *item = present(obj, table[i].key);
-        uint32_t v;
-
-        if (item == NULL)
-            continue;
-        if (!is_integer_in(item, table[i].min, UINT32_MAX))
+    if (kind == FLAG) {
+        if (!cJSON_IsBool(item))
             return WSS_EINVAL;
-        v = (uint32_t)item->valuedouble;
-        memcpy((char *)base + table[i].offset, &v, sizeof(v));
+        memcpy(at, &(int){cJSON_IsTrue(item)}, sizeof(int));
+    } else if (kind == FACTOR) {
+        if (!cJSON_IsNumber(item) || !(item->valuedouble >= 1 && item->valuedouble <= 1000))
+            return WSS_EINVAL;
+        memcpy(at, &item->valuedouble, sizeof(double));
+    } else {
+        if (json_u32(item, kind == WHOLE_POSITIVE, &u) != WSS_OK)
+            return WSS_EINVAL;
+        memcpy(at, &u, sizeof(u));
     }
     return WSS_OK;
 }
@@ -105,51 +94,24 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
 {
     const cJSON *code;
     uint32_t n = 0;
+    uint32_t u;
 
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > WSS_MAX_STOP_CODES)
         return WSS_EINVAL;
     cJSON_ArrayForEach(code, list)
     {
-        if (!is_integer_in(code, 1000, 4999))
+        if (json_u32(code, 1000, &u) != WSS_OK || u > 4999)
             return WSS_EINVAL;
-        rc->stop_on[n++] = (uint16_t)code->valuedouble;
+        rc->stop_on[n++] = (uint16_t)u;
     }
     rc->nstop = n;
     return WSS_OK;
 }
 
-/* `reconnect`: true or absent for the defaults, false for no retry at all,
- * or an object overriding some of them. */
-static int read_reconnect(const cJSON *item, wss_reconnect *rc)
-{
-    const cJSON *factor;
-    const cJSON *stop_on;
-
-    if (item == NULL || cJSON_IsTrue(item))
-        return WSS_OK;
-    if (cJSON_IsFalse(item)) {
-        rc->max_retries = 0;
-        return WSS_OK;
-    }
-    if (!cJSON_IsObject(item) ||
-        read_u32s(item, reconnect_fields, sizeof(reconnect_fields) / sizeof(reconnect_fields[0]),
-                  rc) != WSS_OK)
-        return WSS_EINVAL;
-    factor = present(item, "factor");
-    if (factor != NULL) {
-        if (!cJSON_IsNumber(factor) || !(factor->valuedouble >= 1 && factor->valuedouble <= 1000))
-            return WSS_EINVAL;
-        rc->factor = factor->valuedouble;
-    }
-    stop_on = present(item, "stopOn");
-    if (stop_on != NULL && read_stop_on(stop_on, rc) != WSS_OK)
-        return WSS_EINVAL;
-    return rc->min_delay <= rc->max_delay ? WSS_OK : WSS_EINVAL;
-}
-
 int config_parse(wss_config *cfg, const char *json, size_t len)
 {
     cJSON *root;
+    const cJSON *nested = NULL;
     const cJSON *item;
     const char *end = NULL;
     size_t i;
@@ -166,17 +128,23 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
         end++;
     if (end != json + len)
         goto fail;
-    if (read_u32s(root, fields, sizeof(fields) / sizeof(fields[0]), cfg) != WSS_OK)
+    /* `reconnect`: true or absent for the defaults, false for no retry at
+     * all, or an object overriding some of them. */
+    item = present(root, "reconnect");
+    if (cJSON_IsFalse(item))
+        cfg->reconnect.max_retries = 0;
+    else if (cJSON_IsObject(item))
+        nested = item;
+    else if (item != NULL && !cJSON_IsTrue(item))
         goto fail;
-    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        item = present(root, flags[i].key);
-        if (item == NULL)
-            continue;
-        if (!cJSON_IsBool(item))
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        item = fields[i].nested ? present(nested, fields[i].key) : present(root, fields[i].key);
+        if (item != NULL && read_field(item, fields[i].kind, (char *)cfg + fields[i].offset) != WSS_OK)
             goto fail;
-        memcpy((char *)cfg + flags[i].offset, &(int){cJSON_IsTrue(item)}, sizeof(int));
     }
-    if (read_reconnect(present(root, "reconnect"), &cfg->reconnect) != WSS_OK)
+    item = present(nested, "stopOn");
+    if ((item != NULL && read_stop_on(item, &cfg->reconnect) != WSS_OK) ||
+        cfg->reconnect.min_delay > cfg->reconnect.max_delay)
         goto fail;
     /* Without locks a tab's end shows only as silence; unless told otherwise,
      * wait longer than background throttling can delay its heartbeat. */

@@ -13,13 +13,6 @@
 #ifndef WSS_MAX_ENVELOPE_BYTES
 #define WSS_MAX_ENVELOPE_BYTES 4096
 #endif
-/* Nesting and members an envelope may have (ours have 2 levels, 5 keys). */
-#ifndef WSS_MAX_ENVELOPE_DEPTH
-#define WSS_MAX_ENVELOPE_DEPTH 8
-#endif
-#ifndef WSS_MAX_ENVELOPE_KEYS
-#define WSS_MAX_ENVELOPE_KEYS 32
-#endif
 #ifndef WSS_MAX_TABS
 #define WSS_MAX_TABS 1024
 #endif
@@ -210,6 +203,10 @@ enum reject_reason {
     REJ_ID,
     REJ_COUNT
 };
+
+struct cJSON;
+/* A JSON number that is a whole number in [min, UINT32_MAX], into *out; else WSS_EINVAL. */
+int json_u32(const struct cJSON *item, uint32_t min, uint32_t *out);
 
 /* Decodes and validates an envelope; on failure returns a negative rc and sets *why. */
 int bus_decode(const char *json, size_t len, envelope *env, int *why);
