@@ -153,6 +153,21 @@ static void oom_should_fail_create_cleanly_at_every_allocation(void)
     check_fail(__FILE__, __LINE__, "wss_create never succeeded");
 }
 
+/* Ends a run whose allocation `n` failed: every tab gone and the socket
+ * closed, every handle must be back, the core must work again, and closing
+ * it must leave nothing allocated. */
+static void end_clean(const char *file, int line, fx *f, long n)
+{
+    wind_down(f);
+    if (fx_held(f) != 0)
+        check_fail(file, line, "allocation %ld failed: %u handles never came back", n, fx_held(f));
+    check_recovered(file, line, f);
+    fx_close(f);
+    if (fa_live() != 0)
+        check_fail(file, line, "allocation %ld failed: %ld blocks leaked", n, fa_live());
+    fa_uninstall();
+}
+
 /* Repeats `step` on a fresh core after `setup`, failing its nth allocation. */
 typedef void (*step_fn)(fx *f);
 
@@ -172,15 +187,7 @@ static void sweep_step(const char *file, int line, const char *config, step_fn s
         step(&f);
         failed = fa_failures();
         fa_arm(0, 0);
-        wind_down(&f);
-        if (fx_held(&f) != 0)
-            check_fail(file, line, "allocation %ld failed: %u handles never came back", n,
-                       fx_held(&f));
-        check_recovered(file, line, &f);
-        fx_close(&f);
-        if (fa_live() != 0)
-            check_fail(file, line, "allocation %ld failed: %ld blocks leaked", n, fa_live());
-        fa_uninstall();
+        end_clean(file, line, &f, n);
         if (failed == 0 || test_failed())
             return;
     }
@@ -486,8 +493,8 @@ static void socket_drains(fx *f)
  * every later one in the call if `sticky`), for every n until none fails. The
  * event must take its fact (WSS_OK), and the envelope `type` it owes the tabs
  * must come, in the call or from the timer it armed once memory is back. */
-static void sweep_fact(const char *file, int line, step_fn setup, step_fn event,
-                       const char *type, int sticky)
+static void sweep_fact_once(const char *file, int line, step_fn setup, step_fn event,
+                            const char *type, int sticky)
 {
     long n;
 
@@ -518,42 +525,38 @@ static void sweep_fact(const char *file, int line, step_fn setup, step_fn event,
                                type, fx_describe(&f));
             }
         }
-        wind_down(&f);
-        if (fx_held(&f) != 0)
-            check_fail(file, line, "allocation %ld failed: %u handles never came back", n,
-                       fx_held(&f));
-        check_recovered(file, line, &f);
-        fx_close(&f);
-        if (fa_live() != 0)
-            check_fail(file, line, "allocation %ld failed: %ld blocks leaked", n, fa_live());
-        fa_uninstall();
+        end_clean(file, line, &f, n);
         if (failed == 0 || test_failed())
             return;
     }
 }
 
+/* The same, failing one allocation, then every one from it on. */
+static void sweep_fact(const char *file, int line, step_fn setup, step_fn event,
+                       const char *type)
+{
+    sweep_fact_once(file, line, setup, event, type, 0);
+    sweep_fact_once(file, line, setup, event, type, 1);
+}
+
 static void oom_should_take_a_socket_open_and_announce_it_once_memory_is_back(void)
 {
-    sweep_fact(__FILE__, __LINE__, connecting_with_a_queue, socket_opens, "open", 0);
-    sweep_fact(__FILE__, __LINE__, connecting_with_a_queue, socket_opens, "open", 1);
+    sweep_fact(__FILE__, __LINE__, connecting_with_a_queue, socket_opens, "open");
 }
 
 static void oom_should_take_a_lost_socket_and_announce_the_retry_once_memory_is_back(void)
 {
-    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_lost, "reconnecting", 0);
-    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_lost, "reconnecting", 1);
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_lost, "reconnecting");
 }
 
 static void oom_should_take_a_final_close_and_announce_it_once_memory_is_back(void)
 {
-    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_closed_for_good, "close", 0);
-    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_closed_for_good, "close", 1);
+    sweep_fact(__FILE__, __LINE__, open_with_two_tabs, socket_closed_for_good, "close");
 }
 
 static void oom_should_post_acks_it_could_not_write_once_memory_is_back(void)
 {
-    sweep_fact(__FILE__, __LINE__, open_with_unacked_frames, socket_drains, "ack", 0);
-    sweep_fact(__FILE__, __LINE__, open_with_unacked_frames, socket_drains, "ack", 1);
+    sweep_fact(__FILE__, __LINE__, open_with_unacked_frames, socket_drains, "ack");
 }
 
 static void oom_should_hold_server_frames_behind_an_open_it_owes_and_post_them_after_it(void)

@@ -28,6 +28,36 @@ static long long lose_and_wait(fx *f, uint32_t code)
     return delay;
 }
 
+/* Tabs 7 and 8 on an open socket; tab 7's frames 1 and 2 sent and acked. */
+static void two_tabs_with_frames_acked(fx *f)
+{
+    fx_open(f, NULL);
+    fx_start(f, 7);
+    fx_hello(f, 8, 1);
+    fx_frames(f, 7, 1, 2, NULL);
+    fx_drained(f);
+    CHECK_EQ(ack_for(fx_post(f, "ack", 0), 7), 2);
+}
+
+/* Long past any wait: the retry is made and the socket opens. */
+static void reopen(fx *f)
+{
+    fx_advance(f, 60000);
+    fx_tick(f);
+    fx_opened(f, "", "");
+}
+
+/* The new socket drains: tab 7 is acked up to `seq7`, tab 8 up to `seq8`. */
+static void check_acked_after_drain(const char *file, int line, fx *f, long long seq7,
+                                    long long seq8)
+{
+    fx_drained(f);
+    if (ack_for(fx_post(f, "ack", 0), 7) != seq7 || ack_for(fx_post(f, "ack", 0), 8) != seq8)
+        check_fail(file, line, "the drain gave %s", fx_describe(f));
+    if (fx_held(f) != 0)
+        check_fail(file, line, "%u handles never came back", fx_held(f));
+}
+
 static void reconnect_should_announce_a_retry_and_open_again_after_the_wait(void)
 {
     fx f;
@@ -77,12 +107,7 @@ static void reconnect_should_keep_frames_sent_during_the_outage_and_send_them_in
 {
     fx f;
 
-    fx_open(&f, NULL);
-    fx_start(&f, 7);
-    fx_hello(&f, 8, 1);
-    fx_frames(&f, 7, 1, 2, NULL);
-    fx_drained(&f);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 2);
+    two_tabs_with_frames_acked(&f);
     fx_flush(&f);
     fx_closed(&f, 1001, "restarting", 1);
     CHECK(fx_post(&f, "resend", 0) == NULL);
@@ -94,14 +119,9 @@ static void reconnect_should_keep_frames_sent_during_the_outage_and_send_them_in
     /* Nothing is acked while it waits: the tabs keep their frames. */
     fx_flush(&f);
     CHECK_ACTS(&f, "");
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     CHECK_ACTS(&f, "POST:open SEND#3 DRAIN SEND#4 SEND#5 SEND#6 FLUSH");
-    fx_drained(&f);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 5);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 8), 1);
-    CHECK_EQ(fx_held(&f), 0);
+    check_acked_after_drain(__FILE__, __LINE__, &f, 5, 1);
     fx_close(&f);
 }
 
@@ -109,11 +129,7 @@ static void reconnect_should_ask_again_for_frames_the_lost_socket_never_confirme
 {
     fx f;
 
-    fx_open(&f, NULL);
-    fx_start(&f, 7);
-    fx_hello(&f, 8, 1);
-    fx_frames(&f, 7, 1, 2, NULL);
-    fx_drained(&f);
+    two_tabs_with_frames_acked(&f);
     fx_frames(&f, 7, 3, 2, NULL);
     fx_frames(&f, 8, 1, 1, NULL);
     CHECK_ACTS(&f, "SEND#5");
@@ -132,14 +148,9 @@ static void reconnect_should_ask_again_for_frames_the_lost_socket_never_confirme
     fx_frames(&f, 8, 1, 1, NULL);
     CHECK_EQ(fx_stat(&f, "queuedFrames"), 4);
     fx_flush(&f);
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     CHECK_ACTS(&f, "POST:open SEND#6 DRAIN SEND#7 SEND#8 SEND#9 FLUSH");
-    fx_drained(&f);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 5);
-    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 8), 1);
-    CHECK_EQ(fx_held(&f), 0);
+    check_acked_after_drain(__FILE__, __LINE__, &f, 5, 1);
     fx_close(&f);
 }
 
@@ -156,9 +167,7 @@ static void reconnect_should_refuse_sends_past_the_bounds_during_the_outage_keep
     /* The refused frame's ack waits for the two queued before it. */
     fx_flush(&f);
     CHECK_ACTS(&f, "");
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     CHECK_ACTS(&f, "POST:open SEND#1 DRAIN SEND#2 FLUSH");
     fx_close(&f);
 }
@@ -243,9 +252,7 @@ static void reconnect_should_start_the_count_over_after_the_socket_stayed_up_min
     fx_advance(&f, 4999);
     fx_closed(&f, 1006, "", 0);
     CHECK_EQ(act_num(fx_post(&f, "reconnecting", 0), "attempt"), 2);
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     fx_advance(&f, 5000);
     fx_closed(&f, 1006, "", 0);
     CHECK_EQ(act_num(fx_post(&f, "reconnecting", 0), "attempt"), 1);
@@ -333,9 +340,7 @@ static void reconnect_should_take_the_apps_stopOn_instead_of_the_default(void)
     fx_start(&f, 7);
     fx_closed(&f, 1008, "", 1);
     CHECK(fx_post(&f, "reconnecting", 0) != NULL);
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     fx_closed(&f, 4403, "forbidden", 1);
     CHECK_STR(act_str(fx_post(&f, "close", 0), "reason"), "forbidden");
     fx_close(&f);
@@ -411,9 +416,7 @@ static void reconnect_should_deliver_frames_that_came_before_the_loss_before_ann
     fx_closed(&f, 1006, "", 0);
     CHECK_ACTS(&f, "DATA@1#1,2 POST:reconnecting TIMER:1196");
     /* Numbers go on across the outage. */
-    fx_advance(&f, 60000);
-    fx_tick(&f);
-    fx_opened(&f, "", "");
+    reopen(&f);
     CHECK_EQ(act_num(fx_post(&f, "open", 0), "seq"), 3);
     fx_close(&f);
 }
