@@ -265,10 +265,13 @@ describe('chaos', () => {
         const flags = await Promise.all(open.map((o) => o.tab.eval(() => window.sockets[0].ws.isLeader)));
         const pick = random() < 1 / 3 && flags.includes(true) ? flags.indexOf(true) : Math.floor(random() * open.length);
         const victim = open.splice(pick, 1)[0];
+        // The count of sent frames and of unacknowledged ones are read at the
+        // same instant (stats() takes the tab's own figures when called).
         const state = await victim.tab.eval(async () => {
           const ws = window.sockets[0].ws;
+          const sent = window.sentCount || 0;
           const { tab } = await ws.stats();
-          return { leader: ws.isLeader, sent: window.sentCount || 0, unacked: tab.unacked };
+          return { leader: ws.isLeader, sent, unacked: tab.unacked };
         });
         await victim.tab.close();
         closes++;
