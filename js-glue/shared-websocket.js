@@ -466,6 +466,11 @@ export class SharedWebSocket extends EventTarget {
     const was = this.isLeader;
     this._ownLeader = id;
     this._term = term;
+    // While it leads, the page keeps its resignation ready on a channel
+    // already open: a closing page may get no further than one post (_leave).
+    this._resignation = id ? JSON.stringify({ v: 1, t: 'resign', id: this._tab, term }) : '';
+    if (id && !this._electBus) this._electBus = new BroadcastChannel(electChannelName(this._hash));
+    else if (!id) this._closeElectBus();
     if (this.isLeader !== was) this._fire(detailEvent('leaderchange', { isLeader: this.isLeader }));
   }
 
@@ -652,18 +657,13 @@ export class SharedWebSocket extends EventTarget {
   // tab hands over at once, whether its page is cached or going away.
   _pageHide(e) {
     if (this._state === CLOSED) return;
+    // A closing page may end before its candidate's worker reads another
+    // message: the page says the leader resigns itself, so the others elect
+    // at once, and says it first.
+    if (this._resignation) this._electBus.postMessage(this._resignation);
     this._leave();
     if (this._election) this._election.resign();
-    if (this._candidate) {
-      // A closing page may end before its worker reads another message: the
-      // page says the leader resigns itself, so the others elect at once.
-      if (this._ownLeader) {
-        const ch = new BroadcastChannel(electChannelName(this._hash));
-        ch.postMessage(JSON.stringify({ v: 1, t: 'resign', id: this._tab, term: this._term }));
-        ch.close();
-      }
-      this._candidate.postMessage({ t: 'stop' });
-    }
+    if (this._candidate) this._candidate.postMessage({ t: 'stop' });
     this._hiddenAway = e.persisted;
   }
 
@@ -735,11 +735,18 @@ export class SharedWebSocket extends EventTarget {
       this._candidate = null;
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisible);
     }
+    this._closeElectBus();
     if (this._releaseLock) this._releaseLock();
     if (this._onPageHide && typeof removeEventListener === 'function') {
       removeEventListener('pagehide', this._onPageHide);
       removeEventListener('pageshow', this._onPageShow);
     }
+  }
+
+  _closeElectBus() {
+    if (!this._electBus) return;
+    this._electBus.close();
+    this._electBus = null;
   }
 
   _later(ms, fn) {
