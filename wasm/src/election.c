@@ -118,16 +118,13 @@ static int read_uint(const cJSON *obj, const char *key, uint32_t min, uint32_t m
                      uint32_t *out)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    double d;
+    uint32_t u;
 
     if (item == NULL)
         return 0;
-    if (!cJSON_IsNumber(item))
+    if (json_u32(item, min, &u) != WSS_OK || u > max)
         return -1;
-    d = item->valuedouble;
-    if (!(d >= (double)min && d <= (double)max) || d != (double)(uint32_t)d)
-        return -1;
-    *out = (uint32_t)d;
+    *out = u;
     return 1;
 }
 
@@ -718,14 +715,8 @@ const char *wss_elect_stats_json(wss_elect *e)
     static const char *const reject_names[ER_COUNT] = {"malformed", "version", "type", "size",
                                                        "self"};
     cJSON *obj = cJSON_CreateObject();
-    cJSON *rej;
-    char *text = NULL;
-    int ok = obj != NULL;
-    int i;
-    const struct {
-        const char *key;
-        double value;
-    } nums[] = {
+    char *text;
+    const stat_num nums[] = {
         {"id", e->id},
         {"leader", e->announced},
         {"term", wss_elect_term(e)},
@@ -738,16 +729,11 @@ const char *wss_elect_stats_json(wss_elect *e)
         {"outOfMemory", (double)e->stats.oom},
     };
 
-    ok = ok && cJSON_AddStringToObject(obj, "role", role_names[wss_elect_role(e)]) != NULL;
-    for (i = 0; ok && i < (int)(sizeof(nums) / sizeof(nums[0])); i++)
-        ok = cJSON_AddNumberToObject(obj, nums[i].key, nums[i].value) != NULL;
-    rej = ok ? cJSON_AddObjectToObject(obj, "rejected") : NULL;
-    ok = ok && rej != NULL;
-    for (i = 0; ok && i < ER_COUNT; i++)
-        ok = cJSON_AddNumberToObject(rej, reject_names[i], (double)e->stats.rejected[i]) != NULL;
-    if (ok)
-        text = cJSON_PrintUnformatted(obj);
-    cJSON_Delete(obj);
+    text = stats_json(obj,
+                      obj != NULL &&
+                          cJSON_AddStringToObject(obj, "role", role_names[wss_elect_role(e)]) != NULL,
+                      nums, sizeof(nums) / sizeof(nums[0]), reject_names, e->stats.rejected,
+                      ER_COUNT);
     if (text == NULL)
         return NULL;
     wss_free(e->stats_text);

@@ -290,4 +290,16 @@ struct wss_core {
 
 char *stats_print(const wss_core *core);
 
+/* ---- stats.c, for every stats object of the core ---- */
+typedef struct stat_num {
+    const char *key;
+    double value;
+} stat_num;
+
+/* Adds the counters and a "rejected" object of counts per reason to obj
+ * (NULL, or `ok` 0 when adding to it failed already), prints it and frees
+ * obj; the text is the caller's (wss_free), NULL when anything failed. */
+char *stats_json(struct cJSON *obj, int ok, const stat_num *nums, size_t n,
+                 const char *const *reasons, const uint64_t *rejected, size_t nrej);
+
 #endif

@@ -25,17 +25,30 @@ static const char *const reject_names[REJ_COUNT] = {
     "malformed", "version", "type", "size", "unknownTab", "replay", "otherLeader", "id",
 };
 
+char *stats_json(cJSON *obj, int ok, const stat_num *nums, size_t n,
+                 const char *const *reasons, const uint64_t *rejected, size_t nrej)
+{
+    cJSON *rej;
+    char *text;
+    size_t i;
+
+    for (i = 0; ok && i < n; i++)
+        ok = cJSON_AddNumberToObject(obj, nums[i].key, nums[i].value) != NULL;
+    rej = ok ? cJSON_AddObjectToObject(obj, "rejected") : NULL;
+    ok = ok && rej != NULL;
+    for (i = 0; ok && i < nrej; i++)
+        ok = cJSON_AddNumberToObject(rej, reasons[i], (double)rejected[i]) != NULL;
+    text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    return text;
+}
+
 char *stats_print(const wss_core *core)
 {
     const wss_stats *s = &core->stats;
     cJSON *obj = cJSON_CreateObject();
-    cJSON *rej;
     int ok = obj != NULL;
-    int i;
-    const struct {
-        const char *key;
-        double value;
-    } nums[] = {
+    const stat_num nums[] = {
         {"tabs", core->tabs.count},
         {"framesToServer", (double)s->frames_to_server},
         {"bytesToServer", (double)s->bytes_to_server},
@@ -59,16 +72,6 @@ char *stats_print(const wss_core *core)
 
     ok = ok && cJSON_AddStringToObject(obj, "version", WSS_VERSION_STRING) != NULL;
     ok = ok && cJSON_AddStringToObject(obj, "socket", socket_state_name(core->sock)) != NULL;
-    for (i = 0; ok && i < (int)(sizeof(nums) / sizeof(nums[0])); i++)
-        ok = cJSON_AddNumberToObject(obj, nums[i].key, nums[i].value) != NULL;
-    rej = ok ? cJSON_AddObjectToObject(obj, "rejected") : NULL;
-    ok = ok && rej != NULL;
-    for (i = 0; ok && i < REJ_COUNT; i++)
-        ok = cJSON_AddNumberToObject(rej, reject_names[i], (double)s->rejected[i]) != NULL;
-    {
-        char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
-
-        cJSON_Delete(obj);
-        return text;
-    }
+    return stats_json(obj, ok, nums, sizeof(nums) / sizeof(nums[0]), reject_names, s->rejected,
+                      REJ_COUNT);
 }
