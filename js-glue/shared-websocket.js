@@ -258,7 +258,6 @@ export class SharedWebSocket extends EventTarget {
     this._pending = [];
     this._pendingBytes = 0;
     this._welcomed = false;
-    this._startSeq = 0;
     this._lastSeq = 0;
     this._statsId = 0;
     this._statsWaiters = new Map();
@@ -600,7 +599,6 @@ export class SharedWebSocket extends EventTarget {
     if (!this._welcomed) {
       // A leader numbers its server frames from its own start: follow its count.
       this._welcomed = true;
-      this._startSeq = env.seq;
       this._lastSeq = env.seq - 1;
       clearInterval(this._ping);
       this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab, l: this._leaderId })), PING_EVERY_MS);
