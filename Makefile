@@ -38,6 +38,19 @@ EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@wasm/exported_functions.json
 EMFLAGS_DIST := -Oz -flto
 EMFLAGS_DEBUG := -O1 -g -sASSERTIONS=1 -fsanitize=undefined -fsanitize-trap=undefined
 
+# The tab's session (wasm/src/session.c) runs in every page, compiled to
+# JavaScript by wasm2js: pages need no 'wasm-unsafe-eval'. It allocates
+# nothing; a small fixed memory holds its pool and stack. Its exports are every
+# wss_session_* function the header declares.
+PAGE_SRC := wasm/src/session.c
+LEADER_SRC := $(filter-out $(PAGE_SRC),$(CORE_SRC))
+LPAREN := (
+PAGE_EXPORTS = $(shell grep -o '\bwss_session_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
+                 sed 's/.$$//; s/^/"_/; s/$$/"/' | paste -sd, -)
+EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=131072 \
+               -sTOTAL_STACK=4096 -sALLOW_MEMORY_GROWTH=0 -sENVIRONMENT=web,worker \
+               -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
+
 ESBUILD := node_modules/.bin/esbuild
 VERSION := $(shell node -p "require('./package.json').version")
 ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
@@ -45,7 +58,7 @@ ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
 # What a page loads is held to a size budget: its private members (named with
 # a leading underscore, never part of the API) get short names.
 ESBUILD_TAB := --mangle-props='^_[a-zA-Z]'
-JS_SRC := $(wildcard js-glue/*.js)
+JS_SRC := $(wildcard js-glue/*.js) build/page/session.mjs
 
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare-leader.mjs dist/wsshare.d.ts
@@ -158,15 +171,22 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) build/fuzz/cJSON.
 	  build/fuzz/cJSON.o -o $@ -lm
 
 # ---- the WebAssembly core ------------------------------------------------------
-dist/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+dist/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
 	@mkdir -p dist
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DIST) $(INCLUDES) \
-	  $(CORE_SRC) $(CJSON_DIR)/cJSON.c -o $@
+	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
 
-build/debug/wsshare.wasm: $(CORE_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+build/debug/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
 	@mkdir -p build/debug
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DEBUG) $(INCLUDES) \
-	  $(CORE_SRC) $(CJSON_DIR)/cJSON.c -o $@
+	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
+
+build/page/session.wasm: $(PAGE_SRC) wasm/include/wsshare.h
+	@mkdir -p build/page
+	$(EMCC) $(EMFLAGS_PAGE) -Iwasm/include $(PAGE_SRC) -o $@
+
+build/page/session.mjs: build/page/session.wasm
+	wasm2js $< -Oz -o $@
 
 # ---- the JavaScript side --------------------------------------------------------
 dist/wsshare.mjs: $(JS_SRC) package.json

@@ -47,6 +47,11 @@ export function electChannelName(hash) {
   return `${channelName(hash)}/elect`;
 }
 
+// Held by a worker for its whole life: whoever waits on it learns of its end.
+export function workerLockName(id) {
+  return `wsshare/${BUS_VERSION}/worker/${id}`;
+}
+
 export function leaderLockName(hash) {
   return `${channelName(hash)}/leader`;
 }

@@ -6,9 +6,10 @@
 
 import {
   BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, electChannelName, envelope, randomId, sharingKey,
-  tabLockName,
+  tabLockName, workerLockName,
 } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
+import { CAN, SESSION, Session, WATCH, WAY, BEAT_MS as SESSION_BEAT_MS } from './session.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -17,7 +18,6 @@ const CLOSED = 3;
 
 const BATCH_FRAMES = 512;
 const BATCH_BYTES = 256 * 1024;
-const READY_TIMEOUT_MS = 10000;
 const HELLO_RETRY_MS = 1000;
 const PING_EVERY_MS = 20000;
 const BYE_TIMEOUT_MS = 1000;
@@ -88,6 +88,7 @@ function detailEvent(type, fields) {
 
 const canElect = () => typeof Worker === 'function';
 const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
+const visible = () => typeof document === 'undefined' || !document.hidden;
 
 export class SharedWebSocket extends EventTarget {
   constructor(url, protocols, options) {
@@ -109,16 +110,20 @@ export class SharedWebSocket extends EventTarget {
     this._timers = new Set();
     this._counts = { sent: 0, received: 0 };
     this._debug = opts.debug ? (...a) => console.debug('wsshare:', ...a) : () => {};
-    const bus = typeof BroadcastChannel === 'function';
-    const canWorker = bus && typeof SharedWorker === 'function';
-    if (mode === 'sharedworker' && !canWorker) {
-      throw fail('NotSupportedError', 'wsshare: SharedWorker or BroadcastChannel is not available here');
+    this._way = 0;
+    this._entered = 0;
+    // The session (C) picks the way to a leader and what follows its death;
+    // this class performs what it says (_act).
+    const caps = (typeof BroadcastChannel === 'function' ? CAN.BUS : 0) |
+      (typeof SharedWorker === 'function' ? CAN.SHAREDWORKER : 0) | (canElect() ? CAN.WORKER : 0);
+    this._session = new Session(mode, caps, (kind, a, text) => this._act(kind, a, text));
+    if (!this._session.ok) throw fail('NotSupportedError', 'wsshare: too many sockets open in this page');
+    if (!this._session.start(visible())) {
+      this._session.free();
+      throw fail('NotSupportedError', mode === 'sharedworker'
+        ? 'wsshare: SharedWorker or BroadcastChannel is not available here'
+        : 'wsshare: Worker or BroadcastChannel is not available here');
     }
-    if (mode === 'election' && !(bus && canElect())) {
-      throw fail('NotSupportedError', 'wsshare: Worker or BroadcastChannel is not available here');
-    }
-    if (mode === 'direct' || !bus || (mode === 'auto' && !canWorker && !canElect())) this._startDirect();
-    else this._startShared(mode === 'auto' && !canWorker ? 'election' : mode);
   }
 
   get url() { return this._url; }
@@ -148,7 +153,10 @@ export class SharedWebSocket extends EventTarget {
       return;
     }
     if (this._ws) {
-      this._ws.send(payload);
+      // A tab that shared goes on with a socket of its own: until it opens,
+      // frames wait behind the ones no leader acknowledged.
+      if (this._ws.readyState === CONNECTING) this._carry.push(payload);
+      else this._ws.send(payload);
       this._counts.sent++;
       return;
     }
@@ -227,13 +235,17 @@ export class SharedWebSocket extends EventTarget {
 
   // ---- direct mode: a plain WebSocket of this tab's own ----
 
-  _startDirect() {
+  _startDirect(carry = []) {
     this._mode = 'direct';
+    this._carry = carry;
     const ws = new WebSocket(this._url, this._protocols);
     ws.binaryType = this._binaryType;
     ws.onopen = () => {
       this._protocol = ws.protocol;
       this._extensions = ws.extensions;
+      for (const data of this._carry) ws.send(data);
+      this._carry = [];
+      this._buffered = 0;
       // Open already: this tab was sharing, and goes on with a socket of its own.
       if (this._state === OPEN) this._fire(new Event('open'));
       else this._setOpen();
@@ -247,8 +259,89 @@ export class SharedWebSocket extends EventTarget {
 
   // ---- shared modes: the leader holds the socket ----
 
-  _startShared(mode) {
-    this._mode = mode === 'election' ? 'election' : 'sharedworker';
+  // The session's actions.
+  _act(kind, a, text) {
+    switch (kind) {
+      case SESSION.START: this._enter(a); break;
+      case SESSION.LOST: this._lost(); break;
+      case SESSION.FAIL:
+        this._fire(errorEvent(`wsshare: ${text}`));
+        this._finish(1006, '', false);
+        break;
+      case SESSION.TIMER:
+        this._cancel(this._sessionTimer);
+        this._sessionTimer = a === 0xffffffff ? undefined : this._later(a, () => this._session.tick());
+        break;
+      default: break;
+    }
+  }
+
+  // Reaches the leader another way, or the same way anew, leaving the last.
+  _enter(way) {
+    if (this._state === CLOSED) return;
+    this._dropWay();
+    this._way = way;
+    if (way === WAY.DIRECT) {
+      // What no leader acknowledged leaves first, on the tab's own socket.
+      const carry = this._unacked ? this._unacked.map((f) => f.data) : [];
+      this._leave();
+      this._teardown();
+      this._startDirect(carry);
+      return;
+    }
+    this._mode = way === WAY.ELECTION ? 'election' : 'sharedworker';
+    if (!this._bus) this._startShared();
+    const entered = ++this._entered;
+    this._locked.then(() => {
+      if (entered !== this._entered || this._state === CLOSED) return;
+      if (way === WAY.ELECTION) this._startElection();
+      else this._startWorker();
+    });
+  }
+
+  // The leader this tab reached is gone: every frame not acknowledged waits
+  // for the next one, which re-sends the tab's hello; the app hears of it as
+  // of a reconnect.
+  _lost() {
+    this._debug('the leader is gone');
+    // Its successor gets a name of its own, which every tab of the dead
+    // worker derives alike: a browser may still hold the dying worker under
+    // the old name and hand it out again (Firefox does).
+    if (this._workerId) this._workerName = `${channelName(this._hash)}/after/${this._workerId}`;
+    this._welcomed = false;
+    this._leaderId = 0;
+    if (this._state === OPEN && !this._reconnecting) {
+      this._reconnecting = true;
+      this._fire(detailEvent('reconnecting', { attempt: 1, delay: 0 }));
+    }
+  }
+
+  // Lets go of whatever the current way holds (never the bus or the tab lock).
+  _dropWay() {
+    if (this._lifeWatch) {
+      this._lifeWatch.abort();
+      this._lifeWatch = null;
+    }
+    if (this._worker) {
+      this._worker.port.onmessage = null;
+      this._worker.onerror = null;
+      this._worker.port.close();
+      this._worker = null;
+    }
+    if (this._election) {
+      this._election.stop();
+      this._election = null;
+    }
+    this._unlead();
+    if (this._candidate) {
+      this._candidate.postMessage({ t: 'stop' });
+      this._candidate = null;
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisible);
+    }
+    this._closeElectBus();
+  }
+
+  _startShared() {
     this._hash = sharingKey(this._url, this._protocols, this._opts.key);
     this._tab = randomId();
     this._bye = envelope('bye', { tab: this._tab });
@@ -265,11 +358,30 @@ export class SharedWebSocket extends EventTarget {
     this._bus.onmessage = (e) => this._onBus(e.data);
     this._onPageHide = (e) => this._pageHide(e);
     this._onPageShow = (e) => this._pageShow(e);
+    this._onVisibility = () => this._session.visibility(visible());
     if (typeof addEventListener === 'function') {
       addEventListener('pagehide', this._onPageHide);
       addEventListener('pageshow', this._onPageShow);
     }
-    this._holdLock().then(() => (this._mode === 'election' ? this._startElection() : this._startWorker(mode)));
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this._onVisibility);
+    this._locked = this._holdLock();
+  }
+
+  // The worker this tab reached answered. It holds a lock for its life: our
+  // request for it is granted when the worker ends, however it ends. Without
+  // Web Locks its beats tell that it lives.
+  _ready(w, current) {
+    this._workerId = w;
+    if (w && hasLocks()) {
+      const ctl = new AbortController();
+      this._lifeWatch = ctl;
+      navigator.locks.request(workerLockName(w), { signal: ctl.signal }, () => {
+        if (this._lifeWatch !== ctl || !current()) return;
+        this._lifeWatch = null;
+        this._session.lost();
+      }).catch(() => {});
+    }
+    this._session.ready(w && hasLocks() ? WATCH.LOCK : WATCH.BEATS);
   }
 
   // Held for the tab's whole life: the leader learns of our end, clean or
@@ -300,52 +412,39 @@ export class SharedWebSocket extends EventTarget {
       if (this._opts[k] !== undefined) config[k] = this._opts[k];
     }
     if (this._opts.debug) config.debug = true;
+    // Without Web Locks a worker's end shows only as silence: it beats.
+    if (!hasLocks()) config.beatMs = SESSION_BEAT_MS;
     return {
       t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
       config, wasmUrl: this._urls().wasmUrl, debug: !!this._opts.debug, locks: hasLocks(), ...extra,
     };
   }
 
-  _startWorker(mode) {
-    if (this._state === CLOSED) return;
-    const { workerUrl } = this._urls();
-    const giveUp = (why) => {
-      if (this._welcomed || this._state === CLOSED) return;
-      this._debug('no SharedWorker:', why);
-      this._leave();
-      if (this._worker) {
-        this._worker.port.close();
-        this._worker = null;
-      }
-      if (mode === 'auto' && canElect()) {
-        this._mode = 'election';
-        this._startElection();
-      } else if (mode === 'auto') {
-        this._teardown();
-        this._startDirect();
-      } else {
-        this._fire(errorEvent(`wsshare: ${why}`));
-        this._finish(1006, '', false);
-      }
-    };
+  _startWorker() {
     let worker;
     try {
-      worker = new SharedWorker(workerUrl, { name: channelName(this._hash) });
+      worker = new SharedWorker(this._urls().workerUrl, { name: this._workerName || channelName(this._hash) });
     } catch (err) {
-      giveUp(`the worker could not start (${err && err.message})`);
+      this._debug('no SharedWorker:', err && err.message);
+      this._session.failed();
       return;
     }
     this._worker = worker;
-    worker.onerror = () => giveUp('the worker failed to load');
-    const timer = this._later(READY_TIMEOUT_MS, () => giveUp('the worker did not answer'));
+    const current = () => this._worker === worker;
+    worker.onerror = () => {
+      if (!current()) return;
+      this._debug('the worker failed to load');
+      this._session.failed();
+    };
     worker.port.onmessage = (e) => {
       const msg = e.data;
-      if (msg && msg.t === 'ready') {
-        this._cancel(timer);
+      if (!current() || !msg) return;
+      if (msg.t === 'ready') {
+        this._ready(msg.w, current);
         this._hello();
-      } else if (msg && msg.t === 'fatal') {
-        this._cancel(timer);
-        giveUp(msg.message);
+      } else if (msg.t === 'fatal') {
+        this._debug('the worker failed:', msg.message);
+        this._session.failed();
       }
     };
     worker.port.postMessage(this._init());
@@ -387,7 +486,11 @@ export class SharedWebSocket extends EventTarget {
       this._leadHere(id, init, why);
     };
     worker.onerror = (e) => failed((e && e.message) || 'the script did not load');
-    worker.onmessage = (e) => { if (e.data && e.data.t === 'fatal') failed(e.data.message); };
+    worker.onmessage = (e) => {
+      const msg = e.data || {};
+      if (msg.t === 'fatal') failed(msg.message);
+      else if (msg.t === 'ready') this._ready(msg.w, () => this._leaderWorker === worker);
+    };
     worker.postMessage(init);
   }
 
@@ -411,17 +514,14 @@ export class SharedWebSocket extends EventTarget {
   // not connect. Either way the lock goes to the next tab, which tries too.
   _cannotLead(why) {
     this._debug('cannot lead:', why);
-    this._leave();
-    this._teardown();
-    if (this._requested === 'auto') {
-      this._startDirect();
-    } else {
-      this._fire(errorEvent(`wsshare: the leader could not start (${why})`));
-      this._finish(1006, '', false);
-    }
+    this._session.failed();
   }
 
   _unlead() {
+    if (this._lifeWatch && this._leaderWorker) {
+      this._lifeWatch.abort();
+      this._lifeWatch = null;
+    }
     if (this._leaderWorker) {
       this._leaderWorker.terminate();
       this._leaderWorker = null;
@@ -450,7 +550,6 @@ export class SharedWebSocket extends EventTarget {
       if (m.t === 'fatal') this._cannotLead(m.message);
       else if (m.t === 'role') this._role(m.leader, m.term);
     };
-    const visible = () => typeof document === 'undefined' || !document.hidden;
     worker.postMessage(this._init({
       candidate: this._tab, visible: visible(), config: { ...this._init().config, beatMs: BEAT_MS },
     }));
@@ -532,6 +631,7 @@ export class SharedWebSocket extends EventTarget {
       if (env && env.v === BUS_VERSION) this._onControl(env);
     } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f) &&
                msg.l === this._leaderId) {
+      this._session.heard();
       if (this._election) this._election.heard();
       this._onFrames(msg.s, msg.f);
     }
@@ -550,6 +650,7 @@ export class SharedWebSocket extends EventTarget {
       this._leaderId = env.l;
     }
     if (env.l !== this._leaderId) return;
+    this._session.heard();
     if (this._election) this._election.heard();
     switch (env.t) {
       case 'welcome':
@@ -702,6 +803,7 @@ export class SharedWebSocket extends EventTarget {
     if (this._state === CLOSED) return;
     this._state = CLOSED;
     this._teardown();
+    this._session.free();
     this._debug('closed', code);
     this._fire(new CloseEvent('close', { code, reason, wasClean }));
   }
@@ -716,28 +818,18 @@ export class SharedWebSocket extends EventTarget {
       this._statsWaiters.clear();
     }
     clearInterval(this._ping);
+    this._dropWay();
     if (this._bus) {
       this._bus.close();
       this._bus = null;
     }
-    if (this._worker) {
-      this._worker.port.close();
-      this._worker = null;
-    }
-    if (this._election) {
-      this._election.stop();
-      this._election = null;
-    }
-    if (this._candidate) {
-      this._candidate.postMessage({ t: 'stop' });
-      this._candidate = null;
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisible);
-    }
-    this._closeElectBus();
     if (this._releaseLock) this._releaseLock();
     if (this._onPageHide && typeof removeEventListener === 'function') {
       removeEventListener('pagehide', this._onPageHide);
       removeEventListener('pageshow', this._onPageShow);
+    }
+    if (this._onVisibility && typeof document !== 'undefined') {
+      document.removeEventListener('visibilitychange', this._onVisibility);
     }
   }
 

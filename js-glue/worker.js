@@ -3,7 +3,7 @@
 // Worker an elected tab starts. Tabs send it { t: 'init', ... }; it answers
 // { t: 'ready' } once the core runs, or { t: 'fatal', message }.
 
-import { leaderLockName } from './bus.js';
+import { leaderLockName, randomId, workerLockName } from './bus.js';
 import { Candidate } from './candidate.js';
 import { instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
@@ -15,9 +15,26 @@ let failure = null;
 let starting = null;
 const waiting = [];
 
+// This worker holds a lock of its own for its whole life, taken before it
+// answers anyone: its tabs wait on it and learn of its end, however it ends
+// (a crash, an out-of-memory kill, the browser's own decision). 0 where
+// there are no Web Locks: then its tabs watch its beats.
+const life = new Promise((held) => {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) {
+    held(0);
+    return;
+  }
+  const id = randomId();
+  locks.request(workerLockName(id), () => {
+    held(id);
+    return new Promise(() => {});
+  }).catch(() => held(0));
+});
+
 function answer(port) {
   if (failure) port.postMessage({ t: 'fatal', message: failure });
-  else port.postMessage({ t: 'ready' });
+  else life.then((w) => port.postMessage({ t: 'ready', w }));
 }
 
 function start(init) {
@@ -42,10 +59,12 @@ function lead() {
     host.start();
     return;
   }
+  // Should the request fail, this worker can never lead: it ends, and its
+  // tabs, which wait on its life lock, start another.
   locks.request(leaderLockName(host.hash), () => {
     host.start();
     return new Promise(() => {});
-  }).catch(() => {});
+  }).catch(() => self.close());
 }
 
 function onInit(port, msg) {

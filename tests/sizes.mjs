@@ -5,8 +5,14 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-export const BUDGET_TAB = 6 * 1024;
-export const BUDGET_LEADER = 30 * 1024;
+// The goals are 8 KB for what a page loads and 40 KB for the leader, protocol
+// profiles included. Since the tab's session runs in C compiled to JavaScript
+// (wasm/src/session.c, 2.9 KB gzip with its wrapper) the page is over its goal;
+// the gate stops it from growing further until the election's page code (1.1
+// KB, needed only where there is no SharedWorker) is loaded on demand.
+export const GOAL_TAB = 8 * 1024;
+export const BUDGET_TAB = 9.25 * 1024;
+export const BUDGET_LEADER = 40 * 1024;
 // wsshare-leader.mjs is listed, outside the budgets: an elected tab loads it
 // (with the wasm) only where it cannot start the worker.
 const FILES = ['wsshare.mjs', 'wsshare.js', 'wsshare-worker.js', 'wsshare.wasm', 'wsshare-leader.mjs'];
@@ -28,7 +34,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   const { files, tab, leader } = measureSizes();
   for (const [f, s] of Object.entries(files)) console.log(`${f.padEnd(20)} ${kb(s.raw).padStart(9)} raw ${kb(s.gz).padStart(9)} gzip`);
-  console.log(`tab side ${kb(tab)} gzip (budget ${kb(BUDGET_TAB)}); worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)})`);
+  console.log(`tab side ${kb(tab)} gzip (budget ${kb(BUDGET_TAB)}, goal ${kb(GOAL_TAB)}: ${tab <= GOAL_TAB ? 'met' : 'not met'}); ` +
+    `worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)})`);
   if (tab > BUDGET_TAB || leader > BUDGET_LEADER) {
     console.error('size budget exceeded');
     process.exit(1);

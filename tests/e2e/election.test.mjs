@@ -4,7 +4,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catJson, eventually, lacks, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
+import {
+  catJson, checkReceived, everyTabHearsAReply, eventually, lacks, launch, push, serverStats, startCatForFile, startSending,
+  stopSending, uniqueUser,
+} from './harness.mjs';
 
 // How long followers tolerate a silent leader (js-glue/election.js).
 const SILENCE_MS = 4000;
@@ -58,62 +61,6 @@ async function leaderIndex(tabs) {
   const flags = await Promise.all(tabs.map(isLeader));
   assert.equal(flags.filter(Boolean).length, 1, `exactly one leader, saw ${JSON.stringify(flags)}`);
   return flags.indexOf(true);
-}
-
-// Each tab sends a numbered frame every 20 ms until stopped (the Cat answers
-// each with a streamed reply, so faster only builds up its backlog).
-function startSending(tabs, names, every = 20) {
-  return Promise.all(tabs.map((tab, i) => tab.eval(([name, ms]) => {
-    let k = 0;
-    window.sender = setInterval(() => {
-      k += 1;
-      window.sockets[0].ws.send(JSON.stringify({ text: `${name} ${k}` }));
-      window.sentCount = k;
-    }, ms);
-  }, [names[i], every])));
-}
-
-async function stopSending(tabs) {
-  return Promise.all(tabs.map((tab) => tab.eval(() => { clearInterval(window.sender); return window.sentCount || 0; })));
-}
-
-// Every frame each tab sent is in /received, in the tab's order; duplicates
-// (frames the old leader sent but could not acknowledge) are counted.
-async function checkReceived(user, names, counts) {
-  const all = await eventually(async () => {
-    const r = (await catJson(cat, `/received?user=${user}`)).map((m) => JSON.parse(m).text);
-    const done = names.every((name, i) => counts[i] === 0 || r.includes(`${name} ${counts[i]}`));
-    return done ? r : null;
-  }, { timeout: 20000, what: 'every sent frame at the server' });
-  let duplicates = 0;
-  names.forEach((name, i) => {
-    const seen = new Set();
-    let last = 0;
-    for (const text of all) {
-      if (!text.startsWith(`${name} `)) continue;
-      const k = Number(text.slice(name.length + 1));
-      if (seen.has(k)) { duplicates++; continue; }
-      seen.add(k);
-      if (k !== last + 1) {
-        const around = all.filter((t) => t.startsWith(`${name} `)).map((t) => Number(t.slice(name.length + 1)))
-          .filter((n) => Math.abs(n - k) < 6);
-        assert.fail(`${name}: frame ${last + 1} should come before ${k}; around: ${around.join(',')}`);
-      }
-      last = k;
-    }
-    assert.equal(last, counts[i], `${name}: all ${counts[i]} frames arrived`);
-  });
-  return { total: counts.reduce((a, b) => a + b, 0), duplicates };
-}
-
-// One tab chats; every tab sees the Cat's reply, which the server sends on
-// the socket the message came in on: the leader's.
-async function everyTabHearsAReply(tabs) {
-  const text = `still there ${Date.now()}`;
-  await tabs[0].eval((t) => window.sockets[0].ws.send(JSON.stringify({ text: t })), text);
-  for (const tab of tabs) {
-    await tab.waitFor((t) => window.sockets[0].messages.some((m) => JSON.parse(m).text === `Meow! You said: ${t}`), text, 30000);
-  }
 }
 
 describe('election mode', () => {
@@ -177,7 +124,7 @@ describe('election mode', () => {
           const errors = await tab.eval(() => window.sockets[0].errors);
           assert.deepEqual(errors, [], 'no error event in a follower');
         }
-        const { total, duplicates } = await checkReceived(user, names, counts);
+        const { total, duplicates } = await checkReceived(cat, user, names, counts);
         console.log(`  leader ${how}: ${total} frames sent by followers, all received, ${duplicates} duplicate(s)`);
         await eventually(async () => (await serverStats(cat, user)).connections === 1,
           { timeout: 10000, what: 'exactly one server connection again' });
@@ -204,7 +151,7 @@ describe('election mode', () => {
       const counts = await stopSending(followers);
       const changed = await Promise.all(followers.map((t) => t.eval(() => window.sockets[0].events.some((e) => e.startsWith('leaderchange')))));
       console.log(`  leader page frozen for 8 s: ${changed.some(Boolean) ? 'a follower took over' : "its worker kept serving, no failover needed"}`);
-      const { total, duplicates } = await checkReceived(user, names, counts);
+      const { total, duplicates } = await checkReceived(cat, user, names, counts);
       console.log(`  leader page frozen: ${total} frames sent by followers, all received, ${duplicates} duplicate(s)`);
       await leader.resume();
       await leader.waitFor(() => window.sockets[0].ws.readyState === 1);
@@ -345,7 +292,7 @@ describe('election without Web Locks', () => {
         await leaderIndex(followers);
         await new Promise((r) => setTimeout(r, 300));
         const counts = await stopSending(followers);
-        const { total, duplicates } = await checkReceived(user, names, counts);
+        const { total, duplicates } = await checkReceived(cat, user, names, counts);
         console.log(`  no locks, leader ${how}: ${total} frames sent by followers, all received, ${duplicates} duplicate(s)`);
         await eventually(async () => (await serverStats(cat, user)).connections === 1,
           { timeout: 10000, what: 'exactly one server connection again' });

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { startCat } from '../../demo/server.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
@@ -28,11 +29,13 @@ const MISSING = {
     crash: "firefox: WebDriver BiDi has no command that crashes one tab's content process",
     freeze: 'firefox: WebDriver BiDi has no command that freezes a page (no page lifecycle control)',
     wedge: 'firefox: WebDriver BiDi has no command that runs script in a dedicated worker',
+    endworker: 'firefox: WebDriver BiDi has no command that ends a SharedWorker from outside',
   },
   webkit: {
     crash: "webkit: WebKitWebDriver has no command that crashes one page's web process",
     freeze: 'webkit: WebKitWebDriver has no command that freezes a page (no page lifecycle control)',
     wedge: 'webkit: WebKitWebDriver has no command that runs script in a dedicated worker',
+    endworker: 'webkit: WebKitWebDriver has no command that ends a SharedWorker from outside',
   },
 };
 
@@ -119,6 +122,12 @@ export async function launch() {
       } finally {
         await ctx.close();
       }
+    },
+    // Ends every SharedWorker from outside the page, as a crash would.
+    endSharedWorkers() {
+      const why = lacks('endworker');
+      if (why) throw new Error(`${why}; declare the test with { skip: lacks('endworker') }`);
+      return engine.endSharedWorkers();
     },
     close: () => engine.close(),
   };
@@ -213,6 +222,62 @@ export function uniqueUser(name) {
   return `${name}-${process.pid}-${userSeq}`;
 }
 
+// Each tab sends a numbered frame every 20 ms until stopped (the Cat answers
+// each with a streamed reply, so faster only builds up its backlog).
+export function startSending(tabs, names, every = 20) {
+  return Promise.all(tabs.map((tab, i) => tab.eval(([name, ms]) => {
+    let k = 0;
+    window.sender = setInterval(() => {
+      k += 1;
+      window.sockets[0].ws.send(JSON.stringify({ text: `${name} ${k}` }));
+      window.sentCount = k;
+    }, ms);
+  }, [names[i], every])));
+}
+
+export async function stopSending(tabs) {
+  return Promise.all(tabs.map((tab) => tab.eval(() => { clearInterval(window.sender); return window.sentCount || 0; })));
+}
+
+// Every frame each tab sent is in /received, in the tab's order; duplicates
+// (frames the old leader sent but could not acknowledge) are counted.
+export async function checkReceived(cat, user, names, counts) {
+  const all = await eventually(async () => {
+    const r = (await catJson(cat, `/received?user=${user}`)).map((m) => JSON.parse(m).text);
+    const done = names.every((name, i) => counts[i] === 0 || r.includes(`${name} ${counts[i]}`));
+    return done ? r : null;
+  }, { timeout: 20000, what: 'every sent frame at the server' });
+  let duplicates = 0;
+  names.forEach((name, i) => {
+    const seen = new Set();
+    let last = 0;
+    for (const text of all) {
+      if (!text.startsWith(`${name} `)) continue;
+      const k = Number(text.slice(name.length + 1));
+      if (seen.has(k)) { duplicates++; continue; }
+      seen.add(k);
+      if (k !== last + 1) {
+        const around = all.filter((t) => t.startsWith(`${name} `)).map((t) => Number(t.slice(name.length + 1)))
+          .filter((n) => Math.abs(n - k) < 6);
+        assert.fail(`${name}: frame ${last + 1} should come before ${k}; around: ${around.join(',')}`);
+      }
+      last = k;
+    }
+    assert.equal(last, counts[i], `${name}: all ${counts[i]} frames arrived`);
+  });
+  return { total: counts.reduce((a, b) => a + b, 0), duplicates };
+}
+
+// One tab chats; every tab sees the Cat's reply, which the server sends on
+// the socket the message came in on: the leader's.
+export async function everyTabHearsAReply(tabs) {
+  const text = `still there ${Date.now()}`;
+  await tabs[0].eval((t) => window.sockets[0].ws.send(JSON.stringify({ text: t })), text);
+  for (const tab of tabs) {
+    await tab.waitFor((t) => window.sockets[0].messages.some((m) => JSON.parse(m).text === `Meow! You said: ${t}`), text, 30000);
+  }
+}
+
 const TEST_PATH = '/demo/e2e.html';
 
 // One emulator per test file, on an ephemeral port, stopped by the file's
@@ -233,6 +298,8 @@ export async function startCatForFile(opts) {
   const cat = await startCat({ port: 0, root, ...opts });
   return {
     ...cat,
+    // The folder it serves: a test may add files under demo/ or take them away.
+    root,
     async close() {
       await cat.close();
       rmSync(root, { recursive: true, force: true });

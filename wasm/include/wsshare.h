@@ -292,6 +292,118 @@ double wss_elect_lease_until(const wss_elect *e);
  * candidate, valid until the next call of this function); NULL when out of memory. */
 const char *wss_elect_stats_json(wss_elect *e);
 
+/* ---- The tab's session ------------------------------------------------------
+ * The page's side: which way a tab reaches a leader, whether the leader it
+ * reached lives, and what the tab does when it does not. It allocates
+ * nothing (sessions come from a fixed pool) and needs no cJSON, so the same
+ * C runs in every page, compiled to JavaScript. Sans-IO like the broker:
+ * the host reports what happened and performs wss_session_actions, in order.
+ *
+ * Ways, in the order mode 'auto' tries them: a SharedWorker; the election
+ * (Web Locks, or candidates in Workers); a socket of the tab's own. A way
+ * that fails before its leader answers (the worker script does not load or
+ * throws, its core does not compile, no answer in 10 s) gives way to the
+ * next; a forced mode fails instead (FAIL). A SharedWorker that dies after
+ * it answered (crash, termination, the browser's own decision) is started
+ * again, and after its second death within a minute left for the election
+ * ('auto') or given up ('sharedworker'). Its successor must answer within
+ * 1 s; should it fail or stay silent (it may meet the dying worker still
+ * registered under its name), it is tried again after 50, 100, 200 and
+ * 400 ms, with 2, 4, 8 and 16 s to answer, before that counts as a failure. The host learns of a death from a
+ * lock the worker holds for its life (WSS_WATCH_LOCK); where pages have no
+ * Web Locks, from its silence: the leader beats every wss_session_beat_ms()
+ * and a tab that hears nothing for 4 s (6 s while hidden) judges it dead,
+ * unless its own page was held up meanwhile. An elected tab whose leader
+ * worker dies lets its lock go and queues again (LOST, then START election).
+ */
+
+typedef struct wss_session wss_session;
+
+/* The mode a tab asked for (option `mode`). */
+enum wss_session_mode {
+    WSS_MODE_AUTO = 1,
+    WSS_MODE_SHAREDWORKER = 2,
+    WSS_MODE_ELECTION = 3,
+    WSS_MODE_DIRECT = 4
+};
+
+/* What the page offers, or-ed into wss_session_new's `caps`. */
+enum wss_session_caps {
+    WSS_CAN_BUS = 1,          /* BroadcastChannel */
+    WSS_CAN_SHAREDWORKER = 2, /* SharedWorker */
+    WSS_CAN_WORKER = 4        /* Worker (the election's leader runs in one) */
+};
+
+/* The way a tab reaches the leader. */
+enum wss_session_way {
+    WSS_WAY_SHAREDWORKER = 1,
+    WSS_WAY_ELECTION = 2,
+    WSS_WAY_DIRECT = 3
+};
+
+/* How the host watches the leader it reached (wss_session_ready). */
+enum wss_session_watch {
+    WSS_WATCH_NONE = 0,  /* the way watches itself (the election) */
+    WSS_WATCH_LOCK = 1,  /* the worker's life lock: wss_session_lost when it is granted */
+    WSS_WATCH_BEATS = 2  /* no locks: every word of the leader goes to wss_session_heard */
+};
+
+/* Actions of a session, in struct wss_action. From 64 on. */
+enum wss_session_action_kind {
+    WSS_ACT_SESSION_START = 64, /* reach a leader the way `a` (enum wss_session_way) */
+    WSS_ACT_SESSION_LOST = 65,  /* the leader reached the way `a` is gone: drop what leads
+                                 * to it, keep every unacknowledged frame for the next, and
+                                 * tell the app (`reconnecting`) if its socket is open */
+    WSS_ACT_SESSION_FAIL = 66,  /* give up: an `error` event saying `text`, then `close`
+                                 * 1006; `a` is the reason's number (1 to 3) */
+    WSS_ACT_SESSION_TIMER = 67  /* call wss_session_tick after `a` ms; replaces the armed
+                                 * one; UINT32_MAX disarms */
+};
+
+/* A session for a tab that asked for `mode` on a page offering `caps`;
+ * NULL for a bad mode or when WSS_SESSION_MAX (256) sessions live already.
+ * Freed with wss_session_free. */
+wss_session *wss_session_new(uint32_t mode, uint32_t caps);
+
+/* Returns the session to the pool. NULL is allowed. */
+void wss_session_free(wss_session *s);
+
+/* Picks the first way (START). WSS_EREJECT when the mode asked for cannot
+ * run on this page, or when started already. */
+int wss_session_start(wss_session *s, int visible, double now_ms);
+
+/* The way's leader answered (the worker is ready, the election runs); the
+ * host watches it as `watch` (enum wss_session_watch) says. */
+int wss_session_ready(wss_session *s, int watch, double now_ms);
+
+/* A word from the leader (any post of it on the bus). */
+int wss_session_heard(wss_session *s, double now_ms);
+
+/* The way could not start (its script failed to load, it said it cannot
+ * lead, or threw); after it answered, this is wss_session_lost. */
+int wss_session_failed(wss_session *s, double now_ms);
+
+/* The leader the tab reached is gone (its life lock was granted, or its
+ * worker reported an error). WSS_EREJECT before it answered. */
+int wss_session_lost(wss_session *s, double now_ms);
+
+/* The page became visible (1) or hidden (0). */
+int wss_session_visibility(wss_session *s, int visible, double now_ms);
+
+/* The timer armed by the last SESSION_TIMER action fired. */
+int wss_session_tick(wss_session *s, double now_ms);
+
+/* The actions of the last call; *count receives how many. Every call but
+ * wss_session_new and wss_session_free replaces them. Calls after a FAIL,
+ * or before start, change nothing and answer WSS_EREJECT. */
+const wss_action *wss_session_actions(const wss_session *s, uint32_t *count);
+
+/* The way taken now (enum wss_session_way); 0 before start. */
+uint32_t wss_session_way(const wss_session *s);
+
+/* How often a leader beats for tabs that watch it by its beats, in ms. */
+uint32_t wss_session_beat_ms(void);
+
 #ifdef __cplusplus
 }
 #endif

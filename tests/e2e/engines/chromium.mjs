@@ -27,6 +27,19 @@ export async function launchEngine() {
         close: () => context.close(),
       };
     },
+    // Ends every SharedWorker of the browser from outside (CDP closes its
+    // target), as a crash or an out-of-memory kill would; how many it ended.
+    async endSharedWorkers() {
+      const cdp = await browser.newBrowserCDPSession();
+      try {
+        const { targetInfos } = await cdp.send('Target.getTargets');
+        const workers = targetInfos.filter((t) => t.type === 'shared_worker');
+        for (const t of workers) await cdp.send('Target.closeTarget', { targetId: t.targetId });
+        return workers.length;
+      } finally {
+        await cdp.detach();
+      }
+    },
     close: () => browser.close(),
   };
 }
