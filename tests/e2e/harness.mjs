@@ -168,6 +168,8 @@ function tabOf(tab) {
     // Keeps the page's dedicated worker busy for ms, as a hung leader would be
     // while its page still runs; { done } settles when it is free or gone.
     wedgeWorker: (ms) => needs('wedge', 'wedgeWorker', ms),
+    // The page's dedicated worker ends (same driver power as wedging it).
+    endWorker: () => needs('wedge', 'endWorker'),
   };
 }
 

@@ -113,6 +113,15 @@ describe('a leader that dies is noticed', () => {
       }, 'ended from outside');
     });
 
+  test("an elected tab's leader worker ends while 3 tabs send: 0 frames lost, 1 connection again",
+    { skip: lacks('wedge') }, async () => {
+      await survivesWorkerEnd(uniqueUser('endded'), { mode: 'election' }, async (tabs) => {
+        const leading = await Promise.all(tabs.map((t) => t.eval(() => window.sockets[0].ws.isLeader)));
+        assert.equal(leading.filter(Boolean).length, 1, `one leader, saw ${leading}`);
+        await tabs[leading.indexOf(true)].endWorker();
+      }, 'of the elected tab ended');
+    });
+
   test('a SharedWorker that ends itself while 3 tabs send: 0 frames lost, 1 connection again', async () => {
     await survivesWorkerEnd(uniqueUser('selfend'), mortal, (tabs) => endWorkerFromPage(tabs[0]), 'ended itself');
   });

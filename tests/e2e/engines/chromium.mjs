@@ -74,6 +74,13 @@ function tabOf(context, page) {
     async resume() {
       await (await session()).send('Page.setWebLifecycleState', { state: 'active' });
     },
+    // The page's dedicated worker ends itself, as a worker the browser
+    // ends would: its locks go, its page lives on.
+    async endWorker() {
+      const [worker] = page.workers();
+      if (!worker) throw new Error('the page runs no worker');
+      await worker.evaluate(() => self.close()).catch(() => {});
+    },
     async wedgeWorker(ms) {
       const [worker] = page.workers();
       if (!worker) throw new Error('the page runs no worker');
