@@ -223,7 +223,7 @@ describe('chaos', () => {
         await victim.tab.close();
         closes++;
         if (state.leader) leaderCloses++;
-        closed.push({ name: victim.name, sent: state.sent, acked: state.sent - state.unacked });
+        closed.push({ name: victim.name, sent: state.sent, acked: state.sent - state.unacked, leader: state.leader });
       };
       while (Date.now() < end) {
         await new Promise((r) => setTimeout(r, 100 + random() * 600));
@@ -244,16 +244,19 @@ describe('chaos', () => {
       let total = 0;
       let duplicates = 0;
       let lostInFlight = 0;
-      const check = (name, upTo, sent) => {
+      const check = (name, upTo, sent, how) => {
         const got = numbers.get(name) || [];
         const seen = new Set(got);
         duplicates += got.length - seen.size;
-        for (let k = 1; k <= upTo; k++) assert.ok(seen.has(k), `${name}: frame ${k} of ${upTo} acknowledged frames is missing`);
+        for (let k = 1; k <= upTo; k++) {
+          assert.ok(seen.has(k), `${name} (${how}): frame ${k} of ${upTo} acknowledged frames is missing; ` +
+            `it had sent ${sent}; the server has ${[...seen].filter((n) => Math.abs(n - k) < 5).sort((a, b) => a - b)}`);
+        }
         for (let k = upTo + 1; k <= sent; k++) if (!seen.has(k)) lostInFlight++;
         total += sent;
       };
-      open.forEach((o, i) => check(o.name, counts[i], counts[i]));
-      for (const c of closed) check(c.name, c.acked, c.sent);
+      open.forEach((o, i) => check(o.name, counts[i], counts[i], 'open to the end'));
+      for (const c of closed) check(c.name, c.acked, c.sent, c.leader ? 'closed while leading' : 'closed while following');
       const { overlapMs } = await catJson(cat, `/overlap?user=${user}`);
       const stats = await serverStats(cat, user);
       console.log(`  chaos: ${made} tabs over ${seconds} s, ${closes} closed (${leaderCloses} of them leading); ` +

@@ -863,7 +863,7 @@ static void leader_start(sim *s)
 
     memset(c, 0, sizeof(*c));
     c->id = 1000 * (uint32_t)(ci + 1) + 1 + prng_below(&s->rng, 999);
-    snprintf(config, sizeof(config), "{\"leader\":%u,\"beatMs\":1000}", c->id);
+    snprintf(config, sizeof(config), "{\"leader\":%u,\"beatMs\":1000,\"ackDelayMs\":0}", c->id);
     if (wss_create(&c->core, config, strlen(config)) != WSS_OK) {
         check_fail(__FILE__, __LINE__, "no core for leader %u", c->id);
         return;

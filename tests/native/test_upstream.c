@@ -361,8 +361,101 @@ static void core_should_queue_frames_of_a_tab_that_joined_while_the_socket_was_c
     fx_close(&f);
 }
 
+/* ---- the ack delay: acks wait ackDelayMs after the drain ---------------------- */
+
+static void core_should_ack_drained_frames_only_after_the_ack_delay(void)
+{
+    fx f;
+
+    fx_open(&f, "{\"ackDelayMs\":250}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 3, NULL);
+    fx_drained(&f);
+    /* Drained, but the network process may still hold the bytes: a timer. */
+    CHECK_ACTS(&f, "TIMER:250");
+    fx_advance(&f, 249);
+    fx_tick(&f);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_advance(&f, 1);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 3);
+    fx_close(&f);
+}
+
+static void core_should_keep_a_later_drains_frames_for_their_own_delay(void)
+{
+    fx f;
+
+    fx_open(&f, "{\"ackDelayMs\":250}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_drained(&f);
+    fx_advance(&f, 100);
+    fx_frames(&f, 7, 3, 2, NULL);
+    fx_drained(&f);
+    /* At 250 ms only the first drain's frames are old enough. */
+    fx_advance(&f, 150);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 2);
+    fx_advance(&f, 99);
+    fx_tick(&f);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_advance(&f, 1);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 4);
+    fx_close(&f);
+}
+
+static void core_should_never_ack_what_a_socket_lost_within_the_delay(void)
+{
+    fx f;
+    const act *resend;
+
+    fx_open(&f, "{\"ackDelayMs\":250,\"reconnect\":{\"minDelay\":10,\"maxDelay\":10}}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 3, NULL);
+    fx_drained(&f);
+    fx_advance(&f, 100);
+    /* The socket goes before the delay ran out: frames 1 to 3 are sent again. */
+    fx_closed(&f, 1006, "", 0);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    resend = fx_post(&f, "resend", 0);
+    REQUIRE(resend != NULL);
+    CHECK_EQ(act_num(resend, "from"), 1);
+    fx_advance(&f, 500);
+    fx_tick(&f);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_close(&f);
+}
+
+static void core_should_ack_a_refused_frame_with_the_drained_ones_when_nothing_else_was_sent(void)
+{
+    fx f;
+
+    fx_open(&f, "{\"ackDelayMs\":250,\"maxMessageBytes\":100}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, NULL);
+    fx_drained(&f);
+    {
+        uint32_t big = 101;
+
+        fx_frames(&f, 7, 3, 1, &big);
+    }
+    /* Refused, it is done at once, yet its ack must not cover frames 1 and 2
+     * before their delay: it waits with them. */
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_advance(&f, 250);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 3);
+    fx_close(&f);
+}
+
 const test_case upstream_tests[] = {
     TEST_CASE(core_should_send_frames_in_order_and_ack_them_once_the_socket_drained),
+    TEST_CASE(core_should_ack_drained_frames_only_after_the_ack_delay),
+    TEST_CASE(core_should_keep_a_later_drains_frames_for_their_own_delay),
+    TEST_CASE(core_should_never_ack_what_a_socket_lost_within_the_delay),
+    TEST_CASE(core_should_ack_a_refused_frame_with_the_drained_ones_when_nothing_else_was_sent),
     TEST_CASE(core_should_ack_several_tabs_in_one_envelope_naming_only_those_that_moved),
     TEST_CASE(core_should_queue_frames_until_the_socket_opens_then_send_them_in_order),
     TEST_CASE(core_should_refuse_a_frame_over_maxMessageBytes_with_too_big),

@@ -80,7 +80,11 @@ void wss_init_hooks(const wss_hooks *hooks);
 
 /* Creates a core from a JSON config (may be NULL or empty for defaults). Keys:
  * maxQueuedBytes, maxQueuedFrames, maxMessageBytes, maxBatchFrames,
- * maxBatchBytes, tabTimeoutMs, leader (this leader's id), beatMs, locks, debug.
+ * maxBatchBytes, tabTimeoutMs, leader (this leader's id), beatMs, locks, debug,
+ * ackDelayMs (100: how long after its socket drained a frame is acknowledged;
+ * a browser's network process may still lose bytes it took when the leader
+ * ends, so a tab keeps each frame that long more, and re-sends it to the next
+ * leader should this one end meanwhile).
  * Stores the new core in *out, which the caller frees with wss_destroy.
  * Returns WSS_EINVAL for a config that is not an object or has a bad value. */
 int wss_create(wss_core **out, const char *config_json, size_t len);
@@ -122,7 +126,7 @@ int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
 
 /* The socket has passed every frame sent so far to the network (its
  * bufferedAmount is 0), as a DRAIN action asked to learn: the frames sent
- * until then are acknowledged to their tabs. */
+ * until then are acknowledged to their tabs ackDelayMs later (a TIMER). */
 int wss_socket_drained(wss_core *core, double now_ms);
 
 /* The server socket closed (also after a failed open: code 1006). Unless the

@@ -17,6 +17,7 @@ static const wss_config defaults = {
     0,         /* tab_timeout_ms: tabs hold Web Locks, so no guessing by default */
     0,         /* leader: the host picks an id; 0 for a host that needs none */
     0,         /* beat_ms: followers watch the leader's beats in election mode only */
+    WSS_ACK_DELAY_MS, /* ack_delay_ms */
     1,         /* locks */
     0,         /* debug */
     0,         /* seed */
@@ -52,6 +53,7 @@ static const struct {
     {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), WHOLE, 0},
     {"leader", offsetof(wss_config, leader), WHOLE, 0},
     {"beatMs", offsetof(wss_config, beat_ms), WHOLE, 0},
+    {"ackDelayMs", offsetof(wss_config, ack_delay_ms), WHOLE, 0},
     {"seed", offsetof(wss_config, seed), WHOLE, 0},
     {"locks", offsetof(wss_config, locks), FLAG, 0},
     {"debug", offsetof(wss_config, debug), FLAG, 0},

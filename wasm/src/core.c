@@ -108,6 +108,8 @@ static void rearm(wss_core *core)
         earliest(&deadline, core->retry_at);
     if (core->owed)
         earliest(&deadline, core->owed_at);
+    if (core->ack_at > 0)
+        earliest(&deadline, core->ack_at);
     if (deadline == core->armed_deadline)
         return;
     core->armed_deadline = deadline;
@@ -121,6 +123,7 @@ static void rearm(wss_core *core)
 }
 
 static void post_acks(wss_core *core);
+static void ack_drained(wss_core *core);
 
 /* Posts what an earlier call owed for lack of memory, oldest news first. */
 static void post_owed(wss_core *core)
@@ -212,7 +215,7 @@ static void post_acks(wss_core *core)
 static void settle(wss_core *core, wss_tab *tab, uint32_t seq)
 {
     tab->done = seq;
-    if (!core->undrained && tab->acked != seq) {
+    if (!core->undrained && core->ack_at == 0 && tab->acked != seq) {
         tab->acked = seq;
         tab->ack_dirty = 1;
     }
@@ -635,15 +638,21 @@ int wss_socket_drained(wss_core *core, double now_ms)
     core->drain_requested = 0;
     if (core->undrained) {
         core->undrained = 0;
-        for (i = 0; i < core->tabs.count; i++) {
-            wss_tab *tab = &core->tabs.items[i];
-
-            if (tab->acked != tab->done) {
-                tab->acked = tab->done;
-                tab->ack_dirty = 1;
-            }
+        if (core->cfg.ack_delay_ms == 0) {
+            for (i = 0; i < core->tabs.count; i++)
+                core->tabs.items[i].drained = core->tabs.items[i].done;
+            ack_drained(core);
+        } else if (core->ack_at == 0) {
+            for (i = 0; i < core->tabs.count; i++)
+                core->tabs.items[i].drained = core->tabs.items[i].done;
+            core->ack_at = core->now + core->cfg.ack_delay_ms;
+        } else {
+            /* One ack is due already: this drain's frames wait their own
+             * delay behind it (a later drain only moves this one on). */
+            for (i = 0; i < core->tabs.count; i++)
+                core->tabs.items[i].drained_next = core->tabs.items[i].done;
+            core->ack_next_at = core->now + core->cfg.ack_delay_ms;
         }
-        post_acks(core);
     }
     rearm(core);
     return WSS_OK;
@@ -674,6 +683,30 @@ static void give_up(wss_core *core)
     core->tabs.count = 0;
     core->owed &= ~OWE_ACKS;
     become_idle(core);
+}
+
+/* What the socket passed to the network ack_delay_ms ago is acknowledged;
+ * with nothing sent since, frames done without being sent (refused ones) are
+ * too. The next drain's frames, if any, become the ones due. */
+static void ack_drained(wss_core *core)
+{
+    uint32_t i;
+
+    for (i = 0; i < core->tabs.count; i++) {
+        wss_tab *tab = &core->tabs.items[i];
+        uint32_t upto = tab->drained;
+
+        if (!core->undrained && core->ack_next_at == 0)
+            upto = tab->done;
+        if (tab->acked != upto) {
+            tab->acked = upto;
+            tab->ack_dirty = 1;
+        }
+        tab->drained = tab->drained_next;
+    }
+    core->ack_at = core->ack_next_at;
+    core->ack_next_at = 0;
+    post_acks(core);
 }
 
 /* The tabs keep their socket open and their frames queued while it waits.
@@ -715,9 +748,12 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
     core->owed &= ~OWE_OPEN;
     post_batch(core);
     post_acks(core);
-    /* What the socket still buffered is gone with it: never confirmed. */
+    /* What the socket still buffered, or passed on too recently to be sure
+     * of, is gone with it: never confirmed. */
     core->undrained = 0;
     core->drain_requested = 0;
+    core->ack_at = 0;
+    core->ack_next_at = 0;
     if (core->sock == SOCK_CLOSING) {
         if (core->tabs.count > 0) {
             /* Tabs joined while the unused socket was closing: start afresh. */
@@ -781,6 +817,8 @@ int wss_tick(wss_core *core, double now_ms)
             i++;
         }
     }
+    if (core->ack_at > 0 && core->ack_at <= core->now)
+        ack_drained(core);
     if (core->sock == SOCK_WAITING && core->retry_at <= core->now)
         open_socket(core);
     rearm(core);

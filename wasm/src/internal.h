@@ -28,6 +28,12 @@
 #ifndef WSS_MAX_STOP_CODES
 #define WSS_MAX_STOP_CODES 32
 #endif
+/* How long after its socket passed a frame to the network the core waits
+ * before acknowledging it: a browser's network process may still hold the
+ * bytes, and loses them if the leader's page or worker ends at that moment. */
+#ifndef WSS_ACK_DELAY_MS
+#define WSS_ACK_DELAY_MS 100
+#endif
 /* How soon the core tries again to post what it owes after running out of memory. */
 #ifndef WSS_OOM_RETRY_MS
 #define WSS_OOM_RETRY_MS 50
@@ -57,6 +63,7 @@ typedef struct wss_config {
     uint32_t tab_timeout_ms;    /* silence after which a tab is dropped; 0: never */
     uint32_t leader;            /* this leader's id, in every envelope it posts */
     uint32_t beat_ms;           /* interval of the leader's beats; 0: none */
+    uint32_t ack_delay_ms;      /* acks wait this long after the socket drained */
     int locks;                  /* the host learns of a tab's end from its Web Lock */
     int debug;
     uint32_t seed;              /* seeds the retry jitter; the host picks it at random */
@@ -100,7 +107,10 @@ typedef struct wss_tab {
                          * leader: their re-sends bypass the queue bounds */
     uint32_t done;      /* highest frame number handed to the socket (or refused) */
     uint32_t acked;     /* highest frame number done and confirmed: the socket
-                         * passed everything sent before it to the network */
+                         * passed everything sent before it to the network,
+                         * cfg.ack_delay_ms ago */
+    uint32_t drained;   /* done when the socket last drained: acked at ack_at */
+    uint32_t drained_next; /* done at a later drain: acked at ack_next_at */
     int ack_dirty;      /* acked moved since the last ack envelope */
     uint32_t queued;    /* frames of this tab in the outbound queue; kept so a
                          * refusal need not scan a full queue per frame */
@@ -267,6 +277,8 @@ struct wss_core {
     int flush_pending;
     int undrained;       /* frames were sent that the socket may still buffer */
     int drain_requested; /* a DRAIN action is out, not yet answered */
+    double ack_at;       /* when the frames drained first are acked; 0: none due */
+    double ack_next_at;  /* when those of a later drain are; 0: none */
     uint32_t next_down_seq;
     double armed_deadline; /* the deadline the host's timer is set for; 0: none */
     double next_beat;      /* when the next beat is due; 0: beats are off */

@@ -37,6 +37,8 @@ wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now)
     tab->next_seq = next_seq;
     tab->done = next_seq - 1;
     tab->acked = next_seq - 1;
+    tab->drained = next_seq - 1;
+    tab->drained_next = next_seq - 1;
     tab->accepted = 0;
     tab->ack_dirty = 0;
     tab->queued = 0;
