@@ -44,10 +44,12 @@ after(async () => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Opens n tabs; each records the wall time of every reconnecting and open.
-async function openTabs(ctx, n, user, options) {
+// noLocks: as in an insecure context, the pages have no Web Locks.
+async function openTabs(ctx, n, user, options, { noLocks = false } = {}) {
   const tabs = [];
   for (let i = 0; i < n; i++) {
     const tab = await ctx.openTab(cat.url);
+    if (noLocks) await tab.eval(() => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); });
     const r = await tab.eval(([path, opts]) => window.connect(path, undefined, opts), [`/ws/${user}`, options]);
     assert.equal(r.readyState, 1, `tab ${i} should be open, saw ${JSON.stringify(r)}`);
     await tab.eval(() => {
@@ -67,9 +69,9 @@ const endWorkerFromPage = (tab) => tab.eval(() => new BroadcastChannel('wsshare-
 // The worker ends while every tab sends every 20 ms: each tab hears
 // `reconnecting` then `open`, never `close`; one connection again; every
 // frame each tab sent reaches the server, in the tab's order.
-async function survivesWorkerEnd(user, options, end, how) {
+async function survivesWorkerEnd(user, options, end, how, open = {}) {
   await browser.inContext(async (ctx) => {
-    const tabs = await openTabs(ctx, 3, user, options);
+    const tabs = await openTabs(ctx, 3, user, options, open);
     const names = tabs.map((_, i) => `${user}-t${i}`);
     await startSending(tabs, names);
     await sleep(300);
@@ -124,6 +126,11 @@ describe('a leader that dies is noticed', () => {
 
   test('a SharedWorker that ends itself while 3 tabs send: 0 frames lost, 1 connection again', async () => {
     await survivesWorkerEnd(uniqueUser('selfend'), mortal, (tabs) => endWorkerFromPage(tabs[0]), 'ended itself');
+  });
+
+  test('pages without Web Locks hear a SharedWorker that ended by its silence: 0 frames lost, 1 connection again', async () => {
+    await survivesWorkerEnd(uniqueUser('nolocks'), mortal, (tabs) => endWorkerFromPage(tabs[0]),
+      'ended itself, pages without Web Locks', { noLocks: true });
   });
 
   test('a SharedWorker that dies twice within a minute: the tabs elect a leader instead, 0 frames lost', async () => {
