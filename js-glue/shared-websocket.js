@@ -126,6 +126,19 @@ export class SharedWebSocket extends EventTarget {
     }
   }
 
+  // A WebSocket-compatible class whose sockets take these options unless
+  // given others: for libraries that construct the socket themselves and
+  // pass no options (graphql-ws's webSocketImpl, stompjs's webSocketFactory,
+  // an isomorphic-ws alias).
+  static configure(options) {
+    const defaults = { ...(options || {}) };
+    return class extends this {
+      constructor(url, protocols, more) {
+        super(url, protocols, { ...defaults, ...(more || {}) });
+      }
+    };
+  }
+
   get url() { return this._url; }
   get protocol() { return this._protocol; }
   get extensions() { return this._extensions; }

@@ -128,6 +128,11 @@ export declare class SharedWebSocket extends EventTarget {
   static readonly OPEN: 1;
   static readonly CLOSING: 2;
   static readonly CLOSED: 3;
+  /**
+   * A WebSocket-compatible class whose sockets take these options unless
+   * given others, for libraries that construct the socket themselves.
+   */
+  static configure(options: SharedWebSocketOptions): typeof SharedWebSocket;
   readonly CONNECTING: 0;
   readonly OPEN: 1;
   readonly CLOSING: 2;

@@ -254,6 +254,37 @@ describe('the drop-in WebSocket API (shared mode)', () => {
     assert.deepEqual(r, { leader: null, readyState: 2 });
   });
 
+  test('configure() gives a WebSocket-compatible class whose sockets take its options unless given others', async () => {
+    const r = await tab.eval(async (url) => {
+      const S = window.SharedWebSocket;
+      const Keyed = S.configure({ key: 'configured' });
+      const opened = (ws) => new Promise((resolve) => { ws.onopen = resolve; });
+      // As a library constructs it: url and protocols only.
+      const a = new Keyed(url);
+      const b = new S(url, [], { key: 'configured' });
+      const c = new S(url);
+      await Promise.all([a, b, c].map(opened));
+      const [sa, sc] = await Promise.all([a.stats(), c.stats()]);
+      const direct = new (S.configure({ mode: 'direct' }))(url);
+      const overridden = new (Keyed.configure({ mode: 'direct' }))(url, [], { mode: 'sharedworker' });
+      await Promise.all([direct, overridden].map(opened));
+      const out = {
+        constants: [Keyed.CONNECTING, Keyed.OPEN, Keyed.CLOSING, Keyed.CLOSED],
+        instance: a instanceof S && a instanceof EventTarget,
+        sharedWithSameKey: sa.leader.tabs,
+        otherKey: sc.leader.tabs,
+        modes: [a.mode, direct.mode, overridden.mode],
+      };
+      for (const ws of [a, b, c, direct, overridden]) ws.close();
+      return out;
+    }, wsUrl('/echo'));
+    assert.deepEqual(r.constants, [0, 1, 2, 3]);
+    assert.equal(r.instance, true);
+    assert.equal(r.sharedWithSameKey, 2, 'the configured socket shares with the same key');
+    assert.equal(r.otherKey, 1, 'and not with another key');
+    assert.deepEqual(r.modes, ['sharedworker', 'direct', 'sharedworker']);
+  });
+
   test('a final server close reaches every tab as a CloseEvent', async () => {
     const r = await tab.eval(async (url) => {
       // A kick closes with 1000, which is retried unless the app lists it as final.

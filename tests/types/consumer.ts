@@ -8,6 +8,9 @@ import type {
   SharedWebSocketMode, SharedWebSocketOptions, SharedWebSocketStats,
 } from 'wsshare';
 
+// What code written for the browser's WebSocket uses of it.
+type SocketLikeBase = Pick<WebSocket, 'url' | 'protocol' | 'extensions' | 'readyState' | 'bufferedAmount' | 'binaryType' | 'send' | 'close'>;
+
 // True only when A and B are the same type; `any` matches nothing but itself.
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function is<A, B>(proof: Same<A, B>): void { void proof; }
@@ -41,6 +44,16 @@ new SharedWebSocket('wss://example.com/ws', [], { reconnect: { minDelay: '1s' } 
 // No retries at all: the first close is final.
 new SharedWebSocket('wss://example.com/ws', [], { reconnect: false });
 
+// A class with defaults, for libraries that construct the socket themselves.
+const Configured = SharedWebSocket.configure({ key: 'chat', mode: 'sharedworker' });
+const made: SharedWebSocket = new Configured('wss://example.com/ws');
+is<typeof Configured.OPEN, 1>(true);
+const impl: { new (url: string, protocols?: string | string[]): SocketLikeBase } = Configured;
+void made;
+void impl;
+// @ts-expect-error configure takes the same options
+SharedWebSocket.configure({ mode: 'shared' });
+
 // ---- the WebSocket surface
 is<typeof SharedWebSocket.CONNECTING, 0>(true);
 is<typeof SharedWebSocket.OPEN, 1>(true);
@@ -69,8 +82,7 @@ ws.close(1000);
 ws.close(4000, 'bye');
 
 // It drops into code written for the browser's WebSocket.
-type SocketLike = Pick<WebSocket, 'url' | 'protocol' | 'extensions' | 'readyState' | 'bufferedAmount' | 'binaryType' | 'send' | 'close'>;
-const plain: SocketLike = ws;
+const plain: SocketLikeBase = ws;
 void plain;
 
 // ---- events: handlers and listeners see the right event types
