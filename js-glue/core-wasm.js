@@ -65,11 +65,6 @@ class Native {
     return fn(this.inPtr, written);
   }
 
-  cString(p) {
-    const bytes = new Uint8Array(this.memory.buffer, p);
-    return decoder.decode(bytes.subarray(0, bytes.indexOf(0)));
-  }
-
   text(p, n) { return decoder.decode(new Uint8Array(this.memory.buffer, p, n)); }
 
   // Calls visit(kind, a, b, handle, textPtr, textLen) for each action in list.
@@ -134,13 +129,6 @@ export class Core extends Native {
   tick(now) { return this.x.wss_tick(this.ptr, now); }
 
   flush(now) { return this.x.wss_flush(this.ptr, now); }
-
-  stats() {
-    const p = this.x.wss_stats_json(this.ptr);
-    return p ? JSON.parse(this.cString(p)) : null;
-  }
-
-  version() { return this.cString(this.x.wss_version()); }
 
   // Calls visit(kind, a, b, handle, textPtr, textLen) for each action of the
   // last call. A visit must not call into the core: that would replace them.

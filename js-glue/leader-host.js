@@ -41,7 +41,6 @@ export class LeaderHost {
     this.timer = 0;
     this.watches = new Map();
     this.schedule = taskScheduler();
-    this.onIdle = null;
     this.visit = this.visit.bind(this);
     this.bus = null;
     this.guard = null;
@@ -159,7 +158,7 @@ export class LeaderHost {
       case ACT.WATCH: this.watch(a); break;
       case ACT.UNWATCH: this.unwatch(a); break;
       case ACT.LOG: if (this.debug) console.debug(this.core.text(text, len)); break;
-      case ACT.IDLE: if (this.onIdle) this.onIdle(); break;
+      // IDLE: nothing to do; the worker lives as long as a page holds it.
       case ACT.DRAIN: this.awaitDrain(); break;
       default: break;
     }
@@ -227,6 +226,4 @@ export class LeaderHost {
       ctl.abort();
     }
   }
-
-  stats() { return this.core.stats(); }
 }

@@ -444,11 +444,17 @@ export class SharedWebSocket extends EventTarget {
     }
     this._worker = worker;
     const current = () => this._worker === worker;
-    worker.onerror = () => {
+    // A worker that failed is let go at once: a later word of it is not
+    // another failure to count.
+    const failed = (why) => {
       if (!current()) return;
-      this._debug('the worker failed to load');
+      this._debug('the worker failed:', why);
+      worker.onerror = worker.port.onmessage = null;
+      worker.port.close();
+      this._worker = null;
       this._session.failed();
     };
+    worker.onerror = () => failed('its script did not load');
     worker.port.onmessage = (e) => {
       const msg = e.data;
       if (!current() || !msg) return;
@@ -456,8 +462,7 @@ export class SharedWebSocket extends EventTarget {
         this._ready(msg.w, current);
         this._hello();
       } else if (msg.t === 'fatal') {
-        this._debug('the worker failed:', msg.message);
-        this._session.failed();
+        failed(msg.message);
       }
     };
     worker.port.postMessage(this._init());
@@ -576,7 +581,6 @@ export class SharedWebSocket extends EventTarget {
   _role(id, term) {
     const was = this.isLeader;
     this._ownLeader = id;
-    this._term = term;
     // While it leads, the page keeps its resignation ready on a channel
     // already open: a closing page may get no further than one post (_leave).
     this._resignation = id ? JSON.stringify({ v: 1, t: 'resign', id: this._tab, term }) : '';
