@@ -100,7 +100,6 @@ export class SharedWebSocket extends EventTarget {
     this._origin = new URL(this._url).origin;
     this._protocols = normalizeProtocols(protocols);
     this._opts = opts;
-    this._requested = mode;
     this._state = CONNECTING;
     this._protocol = '';
     this._extensions = '';
@@ -110,7 +109,6 @@ export class SharedWebSocket extends EventTarget {
     this._timers = new Set();
     this._counts = { sent: 0, received: 0 };
     this._debug = opts.debug ? (...a) => console.debug('wsshare:', ...a) : () => {};
-    this._way = 0;
     this._entered = 0;
     // The session (C) picks the way to a leader and what follows its death;
     // this class performs what it says (_act).
@@ -292,8 +290,6 @@ export class SharedWebSocket extends EventTarget {
   // Reaches the leader another way, or the same way anew, leaving the last.
   _enter(way) {
     if (this._state === CLOSED) return;
-    this._dropWay();
-    this._way = way;
     if (way === WAY.DIRECT) {
       // What no leader acknowledged leaves first, on the tab's own socket.
       const carry = this._unacked ? this._unacked.map((f) => f.data) : [];
@@ -302,6 +298,7 @@ export class SharedWebSocket extends EventTarget {
       this._startDirect(carry);
       return;
     }
+    this._dropWay();
     this._mode = way === WAY.ELECTION ? 'election' : 'sharedworker';
     if (!this._bus) this._startShared();
     const entered = ++this._entered;
@@ -331,16 +328,8 @@ export class SharedWebSocket extends EventTarget {
 
   // Lets go of whatever the current way holds (never the bus or the tab lock).
   _dropWay() {
-    if (this._lifeWatch) {
-      this._lifeWatch.abort();
-      this._lifeWatch = null;
-    }
-    if (this._worker) {
-      this._worker.port.onmessage = null;
-      this._worker.onerror = null;
-      this._worker.port.close();
-      this._worker = null;
-    }
+    this._stopLifeWatch();
+    this._dropWorker();
     if (this._election) {
       this._election.stop();
       this._election = null;
@@ -352,6 +341,22 @@ export class SharedWebSocket extends EventTarget {
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisible);
     }
     this._closeElectBus();
+  }
+
+  // Lets go of the SharedWorker this tab reached: a later word of it is
+  // nobody's business.
+  _dropWorker() {
+    const worker = this._worker;
+    if (!worker) return;
+    worker.onerror = worker.port.onmessage = null;
+    worker.port.close();
+    this._worker = null;
+  }
+
+  _stopLifeWatch() {
+    if (!this._lifeWatch) return;
+    this._lifeWatch.abort();
+    this._lifeWatch = null;
   }
 
   _startShared() {
@@ -449,9 +454,7 @@ export class SharedWebSocket extends EventTarget {
     const failed = (why) => {
       if (!current()) return;
       this._debug('the worker failed:', why);
-      worker.onerror = worker.port.onmessage = null;
-      worker.port.close();
-      this._worker = null;
+      this._dropWorker();
       this._session.failed();
     };
     worker.onerror = () => failed('its script did not load');
@@ -536,11 +539,8 @@ export class SharedWebSocket extends EventTarget {
   }
 
   _unlead() {
-    if (this._lifeWatch && this._leaderWorker) {
-      this._lifeWatch.abort();
-      this._lifeWatch = null;
-    }
     if (this._leaderWorker) {
+      this._stopLifeWatch();
       this._leaderWorker.terminate();
       this._leaderWorker = null;
     }
