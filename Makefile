@@ -2,6 +2,8 @@
 # both run `make setup` first, which installs only what is missing.
 
 SHELL := /bin/bash
+# A failed link must not leave a target make would take as built.
+.DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
 # ---- inputs -----------------------------------------------------------------
@@ -15,7 +17,7 @@ PORT ?= 1865
 # ---- compiler flags, grouped by purpose --------------------------------------
 CORE_SRC := $(wildcard wasm/src/*.c)
 CORE_HDR := wasm/include/wsshare.h $(wildcard wasm/src/*.h)
-INCLUDES := -Iwasm/include -I$(CJSON_DIR)
+INCLUDES := -Iwasm/include -Iwasm/src -I$(CJSON_DIR)
 
 CFLAGS_COMMON := -std=c99 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
                  -Wconversion -Wno-sign-conversion
@@ -156,7 +158,7 @@ build/san/soak: tests/soak/soak.c $(patsubst wasm/src/%.c,build/san/%.o,$(CORE_S
 	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) $^ -o $@ -lm
 
 # ---- fuzz targets (clang's libFuzzer, with ASan and UBSan) ----------------------
-FUZZ_TARGETS := envelope config core
+FUZZ_TARGETS := envelope config core jscan graphql jsonrpc
 FUZZ_CC := clang-14
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer

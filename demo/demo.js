@@ -138,7 +138,9 @@ function parseFrame(data) {
 function connect() {
   let ws;
   try {
-    ws = new SharedWebSocket(socketUrl, undefined, { mode });
+    // The Cat's chat keeps no state per connection: the shared socket may be
+    // made again under the tabs without them seeing it.
+    ws = new SharedWebSocket(socketUrl, undefined, { mode, reconnect: true });
   } catch (err) {
     // A bad ?server= or a mode this build lacks throws again on every try.
     addEntry('error', 'Cannot connect', `${err.name}: ${err.message}`);

@@ -5,10 +5,14 @@
 export const BUS_VERSION = 1;
 
 // Data messages are objects: tab -> leader { v, t: 's', tab, s, f: [payload] },
-// leader -> tabs { v, t: 'd', s, f: [payload] }. Everything else on the bus is
-// a control envelope: JSON text, written and validated by the core.
+// leader -> tabs { v, t: 'd', s, f: [payload], o?: [tab] } (o: the tab each
+// frame is for, 0 for every tab; absent when all are for every tab), and a
+// tab's kept frames for a new leader { v, t: 'r', tab, q: [seq], m: [mark],
+// f: [payload] }. Everything else on the bus is a control envelope: JSON
+// text, written and validated by the core.
 export const TAB_FRAMES = 's';
 export const SERVER_FRAMES = 'd';
+export const TAB_KEPT = 'r';
 
 // FNV-1a over UTF-16 code units, twice with different offsets: 64 bits of
 // spread is plenty to keep unrelated sockets apart, and it needs no async

@@ -5,10 +5,14 @@
 const ACTION_WORDS = 6; // kind, a, b, handle, text pointer, text length
 export const ACT = {
   OPEN: 1, SEND: 2, RELEASE: 3, CLOSE: 4, POST: 5, POST_DATA: 6,
-  TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12, DRAIN: 13,
+  TIMER: 7, FLUSH: 8, WATCH: 9, UNWATCH: 10, LOG: 11, IDLE: 12, DRAIN: 13, PAYLOAD: 14,
   ELECT_POST: 32, ELECT_TIMER: 33, LEAD: 34, FOLLOW: 35, STOP: 36,
 };
 export const ENOMEM = -1;
+// wss_wants_text's bits, and the length word's mark of a binary frame.
+export const TEXT_FROM_TABS = 1;
+export const TEXT_FROM_SERVER = 2;
+const FRAME_BINARY = 0x80000000;
 const ELECT_LEADING = 3; // enum wss_elect_role
 
 const encoder = new TextEncoder();
@@ -52,15 +56,20 @@ class Native {
 
   u32() { return new Uint32Array(this.memory.buffer); }
 
+  // Makes the reusable input buffer hold at least `max` bytes; false when out of memory.
+  room(max) {
+    if (max <= this.inCap) return true;
+    if (this.inPtr) this.x.free(this.inPtr);
+    this.inCap = Math.max(max, 256);
+    this.inPtr = this.x.malloc(this.inCap);
+    if (!this.inPtr) this.inCap = 0;
+    return !!this.inPtr;
+  }
+
   // Copies text into the reusable input buffer and calls fn(pointer, bytes).
   callWith(text, fn) {
     const max = text.length * 3;
-    if (max > this.inCap) {
-      if (this.inPtr) this.x.free(this.inPtr);
-      this.inCap = Math.max(max, 256);
-      this.inPtr = this.x.malloc(this.inCap);
-      if (!this.inPtr) { this.inCap = 0; return ENOMEM; }
-    }
+    if (!this.room(max)) return ENOMEM;
     const { written } = encoder.encodeInto(text, new Uint8Array(this.memory.buffer, this.inPtr, this.inCap));
     return fn(this.inPtr, written);
   }
@@ -101,6 +110,56 @@ export class Core extends Native {
     if (!buf) return ENOMEM;
     this.u32().set(lens, buf >> 2);
     return this.x.wss_tab_frames(this.ptr, version, leader, tab, seq0, lens.length, firstHandle, buf, now);
+  }
+
+  wantsText() { return this.x.wss_wants_text(this.ptr); }
+
+  // Copies the text frames' UTF-8 one after the other into the input buffer;
+  // returns each frame's length word (a binary frame's marked, its bytes not
+  // copied), or null when out of memory.
+  putTexts(frames) {
+    let max = 0;
+    for (const d of frames) if (typeof d === 'string') max += d.length * 3;
+    if (!this.room(max)) return null;
+    const words = new Array(frames.length);
+    let at = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const d = frames[i];
+      if (typeof d !== 'string') {
+        words[i] = (FRAME_BINARY | (d.byteLength !== undefined ? d.byteLength : d.size)) >>> 0;
+        continue;
+      }
+      const { written } = encoder.encodeInto(d, new Uint8Array(this.memory.buffer, this.inPtr + at, max - at));
+      words[i] = written;
+      at += written;
+    }
+    return words;
+  }
+
+  tabFramesText(version, leader, tab, seq0, frames, firstHandle, now) {
+    const words = this.putTexts(frames);
+    const buf = words && this.x.wss_scratch(this.ptr, Math.max(words.length, 1));
+    if (!buf) return ENOMEM;
+    this.u32().set(words, buf >> 2);
+    return this.x.wss_tab_frames_text(this.ptr, version, leader, tab, seq0, frames.length, firstHandle, buf, this.inPtr, now);
+  }
+
+  // Frames a tab kept for a next leader: seqs and marks as the notes gave them.
+  tabRestore(version, leader, tab, seqs, marks, frames, firstHandle, now) {
+    const words = this.putTexts(frames);
+    const buf = words && this.x.wss_scratch(this.ptr, Math.max(3 * words.length, 1));
+    if (!buf) return ENOMEM;
+    const m = this.u32();
+    for (let i = 0; i < words.length; i++) {
+      m[(buf >> 2) + 3 * i] = seqs[i];
+      m[(buf >> 2) + 3 * i + 1] = marks[i];
+      m[(buf >> 2) + 3 * i + 2] = words[i];
+    }
+    return this.x.wss_tab_restore(this.ptr, version, leader, tab, frames.length, firstHandle, buf, this.inPtr, now);
+  }
+
+  socketText(handle, text, now) {
+    return this.callWith(text, (p, n) => this.x.wss_socket_text(this.ptr, handle, p, n, now));
   }
 
   tabGone(tab, now) { return this.x.wss_tab_gone(this.ptr, tab, now); }

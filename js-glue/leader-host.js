@@ -2,14 +2,18 @@
 // timers and Web Locks, and feeds back what happens. It decides nothing; every
 // decision is the core's (wasm/src/core.c).
 
-import { ACT, Core, ENOMEM } from './core-wasm.js';
-import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, randomId, tabLockName } from './bus.js';
+import { ACT, Core, ENOMEM, TEXT_FROM_SERVER, TEXT_FROM_TABS } from './core-wasm.js';
+import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, randomId, tabLockName } from './bus.js';
 
 const MAX_FRAMES_PER_POST = 65536;
 // The core refuses envelopes over 4096 bytes; a longer text is cut to just
 // over that before it is copied in, so a hostile post costs nothing to count.
 const MAX_ENVELOPE_CHARS = 4096;
 const isU32 = (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+// The host numbers payloads below this; the core numbers the ones it makes from it.
+const MADE_HANDLES = 0x80000000;
+const isFrame = (d) => typeof d === 'string' || d instanceof ArrayBuffer ||
+  (typeof Blob === 'function' && d instanceof Blob);
 
 // A task after the ones already queued (unlike a microtask), without the
 // clamping of setTimeout: frames that arrive in one burst share one post.
@@ -92,7 +96,7 @@ export class LeaderHost {
 
   store(payload) {
     const h = this.nextHandle;
-    this.nextHandle = h >= 0xfffffffe ? 1 : h + 1;
+    this.nextHandle = h >= MADE_HANDLES - 1 ? 1 : h + 1;
     this.payloads.set(h, payload);
     return h;
   }
@@ -109,34 +113,60 @@ export class LeaderHost {
       this.run(this.core.busControl(text, this.now()));
     } else if (msg && msg.t === TAB_FRAMES) {
       this.onTabFrames(msg);
+    } else if (msg && msg.t === TAB_KEPT) {
+      this.onTabKept(msg);
     } else if (!(msg && msg.t === SERVER_FRAMES)) {
       // Not ours: the core counts it as malformed and nothing else happens.
       this.run(this.core.busControl('', this.now()));
     }
   }
 
+  // Stores a tab's frames under consecutive handles (the core takes a batch
+  // so: never wrap inside one); returns the first.
+  storeAll(frames) {
+    if (this.nextHandle + frames.length >= MADE_HANDLES) this.nextHandle = 1;
+    const firstHandle = this.nextHandle;
+    for (const d of frames) this.store(d);
+    return firstHandle;
+  }
+
+  // Out of memory before the core took the batch: the handles are still ours.
+  // The tab keeps the frames unacknowledged; its next batch shows the core a
+  // gap, and the core asks it to send them again.
+  unstore(rc, firstHandle, n) {
+    if (rc === ENOMEM) for (let i = 0; i < n; i++) this.payloads.delete(firstHandle + i);
+  }
+
   onTabFrames(msg) {
     const frames = msg.f;
     const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
-      frames.every((d) => typeof d === 'string' || d instanceof ArrayBuffer ||
-        (typeof Blob === 'function' && d instanceof Blob));
+      frames.every(isFrame);
     if (!ok || !isU32(msg.tab) || !isU32(msg.s) || !isU32(msg.v) || !isU32(msg.l)) {
       this.run(this.core.busControl('', this.now()));
       return;
     }
-    // The core takes a batch as consecutive handles: never wrap inside one.
-    if (this.nextHandle + frames.length > 0xfffffffe) this.nextHandle = 1;
-    const lens = new Array(frames.length);
-    const firstHandle = this.nextHandle;
-    for (let i = 0; i < frames.length; i++) {
-      lens[i] = byteLength(frames[i]);
-      this.store(frames[i]);
+    const firstHandle = this.storeAll(frames);
+    const now = this.now();
+    // A protocol profile reads the frames; otherwise their lengths are all the core needs.
+    const rc = this.run(this.core.wantsText() & TEXT_FROM_TABS
+      ? this.core.tabFramesText(msg.v, msg.l, msg.tab, msg.s, frames, firstHandle, now)
+      : this.core.tabFrames(msg.v, msg.l, msg.tab, msg.s, frames.map(byteLength), firstHandle, now));
+    this.unstore(rc, firstHandle, frames.length);
+  }
+
+  // A tab that follows this leader sends the frames a profile told it to keep.
+  onTabKept(msg) {
+    const { f: frames, q: seqs, m: marks } = msg;
+    const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
+      frames.every(isFrame) && Array.isArray(seqs) && Array.isArray(marks) &&
+      seqs.length === frames.length && marks.length === frames.length && seqs.every(isU32) && marks.every(isU32);
+    if (!ok || !isU32(msg.tab) || !isU32(msg.v) || !isU32(msg.l)) {
+      this.run(this.core.busControl('', this.now()));
+      return;
     }
-    const rc = this.run(this.core.tabFrames(msg.v, msg.l, msg.tab, msg.s, lens, firstHandle, this.now()));
-    // Out of memory before the core took the batch: the handles are still ours.
-    // The tab keeps the frames unacknowledged; its next batch shows the core a
-    // gap, and the core asks it to send them again.
-    if (rc === ENOMEM) for (let i = 0; i < frames.length; i++) this.payloads.delete(firstHandle + i);
+    const firstHandle = this.storeAll(frames);
+    const rc = this.run(this.core.tabRestore(msg.v, msg.l, msg.tab, seqs, marks, frames, firstHandle, this.now()));
+    this.unstore(rc, firstHandle, frames.length);
   }
 
   visit(kind, a, b, handle, text, len) {
@@ -145,12 +175,20 @@ export class LeaderHost {
       case ACT.RELEASE: this.payloads.delete(handle); break;
       case ACT.POST: this.bus.postMessage(this.core.text(text, len)); break;
       case ACT.POST_DATA: {
-        const handles = new Uint32Array(this.core.memory.buffer, text, b);
+        // b handles, then the tab each frame is for (0: every tab).
+        const words = new Uint32Array(this.core.memory.buffer, text, 2 * b);
         const f = new Array(b);
-        for (let i = 0; i < b; i++) f[i] = this.take(handles[i]);
-        this.bus.postMessage({ v: BUS_VERSION, t: SERVER_FRAMES, l: this.id, s: a, f });
+        let targeted = false;
+        for (let i = 0; i < b; i++) {
+          f[i] = this.take(words[i]);
+          if (words[b + i]) targeted = true;
+        }
+        const post = { v: BUS_VERSION, t: SERVER_FRAMES, l: this.id, s: a, f };
+        if (targeted) post.o = Array.from(words.subarray(b));
+        this.bus.postMessage(post);
         break;
       }
+      case ACT.PAYLOAD: this.payloads.set(a, this.core.text(text, len)); break;
       case ACT.FLUSH: this.schedule(() => this.run(this.core.flush(this.now()))); break;
       case ACT.OPEN: this.open(); break;
       case ACT.CLOSE: if (this.ws) this.ws.close(a, this.core.text(text, len)); break;
@@ -178,7 +216,10 @@ export class LeaderHost {
     ws.onmessage = (e) => {
       const d = e.data;
       const h = this.store(d);
-      this.run(this.core.socketFrame(h, byteLength(d), typeof d !== 'string', this.now()));
+      const now = this.now();
+      this.run(typeof d === 'string' && (this.core.wantsText() & TEXT_FROM_SERVER)
+        ? this.core.socketText(h, d, now)
+        : this.core.socketFrame(h, byteLength(d), typeof d !== 'string', now));
     };
     ws.onclose = (e) => {
       if (this.ws === ws) this.ws = null;

@@ -5,7 +5,7 @@
 // In 'direct' mode it simply wraps a WebSocket of its own.
 
 import {
-  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, byteLength, channelName, electChannelName, envelope, randomId, sharingKey,
+  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, electChannelName, envelope, randomId, sharingKey,
   tabLockName, workerLockName,
 } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
@@ -23,6 +23,7 @@ const PING_EVERY_MS = 20000;
 const BYE_TIMEOUT_MS = 1000;
 const STATS_TIMEOUT_MS = 2000;
 const MODES = ['auto', 'sharedworker', 'election', 'direct'];
+const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'jsonrpc'];
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
 
 let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm', leaderUrl: 'wsshare-leader.mjs' });
@@ -96,6 +97,9 @@ export class SharedWebSocket extends EventTarget {
     const opts = options || {};
     const mode = opts.mode === undefined ? 'auto' : opts.mode;
     if (!MODES.includes(mode)) throw new TypeError(`wsshare: unknown mode '${mode}'`);
+    if (opts.protocol !== undefined && !PROTOCOLS.includes(opts.protocol)) {
+      throw new TypeError(`wsshare: unknown protocol '${opts.protocol}'`);
+    }
     this._url = resolveUrl(url);
     this._origin = new URL(this._url).origin;
     this._protocols = normalizeProtocols(protocols);
@@ -320,10 +324,28 @@ export class SharedWebSocket extends EventTarget {
     if (this._workerId) this._workerName = `${channelName(this._hash)}/after/${this._workerId}`;
     this._welcomed = false;
     this._leaderId = 0;
-    if (this._state === OPEN && !this._reconnecting) {
-      this._reconnecting = true;
-      this._fire(detailEvent('reconnecting', { attempt: 1, delay: 0 }));
-    }
+    if (this._closesWithLeader()) return;
+    if (!this._reconnecting) this._reconnect(1, 0);
+  }
+
+  // A new leader is a new server connection. Unless a profile or the app's
+  // opt-in resumes it, an open tab closes as its own socket would have.
+  _closesWithLeader() {
+    if (this._state !== OPEN || this._resume || this._quiet) return false;
+    this._leave(true);
+    this._fire(new Event('error'));
+    this._finish(1006, '', false);
+    return true;
+  }
+
+  // The connection is being made again. A client whose protocol profile
+  // resumes it for them (its frames were kept) must not see that: such a
+  // client answers a second open with a second handshake.
+  // The leader's retries are told while the socket has not opened yet too.
+  _reconnect(attempt, delay, connecting) {
+    if (this._quiet || !(this._state === OPEN || (connecting && this._state === CONNECTING))) return;
+    this._reconnecting = true;
+    this._fire(detailEvent('reconnecting', { attempt, delay }));
   }
 
   // Lets go of whatever the current way holds (never the bus or the tab lock).
@@ -365,7 +387,12 @@ export class SharedWebSocket extends EventTarget {
     this._bye = envelope('bye', { tab: this._tab });
     this._leaderId = 0; // the leader this tab follows; 0 until one welcomes it
     this._seq = 1;
+    this._posted = 0; // the last frame number posted to any leader
     this._unacked = [];
+    // Frames the leader's protocol profile asked us to keep after their ack
+    // (a handshake, a subscription, a request not yet answered): a next
+    // leader gets them first, and rebuilds from them.
+    this._kept = new Map();
     this._pending = [];
     this._pendingBytes = 0;
     this._welcomed = false;
@@ -426,9 +453,10 @@ export class SharedWebSocket extends EventTarget {
   // What the leader's core is told, from this tab's options.
   _init(extra) {
     const config = {};
-    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes', 'reconnect']) {
+    for (const k of ['maxQueuedBytes', 'maxQueuedFrames', 'maxMessageBytes', 'reconnect', 'protocol']) {
       if (this._opts[k] !== undefined) config[k] = this._opts[k];
     }
+    config.protocols = this._protocols;
     if (this._opts.debug) config.debug = true;
     // Without Web Locks a worker's end shows only as silence: it beats.
     if (!hasLocks()) config.beatMs = SESSION_BEAT_MS;
@@ -597,10 +625,8 @@ export class SharedWebSocket extends EventTarget {
     this._welcomed = false;
     const isLeader = this.isLeader;
     if (had || isLeader) this._fire(detailEvent('leaderchange', { isLeader }));
-    if (had && this._state === OPEN && !this._reconnecting) {
-      this._reconnecting = true;
-      this._fire(detailEvent('reconnecting', { attempt: 1, delay: 0 }));
-    }
+    if (had && this._closesWithLeader()) return;
+    if (had && !this._reconnecting) this._reconnect(1, 0);
     this._hello();
   }
 
@@ -609,7 +635,8 @@ export class SharedWebSocket extends EventTarget {
     const next = this._unacked.length ? this._unacked[0].seq : this._seq;
     // `last`: frames up to it were accepted by send(); a new leader queues
     // their re-sends whatever its bounds.
-    this._post(envelope('hello', { tab: this._tab, next, last: this._seq - 1, l: this._leaderId }));
+    // `p`: frames up to it went to a leader, which may have handled them.
+    this._post(envelope('hello', { tab: this._tab, next, last: this._seq - 1, p: this._posted, l: this._leaderId }));
     this._cancel(this._helloTimer);
     this._helloTimer = this._later(HELLO_RETRY_MS, () => { if (!this._welcomed) this._hello(); });
   }
@@ -621,10 +648,9 @@ export class SharedWebSocket extends EventTarget {
   // Frames wait for a leader's welcome: it tells where to resume from.
   _flushSends() {
     if (!this._pending.length || !this._bus || !this._welcomed) return;
-    this._post({
-      v: BUS_VERSION, t: TAB_FRAMES, l: this._leaderId, tab: this._tab, s: this._pending[0].seq,
-      f: this._pending.map((f) => f.data),
-    });
+    const s = this._pending[0].seq;
+    this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: this._leaderId, tab: this._tab, s, f: this._pending.map((f) => f.data) });
+    this._posted = Math.max(this._posted, s + this._pending.length - 1);
     this._pending = [];
     this._pendingBytes = 0;
   }
@@ -650,7 +676,7 @@ export class SharedWebSocket extends EventTarget {
                msg.l === this._leaderId) {
       this._session.heard();
       if (this._election) this._election.heard();
-      this._onFrames(msg.s, msg.f);
+      this._onFrames(msg.s, msg.f, Array.isArray(msg.o) ? msg.o : null);
     }
   }
 
@@ -677,18 +703,16 @@ export class SharedWebSocket extends EventTarget {
         if (this._welcomed) this._sharedOpen(env);
         break;
       case 'reconnecting':
-        if (this._welcomed && this._state !== CLOSING) {
-          this._reconnecting = true;
-          this._fire(detailEvent('reconnecting', { attempt: env.attempt, delay: env.delay }));
-        }
+        if (this._welcomed) this._reconnect(env.attempt, env.delay, true);
         break;
       case 'ack':
-        if (Array.isArray(env.a)) {
-          for (let i = 0; i + 1 < env.a.length; i += 2) if (env.a[i] === this._tab) this._acked(env.a[i + 1]);
-        }
+        this._notes(env.k, 3, (seq, mark) => this._keep(seq, mark));
+        this._notes(env.x, 2, (seq) => this._keep(seq));
+        this._notes(env.a, 2, (seq) => this._acked(seq));
         break;
       case 'close':
-        if (this._welcomed) this._sharedClose(env);
+        // A close for one tab is a profile's: its own connection ended.
+        if (this._welcomed && (env.tab === undefined || mine)) this._sharedClose(env);
         break;
       case 'gone':
         if (mine && this._state === CLOSING) this._finish(this._closeCode, this._closeReason, true);
@@ -700,7 +724,11 @@ export class SharedWebSocket extends EventTarget {
         if (mine) this._resendFrom(env.from);
         break;
       case 'rehello':
-        if (mine) this._hello();
+        // The leader does not know us (any more): it welcomes us afresh.
+        if (mine) {
+          this._welcomed = false;
+          this._hello();
+        }
         break;
       case 'stats':
         if (mine && this._statsWaiters.has(env.id)) {
@@ -714,7 +742,8 @@ export class SharedWebSocket extends EventTarget {
   }
 
   _onWelcome(env) {
-    if (!this._welcomed) {
+    const fresh = !this._welcomed;
+    if (fresh) {
       // A leader numbers its server frames from its own start: follow its count.
       this._welcomed = true;
       this._lastSeq = env.seq - 1;
@@ -722,7 +751,16 @@ export class SharedWebSocket extends EventTarget {
       this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab, l: this._leaderId })), PING_EVERY_MS);
     }
     this._cancel(this._helloTimer);
+    this._resume = !!env.resume;
     this._acked(env.acked);
+    // A leader that did not know us rebuilds first from what we kept.
+    if (fresh && this._kept.size) {
+      const kept = [...this._kept.values()];
+      this._post({
+        v: BUS_VERSION, t: TAB_KEPT, l: this._leaderId, tab: this._tab,
+        q: kept.map((f) => f.seq), m: kept.map((f) => f.mark), f: kept.map((f) => f.data),
+      });
+    }
     if (this._unacked.length) this._resendFrom(this._unacked[0].seq);
     if (env.state === 'open') this._sharedOpen(env);
   }
@@ -730,9 +768,11 @@ export class SharedWebSocket extends EventTarget {
   // The shared socket is open: the first time, or again after a reconnect
   // or a change of leader (then `open` fires again; readyState stayed OPEN).
   _sharedOpen(env) {
+    this._resume = !!env.resume;
     this._protocol = env.protocol || '';
     this._extensions = env.extensions || '';
     if (this._state === CONNECTING) {
+      this._reconnecting = false;
       this._setOpen();
     } else if (this._reconnecting && this._state === OPEN) {
       this._reconnecting = false;
@@ -740,14 +780,34 @@ export class SharedWebSocket extends EventTarget {
     }
   }
 
+  // Calls fn(seq, mark) for this tab's entries of a flat [tab, seq, (mark)] list.
+  _notes(list, width, fn) {
+    if (!Array.isArray(list)) return;
+    for (let i = 0; i + width <= list.length; i += width) if (list[i] === this._tab) fn(list[i + 1], list[i + 2]);
+  }
+
+  // Keeps frame `seq` with `mark` for a next leader, or forgets it (no mark).
+  _keep(seq, mark) {
+    // A profile speaks for this tab's client from here on: see _reconnect.
+    if (mark !== undefined) this._quiet = true;
+    const frame = this._kept.get(seq) || this._unacked.find((f) => f.seq === seq);
+    if (!frame) return;
+    frame.mark = mark;
+    if (mark === undefined) this._kept.delete(seq);
+  }
+
   _acked(seq) {
     const list = this._unacked;
     let n = 0;
-    while (n < list.length && list[n].seq <= seq) this._buffered -= list[n++].len;
+    while (n < list.length && list[n].seq <= seq) {
+      const frame = list[n++];
+      this._buffered -= frame.len;
+      if (frame.mark !== undefined) this._kept.set(frame.seq, frame);
+    }
     if (n) list.splice(0, n);
   }
 
-  _onFrames(seq0, frames) {
+  _onFrames(seq0, frames, to) {
     if (!this._welcomed || this._state === CLOSED || this._state === CONNECTING) return;
     // The leader numbers its posts without a gap and sends text or bytes: a
     // post that does neither is another script's, and dropped whole.
@@ -757,7 +817,8 @@ export class SharedWebSocket extends EventTarget {
       const seq = seq0 + i;
       if (seq <= this._lastSeq) continue;
       this._lastSeq = seq;
-      this._deliver(frames[i]);
+      // A profile's answer goes to the tab that asked: the others only count it.
+      if (!to || !to[i] || to[i] === this._tab) this._deliver(frames[i]);
     }
   }
 

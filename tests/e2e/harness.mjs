@@ -54,7 +54,10 @@ window.wsshareVersion = version;
 window.sockets = [];
 window.connect = (path, protocols, options) => {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
-  const ws = new SharedWebSocket(url, protocols, options);
+  // The suites test the transparent reconnect unless they name \`reconnect\`
+  // (null: the library's default).
+  const opts = options && 'reconnect' in options ? options : { reconnect: true, ...(options || {}) };
+  const ws = new SharedWebSocket(url, protocols, opts);
   const rec = { ws, events: [], messages: [], errors: [], reconnects: [], closed: null };
   ws.addEventListener('open', () => rec.events.push('open'));
   ws.addEventListener('message', (e) => rec.messages.push(typeof e.data === 'string' ? e.data : '[binary]'));

@@ -71,7 +71,8 @@ async function openWsSharePage(ctx, path) {
 }
 
 // Opens a socket from the page's WsShare global; resolves with what it became.
-function connect(tab, user, options) {
+// The chat keeps no state per connection: a new leader may be hidden from it.
+function connect(tab, user, options = { reconnect: true }) {
   return tab.eval(([path, opts]) => new Promise((resolve) => {
     const ws = new window.WsShare.SharedWebSocket(`ws://${location.host}${path}`, [], opts);
     window.ws = ws;

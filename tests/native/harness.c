@@ -244,9 +244,9 @@ static void snap_take(snap *s, const wss_core *core)
         x->handle = list[i].handle;
         x->len = list[i].len;
         if (x->kind == WSS_ACT_POST_DATA) {
-            x->handles = xmalloc(x->b * sizeof(uint32_t));
+            x->handles = xmalloc(2 * x->b * sizeof(uint32_t));
             if (x->b > 0)
-                memcpy(x->handles, list[i].text, x->b * sizeof(uint32_t));
+                memcpy(x->handles, list[i].text, 2 * x->b * sizeof(uint32_t));
         } else if (list[i].text != NULL) {
             x->text = xmalloc((size_t)x->len + 1);
             memcpy(x->text, list[i].text, x->len);
@@ -309,38 +309,69 @@ int ack_pairs(const act *x)
  * that each test sees the ack at the drain, unless the config names
  * ackDelayMs (the suite of the ack delay does). Configs that are not an
  * object go in as they are. */
-int fx_open(fx *f, const char *config)
+/* Adds "key":value in front of an object config's keys, unless it names key. */
+static char *add_key(const char *config, const char *key, const char *value)
 {
-    static const char no_delay[] = "{\"ackDelayMs\":0";
-    char *text = NULL;
     size_t len = config ? strlen(config) : 0;
+    size_t klen = strlen(key) + strlen(value) + 4;
+    char *text;
+
+    if (len > 0 && (config[0] != '{' || strstr(config, key) != NULL))
+        return NULL;
+    text = malloc(klen + len + 2);
+    if (text == NULL)
+        return NULL;
+    snprintf(text, klen + 2, "{\"%s\":%s", key, value);
+    if (len <= 2 || config[1] == '}')
+        strcat(text, "}");
+    else
+        strcat(strcat(text, ","), config + 1);
+    return text;
+}
+
+static int open_with(fx *f, const char *config, int reconnect)
+{
+    char *delay;
+    char *both = NULL;
+    const char *use;
 
     memset(f, 0, sizeof(*f));
     f->now = 1000.0;
     f->next_handle = 1;
-    if (len == 0 || (config[0] == '{' && strstr(config, "ackDelayMs") == NULL)) {
-        text = malloc(sizeof no_delay + len + 1);
-        if (text == NULL)
-            return f->rc = WSS_ENOMEM;
-        memcpy(text, no_delay, sizeof no_delay - 1);
-        if (len <= 2 || config[1] == '}') {
-            memcpy(text + sizeof no_delay - 1, "}", 2);
-        } else {
-            text[sizeof no_delay - 1] = ',';
-            memcpy(text + sizeof no_delay, config + 1, len);
-        }
-        config = text;
-        len = strlen(text);
-    }
-    f->rc = wss_create(&f->core, config, len);
-    free(text);
+    delay = add_key(config, "ackDelayMs", "0");
+    use = delay != NULL ? delay : config;
+    if (reconnect)
+        both = add_key(use, "reconnect", "true");
+    if (both != NULL)
+        use = both;
+    f->rc = wss_create(&f->core, use, use ? strlen(use) : 0);
+    free(delay);
+    free(both);
     return f->rc;
+}
+
+int fx_open(fx *f, const char *config)
+{
+    return open_with(f, config, 1);
+}
+
+int fx_open_bare(fx *f, const char *config)
+{
+    return open_with(f, config, 0);
 }
 
 void fx_close(fx *f)
 {
+    uint32_t i;
+
     wss_destroy(f->core);
     snap_free(&f->acts);
+    for (i = 0; i < f->ntexts; i++)
+        free(f->texts[i]);
+    free(f->texts);
+    for (i = 0; i < f->nmade; i++)
+        free(f->made[i].text);
+    free(f->made);
     free(f->ledger);
     memset(f, 0, sizeof(*f));
 }
@@ -383,8 +414,62 @@ static uint32_t give(fx *f, uint32_t count)
     return first;
 }
 
+static char *xstrdup(const char *text)
+{
+    size_t n = strlen(text);
+    char *p = xmalloc(n + 1);
+
+    memcpy(p, text, n + 1);
+    return p;
+}
+
+static struct made *made_find(const fx *f, uint32_t h)
+{
+    uint32_t i;
+
+    for (i = 0; i < f->nmade; i++)
+        if (f->made[i].handle == h)
+            return &f->made[i];
+    return NULL;
+}
+
+static void made_add(fx *f, uint32_t h, const char *text)
+{
+    struct made *m = made_find(f, h);
+
+    if (m != NULL && m->state == H_WITH_CORE) {
+        check_fail(__FILE__, __LINE__, "payload %u made while the last one of that handle is held", h);
+        return;
+    }
+    if (m == NULL) {
+        struct made *p = realloc(f->made, (f->nmade + 1) * sizeof(*p));
+
+        if (p == NULL) {
+            fprintf(stderr, "harness: out of memory\n");
+            exit(2);
+        }
+        f->made = p;
+        m = &f->made[f->nmade++];
+        m->text = NULL;
+    }
+    free(m->text);
+    m->handle = h;
+    m->state = H_WITH_CORE;
+    m->text = xstrdup(text != NULL ? text : "");
+}
+
 static void back(fx *f, uint32_t h, const char *how)
 {
+    if (h >= 0x80000000u) {
+        struct made *m = made_find(f, h);
+
+        if (m == NULL || m->state != H_WITH_CORE)
+            check_fail(__FILE__, __LINE__, "made payload %u came back as %s but %s", h, how,
+                       m == NULL ? "was never made" : "came back before");
+        else
+            m->state = H_BACK;
+        return;
+    }
     if (h >= f->ledger_cap || f->ledger[h] != H_WITH_CORE) {
         check_fail(__FILE__, __LINE__, "handle %u came back as %s but the core did not hold it (%s)",
                    h, how, h < f->ledger_cap && f->ledger[h] == H_BACK ? "twice" : "never given");
@@ -406,7 +491,11 @@ static int take(fx *f, int rc, uint32_t first, uint32_t given)
     for (i = 0; i < f->acts.count; i++) {
         const act *x = &f->acts.items[i];
 
-        if (x->kind == WSS_ACT_SEND) {
+        if (x->kind == WSS_ACT_PAYLOAD) {
+            fa_pause(1);
+            made_add(f, x->a, x->text);
+            fa_pause(0);
+        } else if (x->kind == WSS_ACT_SEND) {
             back(f, x->handle, "SEND");
         } else if (x->kind == WSS_ACT_RELEASE) {
             back(f, x->handle, "RELEASE");
@@ -487,6 +576,156 @@ int fx_frames_v(fx *f, uint32_t version, uint32_t tab, uint32_t seq0, uint32_t c
 int fx_frames(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const uint32_t *lens)
 {
     return fx_frames_v(f, WSS_BUS_VERSION, tab, seq0, count, lens);
+}
+
+static void remember_text(fx *f, uint32_t h, const char *text)
+{
+    if (h >= f->ntexts) {
+        uint32_t n = h * 2 + 16;
+        char **p = realloc(f->texts, n * sizeof(*p));
+
+        if (p == NULL) {
+            fprintf(stderr, "harness: out of memory\n");
+            exit(2);
+        }
+        memset(p + f->ntexts, 0, (n - f->ntexts) * sizeof(*p));
+        f->texts = p;
+        f->ntexts = n;
+    }
+    free(f->texts[h]);
+    f->texts[h] = xstrdup(text);
+}
+
+int fx_texts(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const char *const *texts)
+{
+    uint32_t *lens = xmalloc(count * sizeof(uint32_t));
+    size_t total = 0;
+    char *bytes;
+    uint32_t first;
+    uint32_t i;
+    int rc;
+
+    for (i = 0; i < count; i++)
+        total += strlen(texts[i]);
+    bytes = xmalloc(total + 1);
+    total = 0;
+    for (i = 0; i < count; i++) {
+        lens[i] = (uint32_t)strlen(texts[i]);
+        memcpy(bytes + total, texts[i], lens[i]);
+        total += lens[i];
+    }
+    first = give(f, count);
+    for (i = 0; i < count; i++)
+        remember_text(f, first + i, texts[i]);
+    rc = wss_tab_frames_text(f->core, WSS_BUS_VERSION, f->leader, tab, seq0, count, first, lens,
+                             bytes, f->now);
+    free(lens);
+    free(bytes);
+    return take(f, rc, first, count);
+}
+
+int fx_text(fx *f, uint32_t tab, uint32_t seq, const char *text)
+{
+    return fx_texts(f, tab, seq, 1, &text);
+}
+
+int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text)
+{
+    uint32_t meta[3];
+    uint32_t first = give(f, 1);
+
+    meta[0] = seq;
+    meta[1] = mark;
+    meta[2] = (uint32_t)strlen(text);
+    remember_text(f, first, text);
+    return take(f,
+                wss_tab_restore(f->core, WSS_BUS_VERSION, f->leader, tab, 1, first, meta, text,
+                                f->now),
+                first, 1);
+}
+
+int fx_server_text(fx *f, const char *text)
+{
+    uint32_t h = give(f, 1);
+
+    remember_text(f, h, text);
+    return take(f, wss_socket_text(f->core, h, text, strlen(text), f->now), h, 1);
+}
+
+const char *fx_payload(const fx *f, uint32_t handle)
+{
+    const struct made *m;
+
+    if (handle < f->ntexts && f->texts[handle] != NULL)
+        return f->texts[handle];
+    m = made_find(f, handle);
+    return m != NULL ? m->text : NULL;
+}
+
+static void join(char *buf, size_t cap, size_t *used, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (*used > 0 && *used + 1 < cap)
+        buf[(*used)++] = '\n';
+    if (*used + n >= cap)
+        n = cap - *used - 1;
+    memcpy(buf + *used, text, n);
+    *used += n;
+    buf[*used] = '\0';
+}
+
+const char *fx_delivered(const fx *f, uint32_t tab)
+{
+    static char buf[65536];
+    size_t used = 0;
+    uint32_t i;
+    uint32_t j;
+
+    buf[0] = '\0';
+    for (i = 0; i < f->acts.count; i++) {
+        const act *x = &f->acts.items[i];
+
+        if (x->kind != WSS_ACT_POST_DATA)
+            continue;
+        for (j = 0; j < x->b; j++) {
+            uint32_t to = x->handles[x->b + j];
+            const char *text = fx_payload(f, x->handles[j]);
+
+            if (to == 0 || to == tab)
+                join(buf, sizeof buf, &used, text != NULL ? text : "?");
+        }
+    }
+    return buf;
+}
+
+const char *fx_sent(const fx *f)
+{
+    static char buf[65536];
+    size_t used = 0;
+    uint32_t i;
+
+    buf[0] = '\0';
+    for (i = 0; i < f->acts.count; i++) {
+        const act *x = &f->acts.items[i];
+        const char *text;
+
+        if (x->kind != WSS_ACT_SEND)
+            continue;
+        text = fx_payload(f, x->handle);
+        join(buf, sizeof buf, &used, text != NULL ? text : "?");
+    }
+    return buf;
+}
+
+uint32_t fx_made_held(const fx *f)
+{
+    uint32_t i;
+    uint32_t n = 0;
+
+    for (i = 0; i < f->nmade; i++)
+        n += f->made[i].state == H_WITH_CORE;
+    return n;
 }
 
 int fx_gone(fx *f, uint32_t tab)
@@ -585,7 +824,7 @@ int fx_count(const fx *f, uint32_t kind)
 
 static const char *const kind_names[] = {
     "?", "OPEN", "SEND", "RELEASE", "CLOSE", "POST", "DATA",
-    "TIMER", "FLUSH", "WATCH", "UNWATCH", "LOG", "IDLE", "DRAIN",
+    "TIMER", "FLUSH", "WATCH", "UNWATCH", "LOG", "IDLE", "DRAIN", "PAYLOAD",
 };
 
 const char *fx_describe(const fx *f)
@@ -598,7 +837,7 @@ const char *fx_describe(const fx *f)
     buf[0] = '\0';
     for (i = 0; i < f->acts.count && used + 64 < sizeof(buf); i++) {
         const act *x = &f->acts.items[i];
-        const char *name = x->kind <= WSS_ACT_DRAIN ? kind_names[x->kind] : "?";
+        const char *name = x->kind <= WSS_ACT_PAYLOAD ? kind_names[x->kind] : "?";
         char *p = buf + used;
         size_t room = sizeof(buf) - used;
         int n;

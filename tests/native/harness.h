@@ -95,7 +95,7 @@ typedef struct act {
     uint32_t handle;
     uint32_t len;
     char *text;        /* POST, CLOSE, LOG: a NUL-terminated copy */
-    uint32_t *handles; /* POST_DATA: a copy of its `b` handles */
+    uint32_t *handles; /* POST_DATA: a copy of its `b` handles, then its `b` targets */
     cJSON *json;       /* POST: the envelope, parsed */
 } act;
 
@@ -128,10 +128,22 @@ typedef struct fx {
     uint8_t *ledger; /* enum handle_state per handle */
     uint32_t ledger_cap;
     uint32_t leader; /* the leader id that fx_frames addresses (0 by default) */
+    char **texts;    /* the text of each handle given as text, or made by the core */
+    uint32_t ntexts;
+    struct made {
+        uint32_t handle;
+        uint8_t state; /* enum handle_state */
+        char *text;
+    } *made;         /* payloads the core made (PAYLOAD actions) */
+    uint32_t nmade;
 } fx;
 
-/* Creates the core (config may be NULL); returns wss_create's result. */
+/* Creates the core (config may be NULL); returns wss_create's result. Unless
+ * the config names them, its core acknowledges at the drain (ackDelayMs 0)
+ * and makes a lost socket again (reconnect true), as most suites expect. */
 int fx_open(fx *f, const char *config);
+/* fx_open without the reconnect: the defaults of a core with no opt-in. */
+int fx_open_bare(fx *f, const char *config);
 /* Destroys the core and the snapshot. */
 void fx_close(fx *f);
 /* Handles given to the core that have not come back. */
@@ -154,6 +166,22 @@ int fx_gone(fx *f, uint32_t tab);
 int fx_opened(fx *f, const char *protocol, const char *extensions);
 /* One server frame under a fresh handle (left in f->first). */
 int fx_server(fx *f, uint32_t len);
+/* Text frames, passed with their bytes as a host does when the core wants them. */
+int fx_texts(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const char *const *texts);
+int fx_text(fx *f, uint32_t tab, uint32_t seq, const char *text);
+/* A kept frame a tab sends again to this leader, with its mark. */
+int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text);
+/* A server text frame, passed with its bytes. */
+int fx_server_text(fx *f, const char *text);
+/* The text of payload `handle` (given as text, or made by the core), or NULL. */
+const char *fx_payload(const fx *f, uint32_t handle);
+/* The texts the last call's POST_DATA actions carry to `tab` (targeted to it
+ * or to every tab), joined by '\n'; "" when none. */
+const char *fx_delivered(const fx *f, uint32_t tab);
+/* The texts the last call's SEND actions carry, joined by '\n'. */
+const char *fx_sent(const fx *f);
+/* Made payloads that never came back. */
+uint32_t fx_made_held(const fx *f);
 int fx_closed(fx *f, uint32_t code, const char *reason, int clean);
 int fx_online(fx *f);
 int fx_tick(fx *f);

@@ -337,6 +337,8 @@ static void check_stats_shape(const char *file, int line, const cJSON *s)
         check_fail(file, line, "stats.version is not wss_version()");
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "socket")))
         check_fail(file, line, "stats.socket is not a string");
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "protocol")))
+        check_fail(file, line, "stats.protocol is not a string");
     for (i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, number_keys[i])))
             check_fail(file, line, "stats.%s is not a number", number_keys[i]);
@@ -348,7 +350,7 @@ static void check_stats_shape(const char *file, int line, const cJSON *s)
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rej, rejected_keys[i])))
             check_fail(file, line, "stats.rejected.%s is not a number", rejected_keys[i]);
     /* Nothing undocumented either. */
-    if ((size_t)cJSON_GetArraySize(s) != 3 + sizeof(number_keys) / sizeof(number_keys[0]))
+    if ((size_t)cJSON_GetArraySize(s) != 4 + sizeof(number_keys) / sizeof(number_keys[0]))
         check_fail(file, line, "stats have %d keys", cJSON_GetArraySize(s));
     if ((size_t)cJSON_GetArraySize(rej) != sizeof(rejected_keys) / sizeof(rejected_keys[0]))
         check_fail(file, line, "stats.rejected has %d keys", cJSON_GetArraySize(rej));

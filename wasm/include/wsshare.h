@@ -47,15 +47,20 @@ enum wss_action_kind {
     WSS_ACT_RELEASE = 3,   /* forget payload `handle` without sending it */
     WSS_ACT_CLOSE = 4,     /* close the socket with code `a` and reason text */
     WSS_ACT_POST = 5,      /* post the control envelope `text` (JSON) on the bus */
-    WSS_ACT_POST_DATA = 6, /* post server frames: first seq `a`, `b` handles at `text` (uint32 each) */
+    WSS_ACT_POST_DATA = 6, /* post server frames: first seq `a`; at `text`, `b` handles then `b`
+                            * targets (uint32 each): the tab each frame is for, 0 for every tab */
     WSS_ACT_TIMER = 7,     /* call wss_tick after `a` ms; replaces any armed timer; UINT32_MAX disarms */
     WSS_ACT_FLUSH = 8,     /* call wss_flush soon, after the frames already queued by the platform */
     WSS_ACT_WATCH = 9,     /* report through wss_tab_gone when tab `a` dies (its lock) */
     WSS_ACT_UNWATCH = 10,  /* stop watching tab `a` */
     WSS_ACT_LOG = 11,      /* a debug line in `text`; never carries a payload or a token */
     WSS_ACT_IDLE = 12,     /* no tab left and the socket is closed: the host may stop */
-    WSS_ACT_DRAIN = 13     /* call wss_socket_drained once the socket buffers nothing
+    WSS_ACT_DRAIN = 13,    /* call wss_socket_drained once the socket buffers nothing
                             * (every frame sent so far passed to the network) */
+    WSS_ACT_PAYLOAD = 14   /* store `text` as payload `a`: a frame the core made (a
+                            * protocol profile's answer or rewrite), used by a later
+                            * SEND or POST_DATA like any other; the core numbers these
+                            * from 0x80000000, so the host numbers its own below that */
 };
 
 /* One action. `text` points into the core's memory; `len` is its byte length. */
@@ -84,7 +89,11 @@ void wss_init_hooks(const wss_hooks *hooks);
  * ackDelayMs (100: how long after its socket drained a frame is acknowledged;
  * a browser's network process may still lose bytes it took when the leader
  * ends, so a tab keeps each frame that long more, and re-sends it to the next
- * leader should this one end meanwhile).
+ * leader should this one end meanwhile),
+ * protocol ("auto", "none", "graphql-transport-ws" or "jsonrpc": the protocol
+ * profile; "auto" runs graphql-ws's when `protocols` names its subprotocol,
+ * and otherwise handles frames whose JSON says "jsonrpc":"2.0"), protocols
+ * (the subprotocols the tabs asked for).
  * Stores the new core in *out, which the caller frees with wss_destroy.
  * Returns WSS_EINVAL for a config that is not an object or has a bad value. */
 int wss_create(wss_core **out, const char *config_json, size_t len);
@@ -111,6 +120,36 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
                    uint32_t seq0, uint32_t count, uint32_t first_handle,
                    const uint32_t *lens, double now_ms);
 
+/* With wss_tab_frames_text and wss_tab_restore, a frame's length word has this
+ * bit set when the frame is binary (its bytes are not passed). */
+#define WSS_FRAME_BINARY 0x80000000u
+
+/* wss_tab_frames with the frames' bytes, for the protocol profile to read:
+ * `bytes` holds the UTF-8 text of every text frame, one after the other, and
+ * lens[i] is frame i's byte length, with WSS_FRAME_BINARY for a binary frame
+ * (whose bytes are not in `bytes`). Call it when wss_wants_text says so. */
+int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
+                        uint32_t seq0, uint32_t count, uint32_t first_handle,
+                        const uint32_t *lens, const char *bytes, double now_ms);
+
+/* A tab that follows this leader sends again the frames a protocol profile
+ * told it to keep (an ack envelope's "k" notes), before anything else: `meta`
+ * holds (seq, mark, length word) for each, as the notes gave them, the
+ * lengths as for wss_tab_frames_text; payloads under first_handle, ... The
+ * profile rebuilds from them what the tab relies on (a handshake, live
+ * subscriptions) and answers requests among them with an error: they are
+ * never sent twice. Every handle comes back once, as for wss_tab_frames. */
+int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
+                    uint32_t count, uint32_t first_handle, const uint32_t *meta,
+                    const char *bytes, double now_ms);
+
+/* What the profile needs to read (bits): WSS_TEXT_FROM_TABS, pass tab frames
+ * with wss_tab_frames_text; WSS_TEXT_FROM_SERVER, pass the server's text
+ * frames with wss_socket_text. 0 without a profile: payloads stay the host's. */
+#define WSS_TEXT_FROM_TABS 1u
+#define WSS_TEXT_FROM_SERVER 2u
+unsigned wss_wants_text(const wss_core *core);
+
 /* The tab's liveness lock was released: it closed, crashed or navigated away. */
 int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms);
 
@@ -123,6 +162,10 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
  * host forgets it) or as a RELEASE action. */
 int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
                      double now_ms);
+
+/* wss_socket_frame for a text frame, with its UTF-8 bytes for the profile. */
+int wss_socket_text(wss_core *core, uint32_t handle, const char *text, size_t len,
+                    double now_ms);
 
 /* The socket has passed every frame sent so far to the network (its
  * bufferedAmount is 0), as a DRAIN action asked to learn: the frames sent

@@ -87,6 +87,9 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why)
     if (env->type == ENV_HELLO && cJSON_GetObjectItemCaseSensitive(root, "last") != NULL &&
         get_u32(root, "last", 0, &env->last, why) != WSS_OK)
         goto fail;
+    if (env->type == ENV_HELLO && cJSON_GetObjectItemCaseSensitive(root, "p") != NULL &&
+        get_u32(root, "p", 0, &env->posted, why) != WSS_OK)
+        goto fail;
     if (env->type == ENV_STATS_QUERY && get_u32(root, "id", 0, &env->id, why) != WSS_OK)
         goto fail;
     /* The leader a tab addresses; absent or 0: whichever leads. */
@@ -138,22 +141,25 @@ static int add_str(cJSON *obj, const char *key, const char *value)
 }
 
 char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *protocol, const char *extensions,
-                  uint32_t seq, uint32_t acked)
+                  uint32_t seq, uint32_t acked, int resume)
 {
     cJSON *obj = envelope_new(leader, "welcome");
 
     return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_str(obj, "state", state) &&
                            add_str(obj, "protocol", protocol) &&
                            add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq) &&
-                           add_num(obj, "acked", acked));
+                           add_num(obj, "acked", acked) &&
+                           cJSON_AddBoolToObject(obj, "resume", resume) != NULL);
 }
 
-char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq)
+char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq,
+               int resume)
 {
     cJSON *obj = envelope_new(leader, "open");
 
     return finish(obj, obj != NULL && add_str(obj, "protocol", protocol) &&
-                           add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq));
+                           add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq) &&
+                           cJSON_AddBoolToObject(obj, "resume", resume) != NULL);
 }
 
 char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay)
@@ -163,11 +169,12 @@ char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay)
     return finish(obj, obj != NULL && add_num(obj, "attempt", attempt) && add_num(obj, "delay", delay));
 }
 
-char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean)
+char *bus_close(uint32_t leader, uint32_t tab, uint32_t code, const char *reason, int was_clean)
 {
     cJSON *obj = envelope_new(leader, "close");
 
-    return finish(obj, obj != NULL && add_num(obj, "code", code) &&
+    return finish(obj, obj != NULL && (tab == 0 || add_num(obj, "tab", tab)) &&
+                           add_num(obj, "code", code) &&
                            add_str(obj, "reason", reason) &&
                            cJSON_AddBoolToObject(obj, "clean", was_clean) != NULL);
 }
@@ -204,12 +211,50 @@ char *bus_error(uint32_t leader, uint32_t tab, uint32_t seq, const char *code, c
                            add_str(obj, "code", code) && add_str(obj, "message", message));
 }
 
-char *bus_acks(uint32_t leader, const tab_table *tabs)
+static int add_nums(cJSON *list, const uint32_t *nums, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        cJSON *item = cJSON_CreateNumber(nums[i]);
+
+        if (item == NULL)
+            return 0;
+        cJSON_AddItemToArray(list, item);
+    }
+    return 1;
+}
+
+/* The notes go first: "k" [tab, seq, mark, ...] to keep, "x" [tab, seq, ...]
+ * to forget; a tab reads them before the acks, so that a frame acknowledged
+ * in the same envelope is kept. */
+static int add_notes(cJSON *obj, const uint32_t *notes, uint32_t nnotes)
+{
+    cJSON *keep = NULL;
+    cJSON *forget = NULL;
+    uint32_t i;
+
+    for (i = 0; i < nnotes; i++) {
+        const uint32_t *n = notes + 3 * i;
+        cJSON **list = n[2] == NOTE_FORGET ? &forget : &keep;
+
+        if (*list == NULL) {
+            *list = cJSON_AddArrayToObject(obj, n[2] == NOTE_FORGET ? "x" : "k");
+            if (*list == NULL)
+                return 0;
+        }
+        if (!add_nums(*list, n, n[2] == NOTE_FORGET ? 2 : 3))
+            return 0;
+    }
+    return 1;
+}
+
+char *bus_acks(uint32_t leader, const tab_table *tabs, const uint32_t *notes, uint32_t nnotes)
 {
     cJSON *obj = envelope_new(leader, "ack");
     cJSON *list;
     uint32_t i;
-    int ok = obj != NULL;
+    int ok = obj != NULL && add_notes(obj, notes, nnotes);
 
     /* A flat [tab, seq, tab, seq, ...] list keeps the envelope small. */
     list = ok ? cJSON_AddArrayToObject(obj, "a") : NULL;

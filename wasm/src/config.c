@@ -21,6 +21,8 @@ static const wss_config defaults = {
     1,         /* locks */
     0,         /* debug */
     0,         /* seed */
+    PROFILE_JSONRPC, /* profile: "auto" with no subprotocol watches for JSON-RPC */
+    0,         /* resume: a lost connection closes every tab, unless a profile resumes it */
     {
         1000,       /* min_delay */
         30000,      /* max_delay */
@@ -110,6 +112,43 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
     return WSS_OK;
 }
 
+/* The profile named by `protocol` ("auto" when absent): "auto" knows
+ * graphql-ws by its subprotocol among `protocols` (the ones the tabs asked
+ * for), and otherwise watches for JSON-RPC 2.0, frame by frame. */
+static int read_profile(const cJSON *root, int *kind)
+{
+    const cJSON *name = present(root, "protocol");
+    const cJSON *list = present(root, "protocols");
+    const cJSON *p;
+    const char *want = "auto";
+
+    if (name != NULL && !cJSON_IsString(name))
+        return WSS_EINVAL;
+    if (name != NULL)
+        want = name->valuestring;
+    if (list != NULL && !cJSON_IsArray(list))
+        return WSS_EINVAL;
+    if (strcmp(want, "none") == 0) {
+        *kind = PROFILE_NONE;
+    } else if (strcmp(want, "graphql-transport-ws") == 0) {
+        *kind = PROFILE_GRAPHQL_WS;
+    } else if (strcmp(want, "jsonrpc") == 0) {
+        *kind = PROFILE_JSONRPC;
+    } else if (strcmp(want, "auto") == 0) {
+        *kind = PROFILE_JSONRPC;
+        cJSON_ArrayForEach(p, list)
+        {
+            if (!cJSON_IsString(p))
+                return WSS_EINVAL;
+            if (strcmp(p->valuestring, "graphql-transport-ws") == 0)
+                *kind = PROFILE_GRAPHQL_WS;
+        }
+    } else {
+        return WSS_EINVAL;
+    }
+    return WSS_OK;
+}
+
 int config_parse(wss_config *cfg, const char *json, size_t len)
 {
     cJSON *root;
@@ -130,8 +169,8 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
         end++;
     if (end != json + len)
         goto fail;
-    /* `reconnect`: true or absent for the defaults, false for no retry at
-     * all, or an object overriding some of them. */
+    /* `reconnect`: true for the defaults, false for no retry at all, or an
+     * object overriding some of them; absent, only a profile reconnects. */
     item = present(root, "reconnect");
     if (cJSON_IsFalse(item))
         cfg->reconnect.max_retries = 0;
@@ -139,11 +178,15 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
         nested = item;
     else if (item != NULL && !cJSON_IsTrue(item))
         goto fail;
+    /* Without a profile, a lost connection is hidden only when asked for. */
+    cfg->resume = item != NULL && !cJSON_IsFalse(item);
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         item = fields[i].nested ? present(nested, fields[i].key) : present(root, fields[i].key);
         if (item != NULL && read_field(item, fields[i].kind, (char *)cfg + fields[i].offset) != WSS_OK)
             goto fail;
     }
+    if (read_profile(root, &cfg->profile) != WSS_OK)
+        goto fail;
     item = present(nested, "stopOn");
     if ((item != NULL && read_stop_on(item, &cfg->reconnect) != WSS_OK) ||
         cfg->reconnect.min_delay > cfg->reconnect.max_delay)

@@ -40,6 +40,15 @@ static void post(wss_core *core, char *text)
         core->stats.oom++;
 }
 
+/* Whether a lost connection is made again without the tabs seeing it: when
+ * a profile brings back what the clients rely on, or when the app opted in
+ * (for a protocol that keeps no state per connection). Otherwise each tab
+ * closes with it, as a WebSocket would, and the app reconnects itself. */
+static int resumes(const wss_core *core)
+{
+    return core->cfg.resume || core->cfg.profile == PROFILE_GRAPHQL_WS || core->prof_active;
+}
+
 /* Posts an envelope the tabs must not miss; when memory fails, owes it. */
 static void post_news(wss_core *core, int what)
 {
@@ -48,13 +57,13 @@ static void post_news(wss_core *core, int what)
 
     switch (what) {
     case OWE_OPEN:
-        text = bus_open(leader, core->protocol, core->extensions, core->open_seq);
+        text = bus_open(leader, core->protocol, core->extensions, core->open_seq, resumes(core));
         break;
     case OWE_RECONNECTING:
         text = bus_reconnecting(leader, core->retry.attempt, core->retry_delay);
         break;
     default:
-        text = bus_close(leader, core->close_code, core->close_reason, core->close_clean);
+        text = bus_close(leader, 0, core->close_code, core->close_reason, core->close_clean);
         break;
     }
     if (text != NULL &&
@@ -192,11 +201,11 @@ static void post_acks(wss_core *core)
     core->owed &= ~OWE_ACKS;
     for (i = 0; i < core->tabs.count; i++)
         dirty |= core->tabs.items[i].ack_dirty;
-    if (!dirty)
+    if (!dirty && core->nnotes == 0)
         return;
     /* A tab holds its frames until they are acked: an ack lost to memory
      * would hold them for good, so it is owed instead. */
-    text = bus_acks(core->cfg.leader, &core->tabs);
+    text = bus_acks(core->cfg.leader, &core->tabs, core->notes, core->nnotes);
     if (text == NULL) {
         core->stats.oom++;
         core->owed |= OWE_ACKS;
@@ -206,6 +215,7 @@ static void post_acks(wss_core *core)
     post(core, text);
     for (i = 0; i < core->tabs.count; i++)
         core->tabs.items[i].ack_dirty = 0;
+    core->nnotes = 0;
 }
 
 /* A frame of `tab` is done with: handed to the socket, or refused. Acks are
@@ -310,11 +320,220 @@ static void drop_tab(wss_core *core, uint32_t id, int announce)
 {
     if (tabs_find(&core->tabs, id) == NULL)
         return;
+    if (core->prof != NULL)
+        core->prof->ops->tab_gone(core->prof, &core->io, id);
     tabs_remove(&core->tabs, id);
     push(core, WSS_ACT_UNWATCH, id, 0, 0);
     if (announce)
         post(core, bus_gone(core->cfg.leader, id));
     close_if_unused(core);
+}
+
+/* ---- what a profile may ask (profile.h) ---------------------------------- */
+
+/* Handles of payloads the core makes live in the upper half; the host
+ * numbers its own in the lower one. */
+#define MADE_HANDLE_FIRST 0x80000000u
+
+/* A new payload the host is to store under the handle returned; 0 when out of memory. */
+static uint32_t make_payload(wss_core *core, const char *text, size_t len)
+{
+    char *copy;
+    uint32_t h = core->next_made;
+
+    if (len > UINT32_MAX)
+        return 0;
+    copy = wss_malloc(len + 1);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    if (actions_push_text(&core->actions, WSS_ACT_PAYLOAD, h, 0, copy, len) != WSS_OK)
+        return 0;
+    core->next_made = h >= UINT32_MAX - 1 ? MADE_HANDLE_FIRST : h + 1;
+    return h;
+}
+
+/* Gathers a frame for tab `to` (0: every tab) into the next post. */
+static int deliver(wss_core *core, uint32_t to, uint32_t handle, uint32_t len)
+{
+    if (fanout_add(&core->out, handle, len, core->next_down_seq, to) != WSS_OK)
+        return WSS_ENOMEM;
+    core->next_down_seq++;
+    if (core->out.count >= core->cfg.max_batch_frames || core->out.bytes >= core->cfg.max_batch_bytes)
+        post_batch(core);
+    else
+        request_flush(core);
+    return WSS_OK;
+}
+
+static int io_open(void *ctx)
+{
+    return ((wss_core *)ctx)->sock == SOCK_OPEN;
+}
+
+static int io_send(void *ctx, uint32_t handle, uint32_t len)
+{
+    wss_core *core = ctx;
+
+    if (core->sock != SOCK_OPEN)
+        return WSS_EREJECT;
+    send_frame(core, NULL, 0, handle, len);
+    return WSS_OK;
+}
+
+static int io_send_text(void *ctx, const char *text, size_t len)
+{
+    wss_core *core = ctx;
+    uint32_t h;
+
+    if (core->sock != SOCK_OPEN)
+        return WSS_EREJECT;
+    h = make_payload(core, text, len);
+    if (h == 0) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    send_frame(core, NULL, 0, h, (uint32_t)len);
+    return WSS_OK;
+}
+
+static void io_release(void *ctx, uint32_t handle)
+{
+    push(ctx, WSS_ACT_RELEASE, 0, 0, handle);
+}
+
+static int io_deliver(void *ctx, uint32_t tab, uint32_t handle, uint32_t len)
+{
+    wss_core *core = ctx;
+
+    if (deliver(core, tab, handle, len) != WSS_OK) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    return WSS_OK;
+}
+
+static int io_deliver_text(void *ctx, uint32_t tab, const char *text, size_t len)
+{
+    wss_core *core = ctx;
+    uint32_t h = make_payload(core, text, len);
+
+    if (h == 0 || deliver(core, tab, h, (uint32_t)len) != WSS_OK) {
+        /* A payload made but not delivered is forgotten at once. */
+        if (h != 0)
+            push(core, WSS_ACT_RELEASE, 0, 0, h);
+        core->stats.oom++;
+        return WSS_ENOMEM;
+    }
+    return WSS_OK;
+}
+
+static int add_note(wss_core *core, uint32_t tab, uint32_t seq, uint32_t mark)
+{
+    uint32_t *n;
+
+    if (core->nnotes == core->notes_cap) {
+        uint32_t cap = core->notes_cap ? 2 * core->notes_cap : 16;
+
+        if (cap > UINT32_MAX / 3 / sizeof(*n) ||
+            (n = wss_realloc(core->notes, (size_t)cap * 3 * sizeof(*n))) == NULL) {
+            core->stats.oom++;
+            return WSS_ENOMEM;
+        }
+        core->notes = n;
+        core->notes_cap = cap;
+    }
+    n = core->notes + 3 * core->nnotes++;
+    n[0] = tab;
+    n[1] = seq;
+    n[2] = mark;
+    /* Notes ride on the next ack envelope, posted at the flush. */
+    request_flush(core);
+    return WSS_OK;
+}
+
+static int io_keep(void *ctx, uint32_t tab, uint32_t seq, uint32_t mark)
+{
+    return add_note(ctx, tab, seq, mark == NOTE_FORGET ? NOTE_FORGET - 1 : mark);
+}
+
+static int io_forget(void *ctx, uint32_t tab, uint32_t seq)
+{
+    return add_note(ctx, tab, seq, NOTE_FORGET);
+}
+
+static void io_error(void *ctx, uint32_t tab, uint32_t seq, const char *code, const char *message)
+{
+    wss_core *core = ctx;
+
+    post(core, bus_error(core->cfg.leader, tab, seq, code, message));
+    core->stats.errors++;
+}
+
+/* The tab hears its close now; it is let go once the profile returns (see
+ * let_go_closed), so the profile never sees its own state change under it. */
+static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reason)
+{
+    wss_core *core = ctx;
+    uint32_t i;
+
+    for (i = 0; i < core->nclosing; i++)
+        if (core->closing[i] == tab)
+            return;
+    if (core->nclosing == core->closing_cap) {
+        uint32_t cap = core->closing_cap ? 2 * core->closing_cap : 4;
+        uint32_t *p = cap > UINT32_MAX / sizeof(*p) ? NULL
+                                                     : wss_realloc(core->closing, cap * sizeof(*p));
+
+        if (p == NULL) {
+            core->stats.oom++;
+            return;
+        }
+        core->closing = p;
+        core->closing_cap = cap;
+    }
+    core->closing[core->nclosing++] = tab;
+    post(core, bus_close(core->cfg.leader, tab, code, reason, 1));
+}
+
+static int closing(const wss_core *core, uint32_t tab)
+{
+    uint32_t i;
+
+    for (i = 0; i < core->nclosing; i++)
+        if (core->closing[i] == tab)
+            return 1;
+    return 0;
+}
+
+/* Lets go of the tabs the profile closed during its last call. */
+static void let_go_closed(wss_core *core)
+{
+    while (core->nclosing > 0) {
+        uint32_t tab = core->closing[--core->nclosing];
+
+        if (tabs_find(&core->tabs, tab) != NULL) {
+            core->stats.tabs_left++;
+            drop_tab(core, tab, 0);
+        }
+    }
+}
+
+static void profile_start(wss_core *core)
+{
+    core->io.ctx = core;
+    core->io.open = io_open;
+    core->io.send = io_send;
+    core->io.send_text = io_send_text;
+    core->io.release = io_release;
+    core->io.deliver = io_deliver;
+    core->io.deliver_text = io_deliver_text;
+    core->io.keep = io_keep;
+    core->io.forget = io_forget;
+    core->io.error = io_error;
+    core->io.close_tab = io_close_tab;
+    core->next_made = MADE_HANDLE_FIRST;
 }
 
 int wss_create(wss_core **out, const char *config_json, size_t len)
@@ -337,6 +556,16 @@ int wss_create(wss_core **out, const char *config_json, size_t len)
     }
     backoff_seed(&core->retry, core->cfg.seed);
     core->next_down_seq = 1;
+    profile_start(core);
+    if (core->cfg.profile == PROFILE_GRAPHQL_WS)
+        core->prof = graphql_ws_create();
+    else if (core->cfg.profile == PROFILE_JSONRPC)
+        core->prof = jsonrpc_create();
+    if (core->cfg.profile != PROFILE_NONE && core->prof == NULL) {
+        actions_free(&core->actions);
+        wss_free(core);
+        return WSS_ENOMEM;
+    }
     *out = core;
     return WSS_OK;
 }
@@ -351,6 +580,10 @@ void wss_destroy(wss_core *core)
     fanout_free(&core->out);
     wss_free(core->stats_text);
     wss_free(core->scratch);
+    wss_free(core->notes);
+    wss_free(core->closing);
+    if (core->prof != NULL)
+        core->prof->ops->destroy(core->prof);
     wss_free(core);
 }
 
@@ -384,6 +617,7 @@ static void on_hello(wss_core *core, const envelope *env)
             core->stats.oom++;
             return;
         }
+        tab->prior = env->posted;
         core->stats.tabs_joined++;
         push(core, WSS_ACT_WATCH, tab->id, 0, 0);
     }
@@ -397,7 +631,7 @@ static void on_hello(wss_core *core, const envelope *env)
     post(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol,
                            core->extensions,
                            core->out.count > 0 ? core->out.seq0 : core->next_down_seq,
-                           tab->acked));
+                           tab->acked, resumes(core)));
     if (core->sock == SOCK_IDLE) {
         core->retry.attempt = 0;
         open_socket(core);
@@ -455,41 +689,93 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     return WSS_OK;
 }
 
-int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                   uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
-                   double now_ms)
+/* Hands a tab's frame to the profile; PROF_PASS when there is none. */
+static int profile_take(wss_core *core, const prof_frame *f)
 {
-    wss_tab *tab;
+    int rc;
+
+    if (core->prof == NULL)
+        return PROF_PASS;
+    rc = core->prof->ops->tab_frame(core->prof, &core->io, f);
+    if (rc == PROF_TAKEN)
+        core->prof_active = 1;
+    return rc;
+}
+
+/* Refuses a batch whole: the frames' handles go back, and a tab the core does
+ * not know (it joined an earlier leader) is told to introduce itself, and
+ * will then re-send. Returns WSS_EREJECT. */
+static int refuse_batch(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                        const wss_tab *tab, uint32_t count, uint32_t first_handle)
+{
+    /* Frames addressed to another leader are that leader's business: the
+     * tab re-sends whatever it does not get acknowledged. */
+    int why = version != WSS_BUS_VERSION  ? REJ_VERSION
+              : leader != core->cfg.leader ? REJ_OTHER_LEADER
+              : tab == NULL                ? REJ_UNKNOWN_TAB
+                                           : REJ_MALFORMED;
     uint32_t i;
+
+    for (i = 0; i < count; i++)
+        push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+    core->stats.rejected[why]++;
+    if (why == REJ_UNKNOWN_TAB && version == WSS_BUS_VERSION && tab_id != 0)
+        post(core, bus_rehello(core->cfg.leader, tab_id));
+    return WSS_EREJECT;
+}
+
+/* Where frame i's text starts in `bytes`, and whether it has one: with bytes,
+ * lens[i] carries WSS_FRAME_BINARY for a binary frame, which has none there. */
+static const char *frame_text(const char *bytes, uint32_t raw_len, size_t *at)
+{
+    const char *text;
+
+    if (bytes == NULL || (raw_len & WSS_FRAME_BINARY))
+        return NULL;
+    text = bytes + *at;
+    *at += raw_len;
+    return text;
+}
+
+/* Starts a call that brings frames of a tab: the tab in *out, or the batch
+ * refused whole (WSS_EREJECT) when it is not for this leader or not
+ * `well_formed`. */
+static int frames_begin(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                        uint32_t count, uint32_t first_handle, int well_formed, double now_ms,
+                        wss_tab **out)
+{
     /* A refused frame takes two actions: its release and its error. */
     int rc = begin(core, count > UINT32_MAX / 2 ? UINT32_MAX : 2 * count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
-    tab = tabs_find(&core->tabs, tab_id);
-    if (version != WSS_BUS_VERSION || leader != core->cfg.leader || tab == NULL ||
-        (count > 0 && lens == NULL) || seq0 == 0 || count > UINT32_MAX - seq0) {
-        /* Frames addressed to another leader are that leader's business: the
-         * tab re-sends whatever it does not get acknowledged. */
-        int why = version != WSS_BUS_VERSION  ? REJ_VERSION
-                  : leader != core->cfg.leader ? REJ_OTHER_LEADER
-                  : tab == NULL                ? REJ_UNKNOWN_TAB
-                                               : REJ_MALFORMED;
+    *out = tabs_find(&core->tabs, tab_id);
+    if (version != WSS_BUS_VERSION || leader != core->cfg.leader || *out == NULL || !well_formed)
+        return refuse_batch(core, version, leader, tab_id, *out, count, first_handle);
+    (*out)->last_seen = core->now;
+    return WSS_OK;
+}
 
-        for (i = 0; i < count; i++)
-            push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
-        core->stats.rejected[why]++;
-        /* A tab the core does not know (it joined an earlier leader) is told
-         * to introduce itself, and will then re-send. */
-        if (why == REJ_UNKNOWN_TAB && version == WSS_BUS_VERSION && tab_id != 0)
-            post(core, bus_rehello(core->cfg.leader, tab_id));
-        return WSS_EREJECT;
-    }
-    tab->last_seen = core->now;
+static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                      uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
+                      const char *bytes, double now_ms)
+{
+    wss_tab *tab;
+    uint32_t i;
+    size_t at = 0;
+    int rc = frames_begin(core, version, leader, tab_id, count, first_handle,
+                          !(count > 0 && lens == NULL) && seq0 != 0 && count <= UINT32_MAX - seq0,
+                          now_ms, &tab);
+
+    if (rc != WSS_OK)
+        return rc;
     for (i = 0; i < count; i++) {
         uint32_t seq = seq0 + i;
         uint32_t handle = first_handle + i;
+        uint32_t len = bytes != NULL ? lens[i] & ~WSS_FRAME_BINARY : lens[i];
+        prof_frame f;
 
+        f.text = frame_text(bytes, lens[i], &at);
         if (seq < tab->next_seq) {
             /* Re-sent after a leader change: already handled. */
             push(core, WSS_ACT_RELEASE, 0, 0, handle);
@@ -506,14 +792,37 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
             break;
         }
         tab->next_seq++;
-        if (lens[i] > core->cfg.max_message_bytes) {
+        f.tab = tab->id;
+        f.seq = seq;
+        f.handle = handle;
+        f.len = len;
+        f.replay = seq <= tab->prior;
+        f.mark = 0;
+        if (len > core->cfg.max_message_bytes) {
             refuse_frame(core, tab, seq, handle, "too_big",
                          "message larger than maxMessageBytes");
+        } else if ((rc = profile_take(core, &f)) != PROF_PASS) {
+            if (rc != PROF_TAKEN) {
+                refuse_frame(core, tab, seq, handle, "out_of_memory", "leader out of memory");
+            } else {
+                /* The profile answers for it from here, as it does for what it
+                 * sent when the socket is lost. Behind queued frames of the tab,
+                 * it is acknowledged with them. */
+                tab->profiled = 1;
+                if (tab->queued == 0)
+                    settle(core, tab, seq);
+            }
+            if (closing(core, tab->id)) {
+                /* The profile closed this tab: the rest of its frames go unread. */
+                for (i++; i < count; i++)
+                    push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+                break;
+            }
         } else if (core->sock == SOCK_OPEN) {
-            send_frame(core, tab, seq, handle, lens[i]);
+            send_frame(core, tab, seq, handle, len);
         } else if (seq > tab->accepted &&
                    (core->queue.count - core->queue.replays >= core->cfg.max_queued_frames ||
-                    core->queue.bytes - core->queue.replay_bytes + lens[i] >
+                    core->queue.bytes - core->queue.replay_bytes + len >
                         core->cfg.max_queued_bytes)) {
             /* The bounds apply to what tabs send while the socket is down;
              * what another leader accepted before it went is never refused,
@@ -521,19 +830,73 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
             refuse_frame(core, tab, seq, handle, "queue_full",
                          "outbound queue full (maxQueuedBytes or maxQueuedFrames)");
         } else {
-            qframe f;
+            qframe q;
 
-            f.tab = tab->id;
-            f.seq = seq;
-            f.handle = handle;
-            f.len = lens[i];
-            f.replay = seq <= tab->accepted;
-            if (enqueue(core, &f) == WSS_OK)
+            q.tab = tab->id;
+            q.seq = seq;
+            q.handle = handle;
+            q.len = len;
+            q.replay = seq <= tab->accepted;
+            if (enqueue(core, &q) == WSS_OK)
                 tab->queued++;
             else
                 refuse_frame(core, tab, seq, handle, "out_of_memory", "leader out of memory");
         }
     }
+    let_go_closed(core);
+    request_flush(core);
+    rearm(core);
+    return WSS_OK;
+}
+
+int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                   uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
+                   double now_ms)
+{
+    return tab_frames(core, version, leader, tab_id, seq0, count, first_handle, lens, NULL, now_ms);
+}
+
+int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                        uint32_t seq0, uint32_t count, uint32_t first_handle,
+                        const uint32_t *lens, const char *bytes, double now_ms)
+{
+    return tab_frames(core, version, leader, tab_id, seq0, count, first_handle, lens,
+                      bytes != NULL ? bytes : "", now_ms);
+}
+
+int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
+                    uint32_t count, uint32_t first_handle, const uint32_t *meta,
+                    const char *bytes, double now_ms)
+{
+    wss_tab *tab;
+    uint32_t i;
+    size_t at = 0;
+    int rc = frames_begin(core, version, leader, tab_id, count, first_handle,
+                          !(count > 0 && meta == NULL), now_ms, &tab);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (bytes == NULL)
+        bytes = "";
+    for (i = 0; i < count; i++) {
+        prof_frame f;
+
+        f.tab = tab->id;
+        f.seq = meta[3 * i];
+        f.mark = meta[3 * i + 1];
+        f.len = meta[3 * i + 2] & ~WSS_FRAME_BINARY;
+        f.text = frame_text(bytes, meta[3 * i + 2], &at);
+        f.handle = first_handle + i;
+        f.replay = 1;
+        rc = closing(core, tab->id) ? PROF_PASS : profile_take(core, &f);
+        /* What no profile takes was kept for a profile this leader does not
+         * run: nothing to rebuild. */
+        if (rc != PROF_TAKEN)
+            push(core, WSS_ACT_RELEASE, 0, 0, f.handle);
+        if (rc == PROF_TAKEN)
+            tab->profiled = 1;
+    }
+    let_go_closed(core);
     request_flush(core);
     rearm(core);
     return WSS_OK;
@@ -585,6 +948,9 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     copy_text(core->extensions, sizeof(core->extensions), extensions, extensions_len);
     debug_log(core, "wsshare: server socket open");
     post_news(core, OWE_OPEN);
+    /* What the profile held (a handshake first) leads the way. */
+    if (core->prof != NULL)
+        core->prof->ops->opened(core->prof, &core->io);
     while (queue_pop(&core->queue, &f)) {
         tab = tabs_find(&core->tabs, f.tab);
         if (tab != NULL)
@@ -600,32 +966,57 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     return WSS_OK;
 }
 
-int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary, double now_ms)
+static int socket_frame(wss_core *core, uint32_t handle, uint32_t len, const char *text,
+                        double now_ms)
 {
     int rc = begin(core, 0, now_ms);
 
-    (void)binary;
     if (rc != WSS_OK)
         return rc;
     if (core->sock != SOCK_OPEN || core->tabs.count == 0) {
         push(core, WSS_ACT_RELEASE, 0, 0, handle);
-    } else if (fanout_add(&core->out, handle, len, core->next_down_seq) != WSS_OK) {
-        core->stats.oom++;
-        push(core, WSS_ACT_RELEASE, 0, 0, handle);
-        rc = WSS_ENOMEM;
     } else {
-        core->next_down_seq++;
-        core->stats.frames_from_server++;
-        core->stats.bytes_from_server += len;
-        if (core->out.count >= core->cfg.max_batch_frames ||
-            core->out.bytes >= core->cfg.max_batch_bytes)
-            post_batch(core);
-        else
-            request_flush(core);
+        int took = core->prof == NULL ? PROF_PASS
+                                      : core->prof->ops->server_frame(core->prof, &core->io,
+                                                                      handle, text, len);
+
+        if (took == PROF_PASS)
+            took = deliver(core, 0, handle, len);
+        if (took == WSS_OK) {
+            core->stats.frames_from_server++;
+            core->stats.bytes_from_server += len;
+        } else {
+            core->stats.oom++;
+            push(core, WSS_ACT_RELEASE, 0, 0, handle);
+            rc = WSS_ENOMEM;
+        }
+        let_go_closed(core);
     }
     /* Posting what was owed may have changed the deadlines. */
     rearm(core);
     return rc;
+}
+
+int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary, double now_ms)
+{
+    (void)binary;
+    return socket_frame(core, handle, len, NULL, now_ms);
+}
+
+int wss_socket_text(wss_core *core, uint32_t handle, const char *text, size_t len, double now_ms)
+{
+    if (len > UINT32_MAX || text == NULL)
+        return WSS_EINVAL;
+    return socket_frame(core, handle, (uint32_t)len, text, now_ms);
+}
+
+unsigned wss_wants_text(const wss_core *core)
+{
+    if (core->prof == NULL)
+        return 0;
+    /* Server frames are read once a profile took a tab's frame (graphql-ws
+     * speaks first, from the tabs): until then no answer can be a tab's. */
+    return WSS_TEXT_FROM_TABS | (core->prof_active ? WSS_TEXT_FROM_SERVER : 0u);
 }
 
 int wss_socket_drained(wss_core *core, double now_ms)
@@ -664,6 +1055,8 @@ static int is_final(const wss_core *core, uint32_t code)
     const wss_reconnect *rc = &core->cfg.reconnect;
     uint32_t i;
 
+    if (!resumes(core))
+        return 1;
     for (i = 0; i < rc->nstop; i++)
         if (rc->stop_on[i] == code)
             return 1;
@@ -678,8 +1071,12 @@ static void give_up(wss_core *core)
     post_news(core, OWE_CLOSE);
     debug_log(core, "wsshare: server socket closed for good");
     release_queue(core);
-    for (i = 0; i < core->tabs.count; i++)
+    for (i = 0; i < core->tabs.count; i++) {
         push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
+        if (core->prof != NULL)
+            core->prof->ops->tab_gone(core->prof, &core->io, core->tabs.items[i].id);
+    }
+    core->nnotes = 0;
     core->tabs.count = 0;
     core->owed &= ~OWE_ACKS;
     become_idle(core);
@@ -720,7 +1117,13 @@ static void schedule_retry(wss_core *core)
     for (i = 0; i < core->tabs.count; i++) {
         wss_tab *tab = &core->tabs.items[i];
 
-        if (tab->done != tab->acked) {
+        if (tab->profiled && tab->done != tab->acked) {
+            /* Its profile answered for what the socket took: a request got
+             * its error, a subscription waits for the next socket. */
+            tab->acked = tab->done;
+            tab->ack_dirty = 1;
+            request_flush(core);
+        } else if (tab->done != tab->acked) {
             tab->next_seq = tab->acked + 1;
             tab->done = tab->acked;
             post(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
@@ -744,8 +1147,16 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
     if (core->sock == SOCK_IDLE || core->sock == SOCK_WAITING)
         return WSS_EREJECT;
     /* Frames that came before the close are delivered before it (those held
-     * behind an open never announced too: the open itself is stale now). */
+     * behind an open never announced too: the open itself is stale now), and
+     * so are the profile's errors for the requests the socket took with it. */
     core->owed &= ~OWE_OPEN;
+    if (core->prof != NULL) {
+        int was = core->sock;
+
+        core->sock = SOCK_WAITING; /* nothing more may go to this socket */
+        core->prof->ops->closed(core->prof, &core->io);
+        core->sock = was;
+    }
     post_batch(core);
     post_acks(core);
     /* What the socket still buffered, or passed on too recently to be sure

@@ -1,13 +1,15 @@
 /*
  * Fan-out batching: server frames that arrive in one burst leave as one bus
- * post. The core only keeps handles and lengths; the payloads stay with the
- * host until the post carries them to every tab.
+ * post. The core only keeps handles, lengths and the tab each frame goes to
+ * (a profile routes an answer to the tab that asked); the payloads stay with
+ * the host until the post carries them to the tabs.
  */
 #include <string.h>
 
 #include "internal.h"
 
-static int grow(uint32_t **arr, uint32_t *cap, uint32_t need)
+/* Room for `need` frames: the buffer holds cap handles, then cap targets. */
+static int grow(uint32_t **arr, uint32_t *cap, uint32_t count, uint32_t need)
 {
     uint32_t n = *cap ? *cap : 64;
     uint32_t *p;
@@ -16,23 +18,32 @@ static int grow(uint32_t **arr, uint32_t *cap, uint32_t need)
         return WSS_OK;
     while (n < need)
         n *= 2;
-    p = wss_realloc(*arr, n * sizeof(*p));
+    if (n > UINT32_MAX / 2 / sizeof(*p))
+        return WSS_ENOMEM;
+    p = wss_realloc(*arr, 2 * n * sizeof(*p));
     if (p == NULL)
         return WSS_ENOMEM;
+    /* The targets move up to where the larger half starts. */
+    if (count > 0)
+        memmove(p + n, p + *cap, count * sizeof(*p));
     *arr = p;
     *cap = n;
     return WSS_OK;
 }
 
-int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq)
+int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq, uint32_t to)
 {
-    if (grow(&f->handles, &f->cap, f->count + 1) != WSS_OK)
+    if (grow(&f->handles, &f->cap, f->count, f->count + 1) != WSS_OK)
         return WSS_ENOMEM;
     if (f->count == 0) {
         f->seq0 = seq;
         f->bytes = 0;
+        f->targeted = 0;
     }
-    f->handles[f->count++] = handle;
+    f->handles[f->count] = handle;
+    f->handles[f->cap + f->count] = to;
+    f->count++;
+    f->targeted |= to != 0;
     f->bytes = len > UINT32_MAX - f->bytes ? UINT32_MAX : f->bytes + len;
     return WSS_OK;
 }
@@ -47,6 +58,9 @@ uint32_t fanout_take(fanout *f)
      * fills the other. */
     f->posted = f->handles;
     f->posted_cap = f->cap;
+    /* The host reads count handles, then count targets. */
+    if (n > 0 && n < f->cap)
+        memmove(f->posted + n, f->posted + f->cap, n * sizeof(*f->posted));
     f->handles = tmp;
     f->cap = tmp_cap;
     f->count = 0;

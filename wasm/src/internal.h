@@ -5,6 +5,7 @@
 #ifndef WSS_INTERNAL_H
 #define WSS_INTERNAL_H
 
+#include "profile.h"
 #include "wsshare.h"
 
 #define WSS_VERSION_STRING "0.1.0"
@@ -67,6 +68,8 @@ typedef struct wss_config {
     int locks;                  /* the host learns of a tab's end from its Web Lock */
     int debug;
     uint32_t seed;              /* seeds the retry jitter; the host picks it at random */
+    int profile;                /* enum profile_kind: the protocol the core knows */
+    int resume;                 /* the app opted into the transparent reconnect */
     wss_reconnect reconnect;
 } wss_config;
 
@@ -114,6 +117,11 @@ typedef struct wss_tab {
     int ack_dirty;      /* acked moved since the last ack envelope */
     uint32_t queued;    /* frames of this tab in the outbound queue; kept so a
                          * refusal need not scan a full queue per frame */
+    uint32_t prior;     /* frames up to this number were posted to an earlier
+                         * leader, which may have handled them: a profile sees
+                         * them as replays */
+    int profiled;       /* a profile took frames of this tab: it, not a re-send,
+                         * answers for them when the socket is lost */
     double last_seen;
 } wss_tab;
 
@@ -157,17 +165,20 @@ void queue_free(frame_queue *q);
 /* ---- fanout.c ---- */
 /* Server frames gathered for the next bus post. */
 typedef struct fanout {
-    uint32_t *handles;
+    uint32_t *handles; /* cap handles, then cap targets (the tab each goes to; 0: all) */
     uint32_t count;
     uint32_t cap;
     uint32_t bytes;
     uint32_t seq0; /* sequence number of handles[0] */
-    uint32_t *posted; /* the handles of the last post, kept alive for its action */
+    uint32_t *posted; /* the last post's handles then targets, kept alive for its action */
     uint32_t posted_cap;
+    int targeted;     /* a frame of the batch goes to one tab only */
 } fanout;
 
-int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq);
-/* Moves the gathered handles into f->posted; returns their count. */
+/* Gathers a frame for tab `to` (0: every tab). */
+int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq, uint32_t to);
+/* Moves the gathered handles into f->posted, laid out as count handles then
+ * count targets; returns their count. */
 uint32_t fanout_take(fanout *f);
 void fanout_free(fanout *f);
 
@@ -197,6 +208,7 @@ typedef struct envelope {
     uint32_t tab;
     uint32_t next; /* hello: the first frame number the tab will send */
     uint32_t last; /* hello: the last number it gave a frame so far; 0: none */
+    uint32_t posted; /* hello: the last number it posted to any leader; 0: none */
     uint32_t id;   /* stats query: the request id to echo */
     uint32_t leader; /* the leader addressed; 0: whichever leads */
 } envelope;
@@ -223,17 +235,25 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why);
 
 /* Encoders: each returns a new string (freed with wss_free) or NULL. Every
  * envelope carries the id of the leader that posts it. */
+/* `resume`: a lost connection is made again without the tabs seeing it
+ * (a profile or the app's opt-in); otherwise a tab closes with it. */
 char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *protocol,
-                  const char *extensions, uint32_t seq, uint32_t acked);
-char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq);
+                  const char *extensions, uint32_t seq, uint32_t acked, int resume);
+char *bus_open(uint32_t leader, const char *protocol, const char *extensions, uint32_t seq,
+               int resume);
 char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay);
-char *bus_close(uint32_t leader, uint32_t code, const char *reason, int was_clean);
+/* To every tab, or to tab `tab` alone when it is not 0. */
+char *bus_close(uint32_t leader, uint32_t tab, uint32_t code, const char *reason, int was_clean);
 char *bus_gone(uint32_t leader, uint32_t tab);
 char *bus_rehello(uint32_t leader, uint32_t tab);
 char *bus_resend(uint32_t leader, uint32_t tab, uint32_t from);
 char *bus_error(uint32_t leader, uint32_t tab, uint32_t seq, const char *code,
                 const char *message);
-char *bus_acks(uint32_t leader, const tab_table *tabs);
+/* Acks of the tabs marked dirty, and the notes: (tab, seq, mark) triples
+ * that tell a tab to keep a frame with that mark, or to forget it (mark
+ * NOTE_FORGET). */
+#define NOTE_FORGET UINT32_MAX
+char *bus_acks(uint32_t leader, const tab_table *tabs, const uint32_t *notes, uint32_t nnotes);
 char *bus_stats(uint32_t leader, uint32_t tab, uint32_t id, const char *stats_json);
 char *bus_leader(uint32_t leader);
 char *bus_beat(uint32_t leader);
@@ -298,6 +318,16 @@ struct wss_core {
     char *stats_text;
     uint32_t *scratch;
     uint32_t scratch_cap;
+    profile *prof;       /* NULL: frames are broadcast as they come */
+    prof_io io;          /* what the profile may ask of the core */
+    int prof_active;     /* the profile took a frame: server frames go through it */
+    uint32_t next_made;  /* the next handle for a payload the core makes */
+    uint32_t *notes;     /* keep and forget notes for the next ack envelope */
+    uint32_t nnotes;     /* triples in notes */
+    uint32_t notes_cap;
+    uint32_t *closing;   /* tabs a profile closed, let go once it returns */
+    uint32_t nclosing;
+    uint32_t closing_cap;
 };
 
 char *stats_print(const wss_core *core);

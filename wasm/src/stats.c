@@ -72,6 +72,10 @@ char *stats_print(const wss_core *core)
 
     ok = ok && cJSON_AddStringToObject(obj, "version", WSS_VERSION_STRING) != NULL;
     ok = ok && cJSON_AddStringToObject(obj, "socket", socket_state_name(core->sock)) != NULL;
+    /* The protocol profile at work: none until one took a frame. */
+    ok = ok && cJSON_AddStringToObject(obj, "protocol",
+                                       core->prof != NULL && core->prof_active ? core->prof->ops->name
+                                                                               : "none") != NULL;
     return stats_json(obj, ok, nums, sizeof(nums) / sizeof(nums[0]), reject_names, s->rejected,
                       REJ_COUNT);
 }

@@ -42,6 +42,8 @@ wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now)
     tab->accepted = 0;
     tab->ack_dirty = 0;
     tab->queued = 0;
+    tab->prior = 0;
+    tab->profiled = 0;
     tab->last_seen = now;
     return tab;
 }

@@ -1,0 +1,373 @@
+/*
+ * libFuzzer target: one graphql-ws profile driven by events read from the
+ * input, against a fake core that keeps the books on every handle. Tabs 1 to
+ * 3 send frames, either raw bytes from the input or well-formed messages
+ * picked by it; the server answers the same way; the socket opens and
+ * closes, tabs go, allocations and io calls fail on demand. Any broken
+ * promise of profile.h aborts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "jscan.h"
+#include "profile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_HANDLES 4096
+enum { H_FREE, H_PROFILE, H_BACK };
+
+static struct {
+    int open, in_event;
+    uint8_t h[MAX_HANDLES];
+    uint32_t len[MAX_HANDLES];
+    uint32_t nh;
+    int dead[4]; /* 1: closed by the profile, 2: gone (its id may come back) */
+    int fail_io;    /* this fallible io call from now answers WSS_ENOMEM (0: none) */
+    int fail_alloc; /* this allocation from now fails (0: none) */
+    long live;
+    long effects; /* sends, deliveries, closes and releases: none may precede a WSS_ENOMEM */
+} st;
+
+static void *f_malloc(size_t n)
+{
+    void *p;
+
+    if (st.fail_alloc > 0 && --st.fail_alloc == 0)
+        return NULL;
+    p = malloc(n);
+    st.live += p != NULL;
+    return p;
+}
+
+static void *f_realloc(void *old, size_t n)
+{
+    void *p;
+
+    if (st.fail_alloc > 0 && --st.fail_alloc == 0)
+        return NULL;
+    p = realloc(old, n);
+    st.live += p != NULL && old == NULL;
+    return p;
+}
+
+static void f_free(void *p)
+{
+    st.live -= p != NULL;
+    free(p);
+}
+
+static void need(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+static int fails(void)
+{
+    return st.fail_io > 0 && --st.fail_io == 0;
+}
+
+static void is_object(const char *text, size_t len)
+{
+    js_val v;
+
+    need(js_parse(text, len, &v) == WSS_OK && v.kind == JS_OBJECT);
+}
+
+static void give_back(uint32_t handle)
+{
+    need(handle < st.nh && st.h[handle] == H_PROFILE);
+    st.h[handle] = H_BACK;
+}
+
+static void to_tab(uint32_t tab)
+{
+    need(st.in_event && tab >= 1 && tab <= 3 && st.dead[tab] == 0);
+}
+
+static int f_open(void *ctx)
+{
+    (void)ctx;
+    return st.open;
+}
+
+static int f_send(void *ctx, uint32_t handle, uint32_t len)
+{
+    (void)ctx;
+    need(st.in_event && handle < st.nh && st.h[handle] == H_PROFILE && len == st.len[handle]);
+    if (!st.open)
+        return WSS_EREJECT;
+    if (fails())
+        return WSS_ENOMEM;
+    give_back(handle);
+    st.effects++;
+    return WSS_OK;
+}
+
+static int f_send_text(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    need(st.in_event);
+    if (!st.open)
+        return WSS_EREJECT;
+    if (fails())
+        return WSS_ENOMEM;
+    is_object(text, len);
+    st.effects++;
+    return WSS_OK;
+}
+
+static void f_release(void *ctx, uint32_t handle)
+{
+    (void)ctx;
+    need(st.in_event);
+    give_back(handle);
+    st.effects++;
+}
+
+static int f_deliver(void *ctx, uint32_t tab, uint32_t handle, uint32_t len)
+{
+    (void)ctx;
+    (void)len;
+    to_tab(tab);
+    if (fails())
+        return WSS_ENOMEM;
+    give_back(handle);
+    st.effects++;
+    return WSS_OK;
+}
+
+static int f_deliver_text(void *ctx, uint32_t tab, const char *text, size_t len)
+{
+    (void)ctx;
+    to_tab(tab);
+    if (fails())
+        return WSS_ENOMEM;
+    is_object(text, len);
+    st.effects++;
+    return WSS_OK;
+}
+
+static int f_keep(void *ctx, uint32_t tab, uint32_t seq, uint32_t mark)
+{
+    (void)ctx;
+    (void)seq;
+    to_tab(tab);
+    need(mark <= 1);
+    return fails() ? WSS_ENOMEM : WSS_OK;
+}
+
+static int f_forget(void *ctx, uint32_t tab, uint32_t seq)
+{
+    (void)ctx;
+    (void)seq;
+    to_tab(tab);
+    return fails() ? WSS_ENOMEM : WSS_OK;
+}
+
+static void f_error(void *ctx, uint32_t tab, uint32_t seq, const char *code, const char *message)
+{
+    (void)ctx;
+    (void)seq;
+    to_tab(tab);
+    need(code != NULL && message != NULL);
+}
+
+static void f_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reason)
+{
+    (void)ctx;
+    to_tab(tab);
+    need(code >= 4000 && code <= 4999 && strlen(reason) <= WSS_MAX_REASON_BYTES);
+    st.dead[tab] = 1;
+    st.effects++;
+}
+
+/* ---- reading the input --------------------------------------------------- */
+
+typedef struct input {
+    const uint8_t *p;
+    size_t n;
+} input;
+
+static uint8_t byte(input *in)
+{
+    uint8_t b = 0;
+
+    if (in->n > 0) {
+        b = *in->p++;
+        in->n--;
+    }
+    return b;
+}
+
+/* Up to `max` raw bytes: a length byte, then that many. */
+static size_t bytes(input *in, char *out, size_t max)
+{
+    size_t n = byte(in), i;
+
+    if (n > max)
+        n = max;
+    for (i = 0; i < n && in->n > 0; i++)
+        out[i] = (char)byte(in);
+    return i;
+}
+
+static const char *const tab_msgs[] = {
+    "{\"type\":\"connection_init\",\"payload\":{\"token\":\"a\"}}",
+    "{\"type\":\"connection_init\"}",
+    "{\"type\":\"connection_init\",\"payload\":{\"token\":\"b\"}}",
+    "{\"type\":\"ping\"}",
+    "{\"type\":\"pong\"}",
+    "{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"subscription { t }\"}}",
+    "{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"{ me }\"}}",
+    "{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"mutation { pay }\"}}",
+    ("{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"query A { a } subscription B "
+     "{ b }\",\"operationName\":\"B\"}}"),
+    "{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"query { a(s: \\\"} \\\\\\\"\\\") } "
+    "# subscription {\\n\",\"variables\":null}}",
+    "{\"id\":\"%c\",\"type\":\"subscribe\",\"payload\":{\"query\":\"fragment F on T { a } "
+    "subscription { ...F b(s: \\\"\\\"\\\"x\\\\\\\"\\\"\\\"}\\\"\\\"\\\") }\"}}",
+    "{\"id\":\"%c\",\"type\":\"complete\"}",
+    "{\"type\":\"next\",\"id\":\"%c\"}",
+};
+
+static const char *const server_msgs[] = {
+    "{\"type\":\"connection_ack\"}",
+    "{\"type\":\"ping\"}",
+    "{\"type\":\"pong\"}",
+    "{\"id\":\"%c\",\"type\":\"next\",\"payload\":{\"data\":{}}}",
+    "{\"id\":\"%c\",\"type\":\"error\",\"payload\":[{\"message\":\"x\"}]}",
+    "{\"id\":\"%c\",\"type\":\"complete\"}",
+};
+
+/* A message from `set` with its %c made a character picked by the input. */
+static size_t message(input *in, const char *const *set, size_t nset, const char *ids, char *out,
+                      size_t max)
+{
+    const char *m = set[byte(in) % nset];
+    char id = ids[byte(in) % strlen(ids)];
+    int n = snprintf(out, max, m, id);
+
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static uint32_t new_handle(uint32_t len)
+{
+    uint32_t h = st.nh++;
+
+    st.h[h] = H_PROFILE;
+    st.len[h] = len;
+    return h;
+}
+
+/* What an event answered: the handle came back exactly when taken. */
+static void settle(uint32_t handle, int rc)
+{
+    if (rc == PROF_TAKEN) {
+        need(st.h[handle] == H_BACK);
+    } else {
+        need(rc == PROF_PASS || rc == WSS_ENOMEM);
+        need(st.effects == 0);
+        need(st.h[handle] == H_PROFILE);
+        st.h[handle] = H_BACK; /* the core's again */
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const wss_hooks hooks = {f_malloc, f_realloc, f_free};
+    prof_io io;
+    profile *p;
+    input in;
+    char text[512];
+    uint32_t seq[4] = {0, 1, 1, 1};
+
+    memset(&st, 0, sizeof st);
+    memset(&io, 0, sizeof io);
+    st.nh = 1;
+    io.open = f_open;
+    io.send = f_send;
+    io.send_text = f_send_text;
+    io.release = f_release;
+    io.deliver = f_deliver;
+    io.deliver_text = f_deliver_text;
+    io.keep = f_keep;
+    io.forget = f_forget;
+    io.error = f_error;
+    io.close_tab = f_close_tab;
+    wss_init_hooks(&hooks);
+    p = graphql_ws_create();
+    need(p != NULL);
+    in.p = data;
+    in.n = size;
+    while (in.n > 0 && st.nh < MAX_HANDLES) {
+        uint8_t op = byte(&in);
+        uint32_t tab = 1 + (uint32_t)(byte(&in) % 3), h;
+        size_t len;
+        int rc;
+
+        if (op & 0x80) {
+            uint8_t f = byte(&in);
+
+            st.fail_alloc = f & 15;
+            st.fail_io = f >> 4;
+        }
+        st.effects = 0;
+        st.in_event = 1;
+        switch (op & 7) {
+        case 0:
+        case 1: {
+            prof_frame f;
+
+            if (st.dead[tab] == 1)
+                break; /* a core passes nothing on from a tab it let go */
+            st.dead[tab] = 0;
+            len = (op & 7) == 0 ? bytes(&in, text, sizeof text)
+                                : message(&in, tab_msgs, sizeof tab_msgs / sizeof *tab_msgs,
+                                          "12ab", text, sizeof text);
+            h = new_handle((uint32_t)len);
+            f.tab = tab;
+            f.seq = (op & 0x20) ? seq[tab] - 1 : seq[tab]++;
+            f.handle = h;
+            f.len = (uint32_t)len;
+            f.text = (op & 0x10) && len == 0 ? NULL : text;
+            f.replay = (op & 0x20) != 0 || (op & 0x08) != 0;
+            f.mark = f.replay ? (op >> 3) & 1 : 0;
+            rc = p->ops->tab_frame(p, &io, &f);
+            settle(h, rc);
+            break;
+        }
+        case 2:
+        case 3:
+            len = (op & 7) == 2 ? bytes(&in, text, sizeof text)
+                                : message(&in, server_msgs, sizeof server_msgs / sizeof *server_msgs,
+                                          "1234567", text, sizeof text);
+            h = new_handle((uint32_t)len);
+            rc = p->ops->server_frame(p, &io, h, (op & 0x10) ? NULL : text, (uint32_t)len);
+            settle(h, rc);
+            break;
+        case 4:
+            st.open = 1;
+            p->ops->opened(p, &io);
+            break;
+        case 5:
+            st.open = 0;
+            p->ops->closed(p, &io);
+            break;
+        default:
+            p->ops->tab_gone(p, &io, tab);
+            st.dead[tab] = 2;
+            break;
+        }
+        st.in_event = 0;
+        st.fail_alloc = 0;
+        st.fail_io = 0;
+    }
+    p->ops->destroy(p);
+    need(st.live == 0);
+    wss_init_hooks(NULL);
+    return 0;
+}
