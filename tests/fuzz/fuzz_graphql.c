@@ -330,6 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                           "12ab", text, sizeof text);
             h = new_handle((uint32_t)len);
             f.tab = tab;
+            f.binary = 0;
             f.seq = (op & 0x20) ? seq[tab] - 1 : seq[tab]++;
             f.handle = h;
             f.len = (uint32_t)len;

@@ -321,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             len = text_of(&data, &size, b, 1, buf, sizeof buf);
             f.tab = t;
+            f.binary = 0;
             f.seq = ++seq[slot];
             f.len = (uint32_t)len;
             f.text = buf;

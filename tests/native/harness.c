@@ -629,6 +629,17 @@ int fx_text(fx *f, uint32_t tab, uint32_t seq, const char *text)
     return fx_texts(f, tab, seq, 1, &text);
 }
 
+int fx_binary(fx *f, uint32_t tab, uint32_t seq, uint32_t len)
+{
+    uint32_t word = WSS_FRAME_BINARY | len;
+    uint32_t first = give(f, 1);
+
+    return take(f,
+                wss_tab_frames_text(f->core, WSS_BUS_VERSION, f->leader, tab, seq, 1, first, &word,
+                                    "", f->now),
+                first, 1);
+}
+
 int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text)
 {
     uint32_t meta[3];

@@ -169,6 +169,8 @@ int fx_server(fx *f, uint32_t len);
 /* Text frames, passed with their bytes as a host does when the core wants them. */
 int fx_texts(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const char *const *texts);
 int fx_text(fx *f, uint32_t tab, uint32_t seq, const char *text);
+/* A binary frame of `len` bytes, passed as a host does when the core wants text. */
+int fx_binary(fx *f, uint32_t tab, uint32_t seq, uint32_t len);
 /* A kept frame a tab sends again to this leader, with its mark. */
 int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text);
 /* A server text frame, passed with its bytes. */

@@ -114,6 +114,17 @@ static void bus_should_count_and_drop_malformed_envelopes(void)
     REJECTED("{\"V\":1,\"t\":\"ping\",\"tab\":7}", "malformed");
 }
 
+/* A tab reads an envelope with JSON.parse, which takes a duplicate key's last
+ * value; the core would take the first. Neither may be guessed. */
+static void bus_should_refuse_a_key_it_reads_given_twice_and_text_that_is_not_strict_json(void)
+{
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"tab\":8}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"t\":\"bye\",\"tab\":7}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"\\u0074ab\":8}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":7,\"x\":\"\xff\"}", "malformed");
+    REJECTED("{\"v\":1,\"t\":\"ping\",\"tab\":07}", "malformed");
+}
+
 static void bus_should_count_and_drop_envelopes_with_missing_fields(void)
 {
     REJECTED("{\"v\":1,\"tab\":7}", "malformed");
@@ -461,6 +472,7 @@ static void core_should_give_its_version_and_a_reusable_scratch_buffer(void)
 
 const test_case envelope_tests[] = {
     TEST_CASE(bus_should_count_and_drop_malformed_envelopes),
+    TEST_CASE(bus_should_refuse_a_key_it_reads_given_twice_and_text_that_is_not_strict_json),
     TEST_CASE(bus_should_count_and_drop_envelopes_with_missing_fields),
     TEST_CASE(bus_should_count_and_drop_envelopes_with_bad_ids),
     TEST_CASE(bus_should_count_and_drop_envelopes_with_anything_after_the_object),

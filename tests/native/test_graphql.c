@@ -352,6 +352,7 @@ static int frame_h(uint32_t handle, uint32_t tab, uint32_t seq, int replay, uint
     int rc;
 
     f.tab = tab;
+    f.binary = 0;
     f.seq = seq;
     f.handle = handle;
     f.len = fk.h[handle].len;

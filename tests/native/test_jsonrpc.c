@@ -288,6 +288,7 @@ static int frame(rpc *r, uint32_t tab, uint32_t seq, int replay, uint32_t mark, 
     do {
         begin(r);
         f.tab = tab;
+        f.binary = 0;
         f.seq = seq;
         f.len = (uint32_t)strlen(text);
         f.handle = new_handle(r, text, f.len);
@@ -391,6 +392,7 @@ static void jsonrpc_should_pass_every_frame_that_is_not_a_json_rpc_2_0_message(v
     /* A binary frame, or one whose bytes the host did not pass. */
     memset(&f, 0, sizeof f);
     f.tab = 1;
+    f.binary = 0;
     f.seq = 99;
     f.handle = new_handle(&r, "", 0);
     begin(&r);

@@ -192,6 +192,22 @@ static void profiles_should_open_the_next_connection_with_other_credentials_once
     fx_close(&f);
 }
 
+static void profiles_should_close_a_tab_that_sends_graphql_ws_a_binary_frame_alone(void)
+{
+    fx f;
+    const act *close;
+
+    gql_ready(&f, 2);
+    fx_binary(&f, 2, 2, 4);
+    CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 0);
+    close = fx_post(&f, "close", 0);
+    REQUIRE(close != NULL);
+    CHECK_EQ(act_num(close, "tab"), 2);
+    CHECK_EQ(act_num(close, "code"), 4400);
+    CHECK_EQ(fx_held(&f), 0);
+    fx_close(&f);
+}
+
 static void profiles_should_fail_requests_and_resume_subscriptions_on_a_new_socket(void)
 {
     fx f;
@@ -381,6 +397,7 @@ const test_case profile_tests[] = {
     TEST_CASE(profiles_should_acknowledge_a_taken_frame_and_tell_its_tab_to_keep_it),
     TEST_CASE(profiles_should_close_a_tab_with_other_credentials_alone),
     TEST_CASE(profiles_should_open_the_next_connection_with_other_credentials_once_the_old_ones_left),
+    TEST_CASE(profiles_should_close_a_tab_that_sends_graphql_ws_a_binary_frame_alone),
     TEST_CASE(profiles_should_fail_requests_and_resume_subscriptions_on_a_new_socket),
     TEST_CASE(profiles_should_rebuild_a_new_leaders_state_from_what_the_tab_kept),
     TEST_CASE(profiles_should_map_the_same_jsonrpc_ids_of_two_tabs_apart),

@@ -5,7 +5,7 @@
 import { SharedWebSocket, version } from 'wsshare';
 import type {
   LeaderChangeEvent, LeaderStats, ReconnectingEvent, ReconnectOptions, ResolvedMode,
-  SharedWebSocketMode, SharedWebSocketOptions, SharedWebSocketStats,
+  SharedWebSocketMode, SharedWebSocketOptions, SharedWebSocketProtocol, SharedWebSocketStats,
 } from 'wsshare';
 
 // What code written for the browser's WebSocket uses of it.
@@ -43,6 +43,11 @@ new SharedWebSocket('wss://example.com/ws', [], { maxQueueBytes: 1 });
 new SharedWebSocket('wss://example.com/ws', [], { reconnect: { minDelay: '1s' } });
 // No retries at all: the first close is final.
 new SharedWebSocket('wss://example.com/ws', [], { reconnect: false });
+// A protocol profile, forced; or none at all.
+const protocols: SharedWebSocketProtocol[] = ['auto', 'none', 'graphql-transport-ws', 'jsonrpc'];
+for (const protocol of protocols) new SharedWebSocket('wss://example.com/graphql', 'graphql-transport-ws', { protocol });
+// @ts-expect-error a protocol without a profile is refused
+new SharedWebSocket('wss://example.com/ws', [], { protocol: 'stomp' });
 
 // A class with defaults, for libraries that construct the socket themselves.
 const Configured = SharedWebSocket.configure({ key: 'chat', mode: 'sharedworker' });

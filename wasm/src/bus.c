@@ -8,6 +8,7 @@
 
 #include "cJSON.h"
 #include "internal.h"
+#include "jscan.h"
 
 static const struct {
     const char *name;
@@ -41,6 +42,25 @@ static int get_u32(const cJSON *obj, const char *key, uint32_t min, uint32_t *ou
     return WSS_EINVAL;
 }
 
+/* The keys the core reads. A key given twice would be read one way here
+ * (cJSON takes the first) and another way by a tab (JSON.parse takes the
+ * last): such an envelope is refused, and so is any text that is not strict
+ * JSON (bad UTF-8 included), which the scanner checks before cJSON reads it. */
+static const char *const read_keys[] = {"v", "t", "tab", "next", "last", "p", "id", "l"};
+
+static int strict_object(const char *json, size_t len)
+{
+    js_val root;
+    size_t i;
+
+    if (js_parse(json, len, &root) != WSS_OK || root.kind != JS_OBJECT)
+        return 0;
+    for (i = 0; i < sizeof(read_keys) / sizeof(read_keys[0]); i++)
+        if (js_get(json, &root, read_keys[i], NULL) > 1)
+            return 0;
+    return 1;
+}
+
 int bus_decode(const char *json, size_t len, envelope *env, int *why)
 {
     cJSON *root = NULL;
@@ -56,6 +76,8 @@ int bus_decode(const char *json, size_t len, envelope *env, int *why)
         *why = REJ_SIZE;
         return WSS_EINVAL;
     }
+    if (!strict_object(json, len))
+        goto fail;
     root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     /* The envelope is the whole text: nothing may follow the object. */
     if (!cJSON_IsObject(root) || end != json + len)

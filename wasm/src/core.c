@@ -776,6 +776,7 @@ static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_
         prof_frame f;
 
         f.text = frame_text(bytes, lens[i], &at);
+        f.binary = bytes != NULL && (lens[i] & WSS_FRAME_BINARY) != 0;
         if (seq < tab->next_seq) {
             /* Re-sent after a leader change: already handled. */
             push(core, WSS_ACT_RELEASE, 0, 0, handle);
@@ -886,6 +887,7 @@ int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t 
         f.mark = meta[3 * i + 1];
         f.len = meta[3 * i + 2] & ~WSS_FRAME_BINARY;
         f.text = frame_text(bytes, meta[3 * i + 2], &at);
+        f.binary = (meta[3 * i + 2] & WSS_FRAME_BINARY) != 0;
         f.handle = first_handle + i;
         f.replay = 1;
         rc = closing(core, tab->id) ? PROF_PASS : profile_take(core, &f);

@@ -724,6 +724,10 @@ static int tab_frame(profile *p, const prof_io *io, const prof_frame *f)
     js_val id, payload;
     int rc;
 
+    /* graphql-ws is text only: the server would close the shared socket
+     * for every tab over one binary frame, so only its tab is closed. */
+    if (f->binary)
+        return refuse(g, io, f, 4400, INVALID);
     if (f->text == NULL)
         return PROF_PASS;
     switch (read_frame(f, &id, &payload)) {

@@ -84,6 +84,8 @@ typedef struct prof_frame {
     uint32_t len;    /* its bytes */
     const char *text; /* its text (len bytes, not NUL-terminated); NULL for a binary
                        * frame or one whose bytes the host did not pass */
+    int binary;      /* a binary frame, known as one (the host passed the bytes of
+                      * the text frames with it) */
     int replay;      /* kept for a next leader, or possibly handled by an earlier
                       * one: see the top of this file */
     uint32_t mark;   /* a kept frame's mark; 0 otherwise */
