@@ -39,7 +39,12 @@ export interface SharedWebSocketOptions {
    * 'graphql-transport-ws' or 'jsonrpc' force one; 'none' broadcasts every frame.
    */
   protocol?: SharedWebSocketProtocol;
-  /** Retries of a lost server socket; false: none, the first close is final. */
+  /**
+   * Makes a lost server socket again under the tabs, which stay OPEN (`true`, or how to
+   * retry). Off by default unless a protocol profile is at work: then a lost socket, or a
+   * new leader, closes every tab as a WebSocket would, and the app reconnects itself.
+   * false: no retry at all.
+   */
   reconnect?: ReconnectOptions | boolean;
   /** Bytes held while the shared socket is not open; beyond: an error event. */
   maxQueuedBytes?: number;
