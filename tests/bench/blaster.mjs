@@ -1,6 +1,7 @@
-// The benchmarks' server: serves the bench pages, dist/ and js-glue/ over HTTP
-// on 127.0.0.1, and WebSockets in "rooms" that it pushes frames to on command,
-// counts (and order-checks) what it receives from, or echoes. It does the same
+// The benchmarks' server: serves the bench pages, dist/, js-glue/ and files
+// built at the start of the run (held in memory) over HTTP on 127.0.0.1, and
+// WebSockets in "rooms" that it pushes frames to on command, counts (and
+// order-checks) what it receives from, or echoes. It does the same
 // work for every variant, so differences come from the browser side.
 
 import http from 'node:http';
@@ -78,7 +79,8 @@ class Room {
   }
 }
 
-export async function startBlaster() {
+// files: { [URL path]: contents } served as they are, ahead of STATIC.
+export async function startBlaster({ files = {} } = {}) {
   const rooms = new Map();
   const room = (name) => {
     if (!rooms.has(name)) rooms.set(name, new Room());
@@ -115,6 +117,11 @@ export async function startBlaster() {
         const body = JSON.stringify(route(url.searchParams));
         res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         res.end(body);
+        return;
+      }
+      if (Object.hasOwn(files, url.pathname)) {
+        res.writeHead(200, { 'Content-Type': TYPES[path.extname(url.pathname)] || 'application/octet-stream', ...HEADERS });
+        res.end(files[url.pathname]);
         return;
       }
       const prefix = Object.keys(STATIC).find((p) => url.pathname.startsWith(p));

@@ -20,6 +20,12 @@ export const FULL = {
   join: { rounds: 3 },
   failover: { tabs: 4, rounds: 3, everyMs: 10, settleFrames: 20 },
   memory: { tabs: 1, frames: 1000000, chunk: 100000 },
+  // Protocol profiles, one unmodified client library per tab: wsshare against
+  // a plain socket per tab, both in every round. graphql: every subscription
+  // publishes for burstMs. jsonrpc: `trips` calls from one tab of `tabs`,
+  // then `tripsEach` from every tab at once.
+  graphql: { tabs: 4, burstMs: 3000, rounds: { plain: 5, wsshare: 5 } },
+  jsonrpc: { tabs: 4, trips: 2000, tripsEach: 1000, warmup: 200, rounds: { plain: 5, wsshare: 5 } },
   core: {
     rounds: 3, tabs: 4, batch: 64,
     events: { fanout: 5000000, acks: 5000000, envelopes: 200000 },
@@ -35,6 +41,8 @@ export const TINY = {
   join: { rounds: 1 },
   failover: { tabs: 3, rounds: 1, everyMs: 10, settleFrames: 3 },
   memory: { tabs: 1, frames: 2000, chunk: 1000 },
+  graphql: { tabs: 2, burstMs: 100, rounds: { plain: 1, wsshare: 1 } },
+  jsonrpc: { tabs: 2, trips: 20, tripsEach: 10, warmup: 5, rounds: { plain: 1, wsshare: 1 } },
   core: {
     rounds: 1, tabs: 4, batch: 64,
     events: { fanout: 2560, acks: 2560, envelopes: 100 },

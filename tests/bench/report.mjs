@@ -1,9 +1,11 @@
 // Turns a run's raw rounds into results: medians and spreads, per-round
-// ratios, each goal of DESIGN.md judged met or not; then writes them as
-// results.json, a Markdown report (RESULTS.md) and an SVG chart.
+// ratios, each goal of DESIGN.md judged met or not, and the comparisons
+// DESIGN.md sets no goal for reported as measured; then writes them as
+// results.json, a Markdown report (RESULTS.md) and an SVG chart. A run of
+// some scenarios only (run.mjs --only) reports those.
 
 import { paired, summary } from './stats.mjs';
-import { BASELINES, VARIANTS } from './scenarios.mjs';
+import { BASELINES, PROTOCOL_VARIANTS, VARIANTS } from './scenarios.mjs';
 import { GOAL_LEADER, GOAL_TAB } from '../sizes.mjs';
 
 const NAMES = {
@@ -74,40 +76,82 @@ function core(raw) {
   return out;
 }
 
+// A protocol scenario's rounds summarised by f, or why it has none.
+function protocolRun(raw, f) {
+  if (raw.failed) return { measured: false, failed: true, reason: raw.reason };
+  return { measured: true, ...f(raw.rounds), rounds: raw.rounds };
+}
+
+const connectionsSeen = (r) => Object.fromEntries(PROTOCOL_VARIANTS.map((v) => [v, [...new Set(pick(r[v], 'connections'))]]));
+
+// graphql-ws fan-out: deliveries per second, and wsshare ÷ plain round by round.
+function graphqlFanout(r) {
+  return {
+    variants: Object.fromEntries(PROTOCOL_VARIANTS.map((v) => [v, summary(pick(r[v], 'perSecond'))])),
+    ratio: paired(pick(r.wsshare, 'perSecond'), pick(r.plain, 'perSecond'), (w, p) => w / p),
+    connections: connectionsSeen(r),
+    framesPerPost: summary(pick(r.wsshare, 'framesPerPost').filter((x) => typeof x === 'number')),
+  };
+}
+
+// JSON-RPC round trips, one tab (one) and every tab at once (all): p50 and
+// p99, and what wsshare adds to a plain socket's, round by round.
+function jsonrpcTrips(r) {
+  const of = (v, k, p) => r[v].map((x) => x[k][p]);
+  const both = (f) => ({ one: { p50: f('one', 'p50'), p99: f('one', 'p99') }, all: { p50: f('all', 'p50'), p99: f('all', 'p99') } });
+  return {
+    variants: Object.fromEntries(PROTOCOL_VARIANTS.map((v) => [v, both((k, p) => summary(of(v, k, p)))])),
+    overPlain: both((k, p) => paired(of('wsshare', k, p), of('plain', k, p), (w, x) => w - x)),
+    connections: connectionsSeen(r),
+    postsPerTrip: summary(pick(r.wsshare, 'postsPerTrip').filter((x) => typeof x === 'number')),
+    dataPostsPerTrip: summary(pick(r.wsshare, 'dataPostsPerTrip').filter((x) => typeof x === 'number')),
+    controlPostsPerTrip: summary(pick(r.wsshare, 'controlPostsPerTrip').filter((x) => typeof x === 'number')),
+  };
+}
+
 // Each goal of DESIGN.md's table: what was measured and whether it meets it.
 // A goal whose measure could not be taken is met: null, with the reason; one
-// whose scenario failed is not met.
-function judge(s) {
+// whose scenario failed is not met. The comparisons DESIGN.md sets no goal for
+// are rows of kind 'reported': met when measured, not met when they failed.
+function judge(s, meta) {
   const goals = [];
-  const add = (measure, goal, value, met, note) => goals.push({ measure, goal, value, met, note: note || '' });
+  const add = (measure, goal, value, met, note, kind) => goals.push({ measure, goal, value, met, note: note || '', ...(kind ? { kind } : {}) });
   const x = (r) => (r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a');
-
-  const conns = Object.entries(s.fanout).map(([n, f]) => [n, f.connections.wsshare]);
-  add('server connections for N tabs of one user', 'exactly 1',
-    conns.map(([n, c]) => `${c.join(', ')} for ${n} tabs`).join('; '),
-    conns.every(([, c]) => c.length === 1 && c[0] === 1));
-
-  for (const [n, f] of Object.entries(s.fanout)) {
-    const b = f.ratios.batching;
-    const nv = f.ratios.naive;
-    add(`fan-out throughput, ${n} tabs`, '≥ 0.9 × batching relay, ≥ 3 × naive relay',
-      `${x(b)} batching, ${x(nv)} naive`, !!(b && nv && b.median >= 0.9 && nv.median >= 3));
-  }
-  const up = s.upstream.ratios.batching;
-  add('tabs → server throughput', '≥ 0.9 × batching relay', `${x(up)} batching`, !!(up && up.median >= 0.9));
-
-  const { p50, p99 } = s.echo.overPlain;
-  const relay = s.echo.relayOverPlain;
   const plus = (r) => (r ? `${r.median >= 0 ? '+' : ''}${r.median.toFixed(2)} ms (${r.min.toFixed(2)}…${r.max.toFixed(2)})` : 'n/a');
-  add('echo round trip', 'p50 ≤ plain + 0.5 ms, p99 ≤ plain + 2 ms', `p50 ${plus(p50)}, p99 ${plus(p99)} over plain ` +
-    `(the batching relay: p50 ${plus(relay.p50)}, p99 ${plus(relay.p99)})`,
-    !!(p50 && p99 && p50.median <= 0.5 && p99.median <= 2));
 
-  const j = s.join.variants.wsshare.join;
-  add('a 2nd tab joining an open socket', '`open` ≤ 20 ms after the constructor',
-    `${j.median.toFixed(1)} ms (${j.min.toFixed(1)}–${j.max.toFixed(1)})`, j.median <= 20);
+  if (s.fanout) {
+    const conns = Object.entries(s.fanout).map(([n, f]) => [n, f.connections.wsshare]);
+    add('server connections for N tabs of one user', 'exactly 1',
+      conns.map(([n, c]) => `${c.join(', ')} for ${n} tabs`).join('; '),
+      conns.every(([, c]) => c.length === 1 && c[0] === 1));
 
-  for (const [how, f] of Object.entries(s.failover)) {
+    for (const [n, f] of Object.entries(s.fanout)) {
+      const b = f.ratios.batching;
+      const nv = f.ratios.naive;
+      add(`fan-out throughput, ${n} tabs`, '≥ 0.9 × batching relay, ≥ 3 × naive relay',
+        `${x(b)} batching, ${x(nv)} naive`, !!(b && nv && b.median >= 0.9 && nv.median >= 3));
+    }
+  }
+  if (s.upstream) {
+    const up = s.upstream.ratios.batching;
+    add('tabs → server throughput', '≥ 0.9 × batching relay', `${x(up)} batching`, !!(up && up.median >= 0.9));
+  }
+
+  if (s.echo) {
+    const { p50, p99 } = s.echo.overPlain;
+    const relay = s.echo.relayOverPlain;
+    add('echo round trip', 'p50 ≤ plain + 0.5 ms, p99 ≤ plain + 2 ms', `p50 ${plus(p50)}, p99 ${plus(p99)} over plain ` +
+      `(the batching relay: p50 ${plus(relay.p50)}, p99 ${plus(relay.p99)})`,
+      !!(p50 && p99 && p50.median <= 0.5 && p99.median <= 2));
+  }
+
+  if (s.join) {
+    const j = s.join.variants.wsshare.join;
+    add('a 2nd tab joining an open socket', '`open` ≤ 20 ms after the constructor',
+      `${j.median.toFixed(1)} ms (${j.min.toFixed(1)}–${j.max.toFixed(1)})`, j.median <= 20);
+  }
+
+  for (const [how, f] of Object.entries(s.failover || {})) {
     const what = `failover, leader tab ${how === 'crash' ? 'crashed' : 'closed'} (election mode)`;
     if (!f.measured) add(what, 'new socket open ≤ 100 ms p50, 0 sends lost', f.failed ? 'failed' : 'not measured', f.failed ? false : null, f.reason);
     else {
@@ -118,52 +162,86 @@ function judge(s) {
     }
   }
 
-  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-  add('size a page loads (tab side, gzip)', '≤ 8 KB', kb(s.sizes.tab), s.sizes.tab <= GOAL_TAB);
-  add('worker + wasm (gzip)', '≤ 40 KB', kb(s.sizes.leader), s.sizes.leader <= GOAL_LEADER);
+  if (s.sizes) {
+    const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+    add('size a page loads (tab side, gzip)', '≤ 8 KB', kb(s.sizes.tab), s.sizes.tab <= GOAL_TAB);
+    add('worker + wasm (gzip)', '≤ 40 KB', kb(s.sizes.leader), s.sizes.leader <= GOAL_LEADER);
+  }
 
-  const m = s.memory;
-  const growth = m.wasmGrowth + m.jsHeapGrowth;
-  add(`leader memory after ${m.samples[m.samples.length - 1].frames.toLocaleString('en')} frames`, 'flat (≤ 1 MB above the start)',
-    `${(growth / MB).toFixed(2)} MB above the start (wasm ${(m.wasmGrowth / MB).toFixed(2)}, JS heap ${(m.jsHeapGrowth / MB).toFixed(2)})`,
-    growth <= MB);
+  if (s.memory) {
+    const m = s.memory;
+    const growth = m.wasmGrowth + m.jsHeapGrowth;
+    add(`leader memory after ${m.samples[m.samples.length - 1].frames.toLocaleString('en')} frames`, 'flat (≤ 1 MB above the start)',
+      `${(growth / MB).toFixed(2)} MB above the start (wasm ${(m.wasmGrowth / MB).toFixed(2)}, JS heap ${(m.jsHeapGrowth / MB).toFixed(2)})`,
+      growth <= MB);
+  }
+
+  const reported = 'none in DESIGN.md: reported, wsshare against plain';
+  const conns = (c) => `server connections ${c.wsshare.join('/')} (wsshare) and ${c.plain.join('/')} (plain)`;
+  if (s.graphql) {
+    const g = s.graphql;
+    const what = `graphql-ws subscription fan-out, ${meta.config.graphql.tabs} tabs (deliveries/s)`;
+    if (!g.measured) add(what, reported, 'failed', false, g.reason, 'reported');
+    else {
+      const ps = (r) => `${k(r.median)}/s`;
+      add(what, reported, `wsshare ${ps(g.variants.wsshare)}, plain ${ps(g.variants.plain)}: wsshare ÷ plain ${x(g.ratio)}; ` +
+        conns(g.connections), true, '', 'reported');
+    }
+  }
+  if (s.jsonrpc) {
+    const j = s.jsonrpc;
+    const what = 'JSON-RPC round trip (json-rpc-2.0 client, `echo`)';
+    if (!j.measured) add(what, reported, 'failed', false, j.reason, 'reported');
+    else {
+      const over = (o) => `p50 ${plus(o.p50)}, p99 ${plus(o.p99)}`;
+      add(what, reported, `wsshare over plain: one tab of ${meta.config.jsonrpc.tabs} ${over(j.overPlain.one)}; ` +
+        `${meta.config.jsonrpc.tabs} tabs at once ${over(j.overPlain.all)}; ${conns(j.connections)}`, true, '', 'reported');
+    }
+  }
   return goals;
 }
 
+// Only the scenarios a run has are analysed and judged (run.mjs --only).
 export function analyse(raw, meta) {
-  const s = {
-    fanout: Object.fromEntries(Object.entries(raw.fanout).map(([n, r]) => [n, { ...throughput(r), rounds: r }])),
-    upstream: { ...throughput(raw.upstream), rounds: raw.upstream },
-    echo: { ...echoes(raw.echo), rounds: raw.echo },
-    join: {
+  const s = {};
+  if (raw.fanout) s.fanout = Object.fromEntries(Object.entries(raw.fanout).map(([n, r]) => [n, { ...throughput(r), rounds: r }]));
+  if (raw.upstream) s.upstream = { ...throughput(raw.upstream), rounds: raw.upstream };
+  if (raw.echo) s.echo = { ...echoes(raw.echo), rounds: raw.echo };
+  if (raw.join) {
+    s.join = {
       variants: Object.fromEntries(VARIANTS.map((v) => [v, {
         cold: summary(pick(raw.join[v], 'cold')), join: summary(pick(raw.join[v], 'join')),
       }])),
       rounds: raw.join,
-    },
-    failover: { ...failovers(raw.failover), rounds: raw.failover },
-    memory: raw.memory,
-    sizes: raw.sizes,
-    core: { ...core(raw.core), rounds: raw.core },
-  };
-  const { rounds, ...failover } = s.failover;
-  return { meta, scenarios: s, goals: judge({ ...s, failover }) };
+    };
+  }
+  if (raw.failover) s.failover = { ...failovers(raw.failover), rounds: raw.failover };
+  if (raw.memory) s.memory = raw.memory;
+  if (raw.sizes) s.sizes = raw.sizes;
+  if (raw.core) s.core = { ...core(raw.core), rounds: raw.core };
+  if (raw.graphql) s.graphql = protocolRun(raw.graphql, graphqlFanout);
+  if (raw.jsonrpc) s.jsonrpc = protocolRun(raw.jsonrpc, jsonrpcTrips);
+  const failover = s.failover && (({ rounds, ...rest }) => rest)(s.failover);
+  return { meta, scenarios: s, goals: judge({ ...s, failover }, meta) };
 }
 
 // The raw rounds analyse() was given, back from its results: to render a
 // run's report again without measuring again.
 export function rawOf(results) {
   const s = results.scenarios;
-  return {
-    fanout: Object.fromEntries(Object.entries(s.fanout).map(([n, f]) => [n, f.rounds])),
-    upstream: s.upstream.rounds,
-    echo: s.echo.rounds,
-    join: s.join.rounds,
-    failover: s.failover.rounds,
-    memory: s.memory,
-    sizes: s.sizes,
-    core: s.core.rounds,
-  };
+  const raw = {};
+  if (s.fanout) raw.fanout = Object.fromEntries(Object.entries(s.fanout).map(([n, f]) => [n, f.rounds]));
+  if (s.upstream) raw.upstream = s.upstream.rounds;
+  if (s.echo) raw.echo = s.echo.rounds;
+  if (s.join) raw.join = s.join.rounds;
+  if (s.failover) raw.failover = s.failover.rounds;
+  if (s.memory) raw.memory = s.memory;
+  if (s.sizes) raw.sizes = s.sizes;
+  if (s.core) raw.core = s.core.rounds;
+  for (const p of ['graphql', 'jsonrpc']) {
+    if (s[p]) raw[p] = s[p].measured ? { rounds: s[p].rounds } : { failed: true, reason: s[p].reason };
+  }
+  return raw;
 }
 
 // ---- Markdown ----
@@ -173,13 +251,14 @@ const spread = (r, f) => {
   if (!r) return '—';
   return r.n === 1 ? `${f(r.median)} (1 round)` : `${f(r.median)} (${f(r.min)}–${f(r.max)})`;
 };
-const mark = (met) => (met === null ? 'not measured' : met ? 'met' : '**not met**');
+const mark = (g) => (g.kind === 'reported' ? (g.met ? 'measured' : '**failed**')
+  : g.met === null ? 'not measured' : g.met ? 'met' : '**not met**');
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const table = (head, rows) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 
 export function goalsTable(results) {
   return table(['measure', 'goal', 'measured: median (min–max)', ''],
-    results.goals.map((g) => [g.measure, g.goal, g.value + (g.note ? ` — ${g.note}` : ''), mark(g.met)]));
+    results.goals.map((g) => [g.measure, g.goal, g.value + (g.note ? ` — ${g.note}` : ''), mark(g)]));
 }
 
 export function markdown(results, { tiny }) {
@@ -195,6 +274,7 @@ export function markdown(results, { tiny }) {
   const out = [];
   out.push('# wsshare benchmarks', '');
   if (tiny) out.push('**Tiny configuration** (`make test`): these figures only show that the benchmark runs. `make bench` gives the real ones.', '');
+  if (meta.only) out.push(`**Some scenarios only** (\`--only\`): ${meta.only.join(', ')}. \`make bench\` runs them all.`, '');
   out.push(`Made by \`${meta.command}\` on ${meta.date}, in ${Math.round(meta.seconds)} s, on ${meta.machine}. ` +
     `Load average (1 min) ${meta.load[0].toFixed(2)} at the start, ${meta.load[1].toFixed(2)} at the end: the machine is shared, so figures move between runs; ` +
     'the ratios are taken per round, between runs that followed each other.', '');
@@ -211,75 +291,162 @@ export function markdown(results, { tiny }) {
       'Not measured: ' + (unmeasured.length ? unmeasured.map((g) => `${g.measure} (${g.note})`).join('; ') : 'none') + '.', '');
   }
 
-  out.push('## Throughput (deliveries per second; k = 1,000)', '');
-  out.push(`Fan-out: the server pushes ${meta.config.fanout.frames.toLocaleString('en')} frames; the figure is frames × tabs over the time from the push until the last tab has the last frame. ` +
-    `Tabs → server: ${meta.config.upstream.tabs} tabs send ${meta.config.upstream.frames.toLocaleString('en')} frames each at once; the time runs from the first send to the last frame at the server.`, '');
-  out.push(row(['scenario', ...VARIANTS.map((v) => NAMES[v]), 'wsshare ÷ batching', 'wsshare ÷ naive', 'wsshare ÷ plain']));
-  out.push(row(Array(8).fill('---')));
-  for (const [n, f] of Object.entries(s.fanout)) out.push(through(`fan-out, ${n} tabs`, f));
-  out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
-  out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
-  out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.');
-  out.push('', `Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
-    `${n} tabs: ${VARIANTS.filter((v) => f.connections[v].length).map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
-    `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
-      `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
-
-  out.push('Fan-out round by round, deliveries per second (server frames per bus post):', '');
-  for (const [n, f] of Object.entries(s.fanout)) {
-    const cell = (r) => (r ? `${k(r.perSecond)} (${r.framesPerPost.toFixed(0)})` : '');
-    const rounds = Math.max(f.rounds.batching.length, f.rounds.wsshare.length);
-    out.push(table([`${n} tabs, round`, NAMES.batching, NAMES.wsshare],
-      Array.from({ length: rounds }, (_, r) => [String(r + 1), cell(f.rounds.batching[r]), cell(f.rounds.wsshare[r])])), '');
+  if (s.fanout || s.upstream) {
+    out.push('## Throughput (deliveries per second; k = 1,000)', '');
+    out.push(`Fan-out: the server pushes ${meta.config.fanout.frames.toLocaleString('en')} frames; the figure is frames × tabs over the time from the push until the last tab has the last frame. ` +
+      `Tabs → server: ${meta.config.upstream.tabs} tabs send ${meta.config.upstream.frames.toLocaleString('en')} frames each at once; the time runs from the first send to the last frame at the server.`, '');
+    out.push(row(['scenario', ...VARIANTS.map((v) => NAMES[v]), 'wsshare ÷ batching', 'wsshare ÷ naive', 'wsshare ÷ plain']));
+    out.push(row(Array(8).fill('---')));
+    for (const [n, f] of Object.entries(s.fanout || {})) out.push(through(`fan-out, ${n} tabs`, f));
+    if (s.upstream) out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
+    if (s.fanout) out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
+    out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.', '');
   }
-  out.push(`In tabs → server, a wsshare tab posts at most 512 frames at a time and its leader acknowledges them (${spread(summary(pick(s.upstream.rounds.wsshare, 'acks')), (x) => x.toFixed(0))} ack envelopes a round, each to every tab); ` +
-    'a batching relay tab posts all the frames of its task at once and nothing comes back.', '');
+  if (s.fanout) {
+    out.push(`Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
+      `${n} tabs: ${VARIANTS.filter((v) => f.connections[v].length).map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
+      `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
+        `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
 
-  out.push('## Latency (milliseconds)', '');
-  out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
-    'Cold start: the first tab, constructor to `open` (worker, wasm and socket). Join: a second tab on the open socket, constructor to `open`.', '');
-  out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], VARIANTS.map((v) => [NAMES[v],
-    millis(s.echo.variants[v].p50), millis(s.echo.variants[v].p99), millis(s.join.variants[v].cold), millis(s.join.variants[v].join)])));
-  out.push('', `Over plain, per round: wsshare p50 ${millis(s.echo.overPlain.p50)}, p99 ${millis(s.echo.overPlain.p99)}; ` +
-    `the batching relay p50 ${millis(s.echo.relayOverPlain.p50)}, p99 ${millis(s.echo.relayOverPlain.p99)}. ` +
-    `wsshare's leader made ${spread(s.echo.postsPerTrip, (x) => x.toFixed(2))} bus posts per round trip (the relays make 1: the echoed frame).`, '');
+    out.push('Fan-out round by round, deliveries per second (server frames per bus post):', '');
+    for (const [n, f] of Object.entries(s.fanout)) {
+      const cell = (r) => (r ? `${k(r.perSecond)} (${r.framesPerPost.toFixed(0)})` : '');
+      const rounds = Math.max(f.rounds.batching.length, f.rounds.wsshare.length);
+      out.push(table([`${n} tabs, round`, NAMES.batching, NAMES.wsshare],
+        Array.from({ length: rounds }, (_, r) => [String(r + 1), cell(f.rounds.batching[r]), cell(f.rounds.wsshare[r])])), '');
+    }
+  }
+  if (s.upstream) {
+    out.push(`In tabs → server, a wsshare tab posts at most 512 frames at a time and its leader acknowledges them (${spread(summary(pick(s.upstream.rounds.wsshare, 'acks')), (x) => x.toFixed(0))} ack envelopes a round, each to every tab); ` +
+      'a batching relay tab posts all the frames of its task at once and nothing comes back.', '');
+  }
 
-  out.push('## Failover (election mode)', '');
-  out.push(`${meta.config.failover.tabs} tabs in \`mode: 'election'\`, each sending a frame every ${meta.config.failover.everyMs} ms; the tab with \`isLeader === true\` is closed, or crashed (CDP \`Page.crash\`). ` +
-    'Times run from then: until every remaining tab has seen `reconnecting`, until the server accepted the new leader\'s socket, until every remaining tab has seen `open` again (what the goal is judged on). Lost: frames the remaining tabs sent (send() did not throw) that never reached the server.', '');
-  const fo = Object.entries(s.failover).filter(([how]) => how !== 'rounds');
-  out.push(table(['leader tab', 'every tab saw `reconnecting`', 'server has the new socket', 'every tab open again', 'sends lost', 'sends refused (threw)'],
-    fo.map(([how, f]) => (f.measured
-      ? [how === 'crash' ? 'crashed' : 'closed', `${millis(f.reconnectingMs)} ms`, `${millis(f.serverMs)} ms`, `${millis(f.ms)} ms`, `${f.lost} of ${f.sent}`, String(f.refused)]
-      : [how === 'crash' ? 'crashed' : 'closed', `${f.failed ? 'failed' : 'not measured'}: ${f.reason}`, '', '', '', '']))));
-  out.push('');
+  if (s.echo || s.join) {
+    out.push('## Latency (milliseconds)', '');
+    out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
+      'Cold start: the first tab, constructor to `open` (worker, wasm and socket). Join: a second tab on the open socket, constructor to `open`.', '');
+    out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], VARIANTS.map((v) => [NAMES[v],
+      s.echo ? millis(s.echo.variants[v].p50) : '—', s.echo ? millis(s.echo.variants[v].p99) : '—',
+      s.join ? millis(s.join.variants[v].cold) : '—', s.join ? millis(s.join.variants[v].join) : '—'])));
+    out.push('');
+  }
+  if (s.echo) {
+    out.push(`Over plain, per round: wsshare p50 ${millis(s.echo.overPlain.p50)}, p99 ${millis(s.echo.overPlain.p99)}; ` +
+      `the batching relay p50 ${millis(s.echo.relayOverPlain.p50)}, p99 ${millis(s.echo.relayOverPlain.p99)}. ` +
+      `wsshare's leader made ${spread(s.echo.postsPerTrip, (x) => x.toFixed(2))} bus posts per round trip (the relays make 1: the echoed frame).`, '');
+  }
 
-  out.push('## Leader memory', '');
-  out.push(`${s.memory.tabs} tabs, frames pushed in chunks of ${meta.config.memory.chunk.toLocaleString('en')}; after each chunk, the leader SharedWorker's wasm memory ` +
-    '(every `WebAssembly.Memory` in it, found over CDP) and its JS heap after a forced collection (CDP `Runtime.getHeapUsage`).', '');
-  out.push(table(['frames', 'wasm memory (bytes)', 'worker JS heap (bytes)'],
-    s.memory.samples.map((m) => [m.frames.toLocaleString('en'), m.wasm.toLocaleString('en'), m.jsHeap.toLocaleString('en')])));
-  out.push('');
+  if (s.failover) {
+    out.push('## Failover (election mode)', '');
+    out.push(`${meta.config.failover.tabs} tabs in \`mode: 'election'\`, each sending a frame every ${meta.config.failover.everyMs} ms; the tab with \`isLeader === true\` is closed, or crashed (CDP \`Page.crash\`). ` +
+      'Times run from then: until every remaining tab has seen `reconnecting`, until the server accepted the new leader\'s socket, until every remaining tab has seen `open` again (what the goal is judged on). Lost: frames the remaining tabs sent (send() did not throw) that never reached the server.', '');
+    const fo = Object.entries(s.failover).filter(([how]) => how !== 'rounds');
+    out.push(table(['leader tab', 'every tab saw `reconnecting`', 'server has the new socket', 'every tab open again', 'sends lost', 'sends refused (threw)'],
+      fo.map(([how, f]) => (f.measured
+        ? [how === 'crash' ? 'crashed' : 'closed', `${millis(f.reconnectingMs)} ms`, `${millis(f.serverMs)} ms`, `${millis(f.ms)} ms`, `${f.lost} of ${f.sent}`, String(f.refused)]
+        : [how === 'crash' ? 'crashed' : 'closed', `${f.failed ? 'failed' : 'not measured'}: ${f.reason}`, '', '', '', '']))));
+    out.push('');
+  }
 
-  out.push('## Sizes', '');
-  out.push(table(['file', 'raw (bytes)', 'gzip -9 (bytes)'],
-    Object.entries(s.sizes.files).map(([f, z]) => [`dist/${f}`, z.raw.toLocaleString('en'), z.gz.toLocaleString('en')])));
-  out.push('', `Tab side (the larger page bundle): ${s.sizes.tab.toLocaleString('en')} B gzip; worker + wasm: ${s.sizes.leader.toLocaleString('en')} B gzip.`, '');
+  if (s.memory) {
+    out.push('## Leader memory', '');
+    out.push(`${s.memory.tabs} tabs, frames pushed in chunks of ${meta.config.memory.chunk.toLocaleString('en')}; after each chunk, the leader SharedWorker's wasm memory ` +
+      '(every `WebAssembly.Memory` in it, found over CDP) and its JS heap after a forced collection (CDP `Runtime.getHeapUsage`).', '');
+    out.push(table(['frames', 'wasm memory (bytes)', 'worker JS heap (bytes)'],
+      s.memory.samples.map((m) => [m.frames.toLocaleString('en'), m.wasm.toLocaleString('en'), m.jsHeap.toLocaleString('en')])));
+    out.push('');
+  }
 
-  out.push('## The core alone: native and WebAssembly', '');
-  out.push(`Events per second through the public API, ${meta.config.core.tabs} tabs: **fan-out**, one server frame (a flush, posting the batch, every ${meta.config.core.batch}); ` +
-    `**acks**, one tab frame handed to the socket (posts of ${meta.config.core.batch} frames, one ack envelope per round of tabs); ` +
-    '**envelopes**, one `hello` decoded and its `welcome` encoded (cJSON). Native: `tests/bench/core_bench.c`, gcc -O2. ' +
-    'WebAssembly: the shipped `dist/wsshare.wasm` (-Oz) driven by `tests/bench/page/core-bench.mjs` through the glue\'s own wrapper in Chromium; ' +
-    'both drivers sum what the actions carry and the sums agree. Instructions: callgrind, native, per event.', '');
-  out.push(table(['workload', 'native, gcc -O2 (events/s)', 'wasm in Chromium (events/s)', 'native ÷ wasm', 'instructions per event', 'same work'],
-    Object.entries(s.core).filter(([w]) => w !== 'rounds').map(([w, c]) => [w, perSec(c.native), perSec(c.wasm), ratio(c.nativeOverWasm),
-      c.instructionsPerEvent === null ? '—' : c.instructionsPerEvent.toFixed(0), c.sameWork ? 'yes' : '**no**'])));
-  out.push('', 'Raw rounds: `bench/results.json`. Chart: `bench/chart.svg`.', '');
+  if (s.graphql || s.jsonrpc) out.push(...protocolsMarkdown(s, meta, { perSec, ratio, millis }));
+
+  if (s.sizes) {
+    out.push('## Sizes', '');
+    out.push(table(['file', 'raw (bytes)', 'gzip -9 (bytes)'],
+      Object.entries(s.sizes.files).map(([f, z]) => [`dist/${f}`, z.raw.toLocaleString('en'), z.gz.toLocaleString('en')])));
+    out.push('', `Tab side (the larger page bundle): ${s.sizes.tab.toLocaleString('en')} B gzip; worker + wasm: ${s.sizes.leader.toLocaleString('en')} B gzip.`, '');
+  }
+
+  if (s.core) {
+    out.push('## The core alone: native and WebAssembly', '');
+    out.push(`Events per second through the public API, ${meta.config.core.tabs} tabs: **fan-out**, one server frame (a flush, posting the batch, every ${meta.config.core.batch}); ` +
+      `**acks**, one tab frame handed to the socket (posts of ${meta.config.core.batch} frames, one ack envelope per round of tabs); ` +
+      '**envelopes**, one `hello` decoded and its `welcome` encoded (cJSON). Native: `tests/bench/core_bench.c`, gcc -O2. ' +
+      'WebAssembly: the shipped `dist/wsshare.wasm` (-Oz) driven by `tests/bench/page/core-bench.mjs` through the glue\'s own wrapper in Chromium; ' +
+      'both drivers sum what the actions carry and the sums agree. Instructions: callgrind, native, per event.', '');
+    out.push(table(['workload', 'native, gcc -O2 (events/s)', 'wasm in Chromium (events/s)', 'native ÷ wasm', 'instructions per event', 'same work'],
+      Object.entries(s.core).filter(([w]) => w !== 'rounds').map(([w, c]) => [w, perSec(c.native), perSec(c.wasm), ratio(c.nativeOverWasm),
+        c.instructionsPerEvent === null ? '—' : c.instructionsPerEvent.toFixed(0), c.sameWork ? 'yes' : '**no**'])));
+    out.push('');
+  }
+  out.push('Raw rounds: `bench/results.json`. Chart: `bench/chart.svg`.', '');
   return out.join('\n');
 }
 
-// ---- SVG chart: throughput bars and echo latencies, with min–max whiskers ----
+// The protocol profiles' section: graphql-ws and JSON-RPC clients, one per
+// tab, over SharedWebSocket against a plain socket each.
+function protocolsMarkdown(s, meta, { perSec, ratio, millis }) {
+  const out = ['## Protocol profiles: one unmodified client per tab', ''];
+  const versions = meta.versions;
+  out.push('Each tab runs an unmodified client library, bundled for the page by esbuild at the start of the run and given either ' +
+    '`SharedWebSocket.configure({ key, mode: \'sharedworker\' })` (**wsshare**: every tab\'s client on one server connection, the core\'s profile ' +
+    'remapping ids and routing each answer to its tab) or the browser\'s `WebSocket` (**plain**: a connection per tab). The servers are the libraries\' own, ' +
+    'on `ws`, 127.0.0.1, a fresh one per round (`tests/bench/protocol-servers.mjs`). Both variants run in every round, in turns; ' +
+    'ratios and differences are taken round by round. DESIGN.md sets no goal for these: they are reported.', '');
+  const failedLine = (p) => `Not measured: the scenario failed (${p.reason}).`;
+  const connLine = (c) => `Server connections per round: wsshare ${c.wsshare.join('/')}, plain ${c.plain.join('/')}.`;
+
+  if (s.graphql) {
+    const c = meta.config.graphql;
+    out.push(`### graphql-ws subscription fan-out, ${c.tabs} tabs`, '');
+    out.push(`graphql-ws ${versions['graphql-ws'] || ''} (\`createClient\` in each tab, one subscription each; the server: \`useServer\` from \`graphql-ws/use/ws\`, ` +
+      `graphql ${versions.graphql || ''}). Once every subscription is live, each publishes for ${c.burstMs.toLocaleString('en')} ms, an event as soon as ` +
+      'graphql-ws has handed the last one to its socket (about 100 bytes a `next` frame). Deliveries per second: the events all the tabs\' clients received, ' +
+      'counted in the pages, over the time from the start of the burst until the last tab had its last event. Each subscription must get every event ' +
+      'its server published, in order, then `complete`. A round whose time is close to the burst\'s length had pages that kept up: ' +
+      'its figure is the pace the server reached with the CPU it got; a longer one had pages that fell behind.', '');
+    if (!s.graphql.measured) out.push(failedLine(s.graphql), '');
+    else {
+      const g = s.graphql;
+      out.push(table(['variant', 'deliveries/s', 'wsshare ÷ plain'],
+        [['wsshare', perSec(g.variants.wsshare), ratio(g.ratio)], ['plain WebSocket per tab', perSec(g.variants.plain), '']]));
+      out.push('', `${connLine(g.connections)} Server frames per bus post in wsshare's leader: ` +
+        `${spread(g.framesPerPost, (x) => x.toFixed(2))} (each \`next\` goes to the one tab whose operation it answers).`, '');
+      const cell = (r) => (r ? `${k(r.perSecond)} (${r.events.toLocaleString('en')} events, ${r.seconds.toFixed(2)} s)` : '');
+      const n = Math.max(g.rounds.wsshare.length, g.rounds.plain.length);
+      out.push(table(['round', 'wsshare', 'plain', 'wsshare ÷ plain'], Array.from({ length: n }, (_, r) => [String(r + 1),
+        cell(g.rounds.wsshare[r]), cell(g.rounds.plain[r]),
+        g.rounds.wsshare[r] && g.rounds.plain[r] ? `${(g.rounds.wsshare[r].perSecond / g.rounds.plain[r].perSecond).toFixed(2)}×` : ''])), '');
+    }
+  }
+
+  if (s.jsonrpc) {
+    const c = meta.config.jsonrpc;
+    out.push('### JSON-RPC round trip', '');
+    out.push(`json-rpc-2.0 ${versions['json-rpc-2.0'] || ''}: a \`JSONRPCClient\` in each tab sends over its socket and awaits each answer before the next call ` +
+      'of `echo` (a `JSONRPCServer` answering at once, about 100 bytes each way). ' +
+      `**One tab**: ${c.trips.toLocaleString('en')} calls from one tab of ${c.tabs}, the others idle. ` +
+      `**${c.tabs} tabs at once**: ${c.tripsEach.toLocaleString('en')} calls from every tab at the same time, the percentiles over all of them ` +
+      '(each client numbers its ids from 1: with wsshare they collide on the one connection and the core remaps them). ' +
+      `Each tab made ${c.warmup} calls first, not counted. Milliseconds from \`request()\` to its answer.`, '');
+    if (!s.jsonrpc.measured) out.push(failedLine(s.jsonrpc), '');
+    else {
+      const j = s.jsonrpc;
+      const cells = (x) => [millis(x.one.p50), millis(x.one.p99), millis(x.all.p50), millis(x.all.p99)];
+      out.push(table(['variant', 'one tab p50', 'one tab p99', `${c.tabs} tabs p50`, `${c.tabs} tabs p99`], [
+        ['wsshare', ...cells(j.variants.wsshare)],
+        ['plain WebSocket per tab', ...cells(j.variants.plain)],
+        ['wsshare − plain, per round', ...cells(j.overPlain)],
+      ]));
+      const posts = (r) => spread(r, (x) => x.toFixed(2));
+      out.push('', `${connLine(j.connections)} wsshare's leader made ${posts(j.postsPerTrip)} bus posts per call from one tab ` +
+        `(data ${posts(j.dataPostsPerTrip)}, control ${posts(j.controlPostsPerTrip)})` +
+        (s.echo ? `; in the echo scenario, with no protocol, ${posts(s.echo.postsPerTrip)} per round trip.` : '.'), '');
+    }
+  }
+  return out;
+}
+
+// ---- SVG chart: throughput bars and latencies, with min–max whiskers ----
 
 const COLORS = { plain: '#9e9e9e', naive: '#e4a03b', batching: '#4b8bd6', wsshare: '#2e9d5b' };
 
@@ -311,33 +478,57 @@ function panel(title, groups, unit, fmt, y0) {
 
 export function chart(results) {
   const s = results.scenarios;
-  const bars = (get) => VARIANTS.map((v) => ({ variant: v, r: get(v) }));
-  const thr = [
-    ...Object.entries(s.fanout).map(([n, f]) => ({ label: `fan-out, ${n} tabs`, bars: bars((v) => f.variants[v]) })),
-    { label: 'tabs → server', bars: bars((v) => s.upstream.variants[v]) },
-  ];
-  const lat = [
-    { label: 'echo p50', bars: bars((v) => s.echo.variants[v].p50) },
-    { label: 'echo p99', bars: bars((v) => s.echo.variants[v].p99) },
-  ];
-  const open = [
-    { label: 'cold start', bars: bars((v) => s.join.variants[v].cold) },
-    { label: 'join', bars: bars((v) => s.join.variants[v].join) },
-  ];
+  const bars = (get, variants = VARIANTS) => variants.map((v) => ({ variant: v, r: get(v) }));
   const ms = (x) => `${x.toFixed(2)} ms`;
-  const a = panel('Throughput (median, min–max whisker)', thr, 'deliveries/s', (x) => `${k(x)}/s`, 40);
-  const b = panel('Echo round trip, one tab of four', lat, 'ms', ms, a.bottom + 10);
-  const c = panel('Constructor to open: first tab (cold), second tab (join)', open, 'ms', ms, b.bottom + 10);
+  const perSec = (x) => `${k(x)}/s`;
+  const panels = []; // [title, groups, unit, format]
+  const thr = [
+    ...Object.entries(s.fanout || {}).map(([n, f]) => ({ label: `fan-out, ${n} tabs`, bars: bars((v) => f.variants[v]) })),
+    ...(s.upstream ? [{ label: 'tabs → server', bars: bars((v) => s.upstream.variants[v]) }] : []),
+  ];
+  if (thr.length) panels.push(['Throughput (median, min–max whisker)', thr, 'deliveries/s', perSec]);
+  if (s.echo) {
+    panels.push(['Echo round trip, one tab of four', [
+      { label: 'echo p50', bars: bars((v) => s.echo.variants[v].p50) },
+      { label: 'echo p99', bars: bars((v) => s.echo.variants[v].p99) },
+    ], 'ms', ms]);
+  }
+  if (s.join) {
+    panels.push(['Constructor to open: first tab (cold), second tab (join)', [
+      { label: 'cold start', bars: bars((v) => s.join.variants[v].cold) },
+      { label: 'join', bars: bars((v) => s.join.variants[v].join) },
+    ], 'ms', ms]);
+  }
+  if (s.graphql && s.graphql.measured) {
+    const n = results.meta.config.graphql.tabs;
+    panels.push([`graphql-ws subscription fan-out, ${n} tabs, a client each`, [
+      { label: 'events delivered', bars: bars((v) => s.graphql.variants[v], PROTOCOL_VARIANTS) },
+    ], 'deliveries/s', perSec]);
+  }
+  if (s.jsonrpc && s.jsonrpc.measured) {
+    const n = results.meta.config.jsonrpc.tabs;
+    const j = s.jsonrpc.variants;
+    panels.push(['JSON-RPC round trip (json-rpc-2.0), a client each', [
+      { label: 'one tab p50', bars: bars((v) => j[v].one.p50, PROTOCOL_VARIANTS) },
+      { label: 'one tab p99', bars: bars((v) => j[v].one.p99, PROTOCOL_VARIANTS) },
+      { label: `${n} tabs at once p50`, bars: bars((v) => j[v].all.p50, PROTOCOL_VARIANTS) },
+      { label: `${n} tabs at once p99`, bars: bars((v) => j[v].all.p99, PROTOCOL_VARIANTS) },
+    ], 'ms', ms]);
+  }
+  let bottom = 30;
+  const svgs = panels.map(([title, groups, unit, fmt]) => {
+    const p = panel(title, groups, unit, fmt, bottom + 10);
+    bottom = p.bottom;
+    return p.svg;
+  });
   const legend = VARIANTS.map((v, i) =>
     `<rect x="${10 + i * 190}" y="12" width="12" height="12" fill="${COLORS[v]}"/><text x="${28 + i * 190}" y="22" class="g">${NAMES[v]}</text>`).join('\n');
-  const h = c.bottom + 10;
+  const h = bottom + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${h}" viewBox="0 0 780 ${h}" font-family="sans-serif">
 <style>.t{font-size:14px;font-weight:bold}.g{font-size:11px}.v{font-size:10px}.u{font-size:11px;fill:#555}.w{stroke:#222;stroke-width:1}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 ${legend}
-${a.svg}
-${b.svg}
-${c.svg}
+${svgs.join('\n')}
 </svg>
 `;
 }

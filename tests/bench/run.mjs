@@ -1,9 +1,11 @@
 // `make bench`: every goal of DESIGN.md measured against its baselines in one
-// run, same server, same browser. Prints a line per round and the goals table;
-// writes results.json, RESULTS.md and chart.svg.
-// Usage: node tests/bench/run.mjs [--tiny] [--out DIR] [--core-bin PATH]
+// run, same server, same browser, and the protocol profiles' clients over
+// wsshare against a plain socket each. Prints a line per round and the goals
+// table; writes results.json, RESULTS.md and chart.svg.
+// Usage: node tests/bench/run.mjs [--tiny] [--out DIR] [--core-bin PATH] [--only NAME,...]
 //        node tests/bench/run.mjs --from DIR/results.json [--out DIR]
-// (--from renders a past run's report again, measuring nothing).
+// (--only runs just the scenarios named, of SCENARIOS below, and reports
+// those; --from renders a past run's report again, measuring nothing).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBlaster } from './blaster.mjs';
+import { bundleClients } from './protocol-servers.mjs';
 import { launchBrowser } from './browser.mjs';
 import { FULL, TINY } from './config.mjs';
 import { analyse, chart, goalsTable, markdown, rawOf } from './report.mjs';
@@ -22,8 +25,19 @@ const { values: opts } = parseArgs({
     out: { type: 'string', default: 'bench' },
     'core-bin': { type: 'string', default: 'build/bench/core_bench' },
     from: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+
+// Every scenario, in the order a run takes them.
+const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'graphql', 'jsonrpc'];
+const only = opts.only ? opts.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
+const unknown = only ? only.filter((x) => !SCENARIOS.includes(x)) : [];
+if (unknown.length || (only && !only.length)) {
+  console.error(`--only takes scenario names among ${SCENARIOS.join(', ')}; not known: ${unknown.join(', ') || '(none given)'}`);
+  process.exit(2);
+}
+const runs = (name) => !only || only.includes(name);
 
 function write(results, tiny) {
   mkdirSync(opts.out, { recursive: true });
@@ -35,7 +49,7 @@ function write(results, tiny) {
 
 if (opts.from) {
   const past = JSON.parse(readFileSync(opts.from, 'utf8'));
-  write(analyse(rawOf(past), past.meta), past.meta.command !== 'make bench');
+  write(analyse(rawOf(past), past.meta), past.meta.tiny ?? past.meta.command !== 'make bench');
   process.exit(0);
 }
 const cfg = { ...(opts.tiny ? TINY : FULL) };
@@ -69,30 +83,41 @@ function machine() {
   return `${cpus.length} × ${cpus[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${distro}`;
 }
 
-const server = await startBlaster();
+// The client libraries the protocol scenarios' pages run, served from memory.
+const files = runs('graphql') || runs('jsonrpc') ? await bundleClients() : {};
+const server = await startBlaster({ files });
 const browser = await launchBrowser(server.origin);
 const env = { server, browser, cfg, progress };
 const load0 = os.loadavg()[0];
 const raw = {};
-progress(`wsshare benchmarks (${opts.tiny ? 'tiny' : 'full'} configuration), Chromium ${browser.version}, server ${server.origin}`);
+progress(`wsshare benchmarks (${opts.tiny ? 'tiny' : 'full'} configuration${only ? `, only ${only.join(', ')}` : ''}), ` +
+  `Chromium ${browser.version}, server ${server.origin}`);
 try {
-  raw.sizes = scenario.sizes();
-  progress('sizes', `tab side ${raw.sizes.tab} B gzip, worker + wasm ${raw.sizes.leader} B gzip`);
-  raw.core = await scenario.core(env);
-  raw.fanout = {};
-  for (const n of Object.keys(cfg.fanout.rounds)) raw.fanout[n] = await scenario.fanout(env, Number(n));
-  raw.upstream = await scenario.upstream(env);
-  raw.echo = await scenario.echo(env);
-  raw.join = await scenario.join(env);
-  raw.failover = { close: await scenario.failover(env, 'close'), crash: await scenario.failover(env, 'crash') };
-  raw.memory = await scenario.memory(env);
+  if (runs('sizes')) {
+    raw.sizes = scenario.sizes();
+    progress('sizes', `tab side ${raw.sizes.tab} B gzip, worker + wasm ${raw.sizes.leader} B gzip`);
+  }
+  if (runs('core')) raw.core = await scenario.core(env);
+  if (runs('fanout')) {
+    raw.fanout = {};
+    for (const n of Object.keys(cfg.fanout.rounds)) raw.fanout[n] = await scenario.fanout(env, Number(n));
+  }
+  if (runs('upstream')) raw.upstream = await scenario.upstream(env);
+  if (runs('echo')) raw.echo = await scenario.echo(env);
+  if (runs('join')) raw.join = await scenario.join(env);
+  if (runs('failover')) raw.failover = { close: await scenario.failover(env, 'close'), crash: await scenario.failover(env, 'crash') };
+  if (runs('memory')) raw.memory = await scenario.memory(env);
+  if (runs('graphql')) raw.graphql = await scenario.graphql(env);
+  if (runs('jsonrpc')) raw.jsonrpc = await scenario.jsonrpc(env);
 } finally {
   await browser.close();
   await server.close();
 }
 
 const meta = {
-  command: opts.tiny ? 'make test' : 'make bench',
+  command: only ? `node tests/bench/run.mjs ${process.argv.slice(2).join(' ')}` : opts.tiny ? 'make test' : 'make bench',
+  tiny: opts.tiny,
+  only,
   date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   seconds: (Date.now() - started) / 1000,
   machine: `${machine()}, headless Debian Chromium`,
@@ -102,6 +127,10 @@ const meta = {
     Node: process.versions.node,
     'playwright-core': pkgVersion('playwright-core'),
     ws: pkgVersion('ws'),
+    'graphql-ws': pkgVersion('graphql-ws'),
+    graphql: pkgVersion('graphql'),
+    'json-rpc-2.0': pkgVersion('json-rpc-2.0'),
+    esbuild: pkgVersion('esbuild'),
     gcc: versionOf('gcc', ['-dumpfullversion']),
     emscripten: versionOf('dpkg-query', ['-W', '-f=${Version}', 'emscripten'], /(.+)/),
     valgrind: versionOf('valgrind', ['--version']),

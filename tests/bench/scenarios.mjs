@@ -8,6 +8,7 @@ import { within } from './browser.mjs';
 import { epoch } from './blaster.mjs';
 import { percentile } from './stats.mjs';
 import { measureSizes } from '../sizes.mjs';
+import { EVENTS_QUERY, startGraphqlBench, startJsonRpcBench } from './protocol-servers.mjs';
 
 const WAIT_MS = 180000;
 const FAILOVER_WAIT_MS = 15000;
@@ -282,6 +283,117 @@ export async function memory(env) {
     const [first, last] = [samples[0], samples[samples.length - 1]];
     return { tabs: nTabs, samples, wasmGrowth: last.wasm - first.wasm, jsHeapGrowth: last.jsHeap - first.jsHeap };
   });
+}
+
+// ---- protocol profiles: one unmodified client per tab, wsshare against a socket each ----
+
+export const PROTOCOL_VARIANTS = ['plain', 'wsshare'];
+const SUBSCRIBE_WAIT_MS = 15000;
+// Text carried by each JSON-RPC call: a request of about 100 bytes.
+const RPC_TEXT = 'r'.repeat(40);
+
+// The page's module of protocol drivers, loaded on first use.
+const inPage = (tab, fn, arg) => tab.eval(async ([name, a]) => (await import('/bench/protocol-clients.mjs'))[name](...a), [fn, arg]);
+
+// A fresh server for one round, closed whatever the round does.
+async function withServer(start, fn) {
+  const server = await start();
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+// A protocol scenario that cannot complete a round ends as failed, with the
+// reason, rather than ending the whole run.
+async function orFailed(env, label, run) {
+  try {
+    return { rounds: await run() };
+  } catch (err) {
+    env.progress(label, `failed: ${err.message}`);
+    return { failed: true, reason: err.message.split('\n')[0] };
+  }
+}
+
+// graphql-ws: each tab's client subscribes; every subscription publishes as
+// fast as graphql-ws takes events, for a fixed time. The figure is events
+// received by all the tabs' clients over the time from the burst's start
+// until the last tab had its last event.
+function graphqlOnce(env, variant) {
+  const { tabs: nTabs, burstMs } = env.cfg.graphql;
+  const key = newRoom('graphql');
+  return withServer(startGraphqlBench, (server) => env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    for (const t of tabs) await inPage(t, 'graphqlSubscribe', [variant, server.url, key, EVENTS_QUERY]);
+    try {
+      await until(() => server.stats().subscriptions === nTabs, SUBSCRIBE_WAIT_MS, `${nTabs} subscriptions at the server`);
+    } catch (err) {
+      const seen = await Promise.all(tabs.map((t) => inPage(t, 'graphqlReceived', [])));
+      throw new Error(`${variant}: ${err.message}; the server saw ${JSON.stringify(server.stats())}, the tabs ${JSON.stringify(seen)}`);
+    }
+    const { t0 } = server.burst(burstMs);
+    const got = await within(WAIT_MS, Promise.all(tabs.map((t) => inPage(t, 'graphqlDone', []))),
+      `${variant}: ${nTabs} subscriptions completing`);
+    const { accepted, sent } = server.stats();
+    const problems = got.flatMap((g, i) => [
+      g.error && `tab ${i + 1}: ${g.error}`,
+      !g.complete && !g.error && `tab ${i + 1}: no complete`,
+      g.disorder && `tab ${i + 1}: ${g.disorder} events out of order`,
+      g.bad && `tab ${i + 1}: ${g.bad} results without an event`,
+    ]).filter(Boolean);
+    const counts = got.map((g) => g.count).sort((a, b) => a - b);
+    const published = [...sent].sort((a, b) => a - b);
+    if (counts.join() !== published.join()) problems.push(`the tabs got ${counts} events, the server published ${published}`);
+    if (problems.length) throw new Error(`${variant}: ${problems.join('; ')}`);
+    const events = counts.reduce((a, b) => a + b, 0);
+    const seconds = (Math.max(...got.map((g) => g.lastAt)) - t0) / 1000;
+    const framesPerPost = await inPage(tabs[0], 'graphqlFramesPerPost', []);
+    return { perSecond: events / seconds, seconds, events, connections: accepted, framesPerPost };
+  }));
+}
+
+export async function graphql(env) {
+  const label = `graphql-ws subscription fan-out, ${env.cfg.graphql.tabs} tabs`;
+  return orFailed(env, label, () => inRounds(env, label, env.cfg.graphql.rounds, (v) => graphqlOnce(env, v), perSecond));
+}
+
+// JSON-RPC 2.0: a json-rpc-2.0 client per tab calls `echo` and awaits each
+// answer before the next call: first one tab while the others idle, then
+// every tab at once (each client numbering its ids from 1, so with wsshare
+// the ids collide on the one connection and the core remaps them).
+function jsonrpcOnce(env, variant) {
+  const { tabs: nTabs, trips, tripsEach, warmup } = env.cfg.jsonrpc;
+  const key = newRoom('jsonrpc');
+  return withServer(startJsonRpcBench, (server) => env.browser.inContext(async (ctx) => {
+    const tabs = await ctx.openTabs(nTabs);
+    for (const t of tabs) await inPage(t, 'jsonrpcOpen', [variant, server.url, key]);
+    const run = (t, n) => inPage(t, 'jsonrpcTrips', [n, RPC_TEXT]);
+    await Promise.all(tabs.map((t) => run(t, warmup))); // lets the JIT settle in every tab
+    const before = await inPage(tabs[0], 'jsonrpcLeaderStats', []);
+    const one = await within(WAIT_MS, run(tabs[0], trips), `${variant}: ${trips} calls from one tab`);
+    const after = await inPage(tabs[0], 'jsonrpcLeaderStats', []);
+    const all = await within(WAIT_MS, Promise.all(tabs.map((t) => run(t, tripsEach))),
+      `${variant}: ${tripsEach} calls from each of ${nTabs} tabs at once`);
+    const together = all.flat();
+    // wsshare's leader's bus posts per call from one tab: data (frames for
+    // tabs) and control (acks and other envelopes).
+    const perTrip = (k) => before && (after[k] - before[k]) / trips;
+    return {
+      one: { p50: percentile(one, 50), p99: percentile(one, 99), trips: one.length },
+      all: { p50: percentile(together, 50), p99: percentile(together, 99), trips: together.length },
+      connections: server.stats().accepted,
+      postsPerTrip: before && perTrip('dataPosts') + perTrip('controlPosts'),
+      dataPostsPerTrip: perTrip('dataPosts'),
+      controlPostsPerTrip: perTrip('controlPosts'),
+    };
+  }));
+}
+
+export async function jsonrpc(env) {
+  const label = 'JSON-RPC round trip';
+  return orFailed(env, label, () => inRounds(env, label, env.cfg.jsonrpc.rounds, (v) => jsonrpcOnce(env, v),
+    (r) => `one tab p50 ${millis(r.one.p50)}, p99 ${millis(r.one.p99)}; ${env.cfg.jsonrpc.tabs} at once p50 ${millis(r.all.p50)}, p99 ${millis(r.all.p99)}`));
 }
 
 // ---- sizes of what ships ----

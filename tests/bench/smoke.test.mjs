@@ -41,7 +41,24 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
     assert.ok(isFigure(s.core[w].instructionsPerEvent) && s.core[w].instructionsPerEvent > 0, w);
   }
 
-  assert.ok(results.goals.length >= 10);
+  // The protocol scenarios: medians for both variants, the ratio and the
+  // differences wsshare ÷ and − plain, one server connection for wsshare.
+  assert.ok(s.graphql.measured, `graphql: ${s.graphql.reason}`);
+  for (const v of ['plain', 'wsshare']) assert.ok(isSummary(s.graphql.variants[v]) && s.graphql.variants[v].median > 0, v);
+  assert.ok(isSummary(s.graphql.ratio) && s.graphql.ratio.median > 0);
+  assert.deepEqual(s.graphql.connections, { wsshare: [1], plain: [results.meta.config.graphql.tabs] });
+  assert.ok(s.jsonrpc.measured, `jsonrpc: ${s.jsonrpc.reason}`);
+  for (const v of ['plain', 'wsshare']) {
+    for (const k of ['one', 'all']) assert.ok(isSummary(s.jsonrpc.variants[v][k].p50) && isSummary(s.jsonrpc.variants[v][k].p99), `${v} ${k}`);
+  }
+  const isDifference = (d) => d && ['median', 'min', 'max'].every((k) => Number.isFinite(d[k])) && d.min <= d.median && d.median <= d.max;
+  for (const k of ['one', 'all']) assert.ok(isDifference(s.jsonrpc.overPlain[k].p50) && isDifference(s.jsonrpc.overPlain[k].p99), k);
+  assert.deepEqual(s.jsonrpc.connections, { wsshare: [1], plain: [results.meta.config.jsonrpc.tabs] });
+  for (const p of ['graphql-ws subscription fan-out', 'JSON-RPC round trip']) {
+    assert.ok(results.goals.some((g) => g.measure.startsWith(p) && g.kind === 'reported' && g.met === true), p);
+  }
+
+  assert.ok(results.goals.length >= 12);
   const md = readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8');
   for (const g of results.goals) {
     assert.ok([true, false, null].includes(g.met), g.measure);

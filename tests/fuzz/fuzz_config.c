@@ -2,11 +2,40 @@
  * libFuzzer target: the config parser, through wss_create. A config is taken
  * whole or refused whole: an accepted one holds only values the core can use.
  */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The core's number reader (numbers.c) ends where the C library's strtod
+ * ends, on the same number or one an ulp or two away. */
+static void check_number(const uint8_t *data, size_t size)
+{
+    char text[80];
+    char *mine_end;
+    char *libc_end;
+    double mine;
+    double libc;
+    double scale;
+
+    if (size >= sizeof text)
+        return;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    /* Only what a JSON number may hold: cJSON passes nothing else. */
+    if (strspn(text, "0123456789+-.eE") != size)
+        return;
+    mine = wss_strtod(text, &mine_end);
+    libc = strtod(text, &libc_end);
+    if (mine_end != libc_end)
+        abort();
+    scale = fabs(libc) > 1e-300 ? fabs(libc) : 1e-300;
+    if (mine != libc && !(isinf(libc) && isinf(mine)) && fabs(mine - libc) > 4 * scale * 2.3e-16)
+        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int created = wss_create(&core, (const char *)data, size);
     uint32_t i;
 
+    check_number(data, size);
     if ((parsed == WSS_OK) != (created == WSS_OK) || (created == WSS_OK) != (core != NULL))
         abort();
     wss_destroy(core);

@@ -137,17 +137,9 @@ static gop *find_op(gql *g, uint32_t tab, const char *s, const js_val *id)
 static uint64_t wire_of(const char *s, const js_val *id)
 {
     char buf[24];
-    int n = js_str_copy(s, id, buf, sizeof buf), i;
-    uint64_t w = 0;
+    int n = js_str_copy(s, id, buf, sizeof buf);
 
-    if (n < 1 || n > 19 || buf[0] == '0')
-        return 0;
-    for (i = 0; i < n; i++) {
-        if (buf[i] < '0' || buf[i] > '9')
-            return 0;
-        w = w * 10 + (uint64_t)(buf[i] - '0');
-    }
-    return w;
+    return n < 0 ? 0 : prof_wire(buf, (uint32_t)n);
 }
 
 /* Writes the JSON string of wire id w into buf (24 bytes); returns its length. */
@@ -321,160 +313,102 @@ static int pump(gql *g, const prof_io *io)
 
 /* ---- the operation's kind, from its GraphQL document --------------------- */
 
-typedef struct lexer {
-    const char *s;
-    size_t n, i;
-    int bad;
-} lexer;
-
-static int name_start(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
 static int name_char(char c)
 {
-    return name_start(c) || (c >= '0' && c <= '9');
-}
-
-/* The next token (its start in *at); its length, 0 at the end. Whitespace,
- * commas, comments and a BOM are skipped; a string is one token. */
-static size_t lex(lexer *lx, size_t *at)
-{
-    const char *s = lx->s;
-    size_t n = lx->n, i = lx->i, b;
-
-    for (;;) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == ','))
-            i++;
-        if (n - i >= 3 && memcmp(s + i, "\xEF\xBB\xBF", 3) == 0) {
-            i += 3;
-        } else if (i < n && s[i] == '#') {
-            while (i < n && s[i] != '\n' && s[i] != '\r')
-                i++;
-        } else {
-            break;
-        }
-    }
-    *at = b = i;
-    if (i >= n)
-        return 0;
-    if (n - i >= 3 && memcmp(s + i, "\"\"\"", 3) == 0) {
-        for (i += 3;; i++) {
-            if (i >= n) {
-                lx->bad = 1;
-                break;
-            }
-            if (s[i] == '\\' && n - i >= 4 && memcmp(s + i + 1, "\"\"\"", 3) == 0) {
-                i += 3;
-            } else if (n - i >= 3 && memcmp(s + i, "\"\"\"", 3) == 0) {
-                i += 3;
-                break;
-            }
-        }
-    } else if (s[i] == '"') {
-        for (i++;; i++) {
-            if (i >= n || s[i] == '\n' || s[i] == '\r') {
-                lx->bad = 1;
-                break;
-            }
-            if (s[i] == '\\' && i + 1 < n && s[i + 1] != '\n' && s[i + 1] != '\r') {
-                i++;
-            } else if (s[i] == '"') {
-                i++;
-                break;
-            }
-        }
-    } else if (name_start(s[i])) {
-        for (i++; i < n && name_char(s[i]); i++)
-            ;
-    } else if (name_char(s[i]) || s[i] == '-') {
-        /* A number, with its exponent: 1e5 is not a number then a name. */
-        for (i++; i < n && (name_char(s[i]) || s[i] == '.' || s[i] == '+' || s[i] == '-'); i++)
-            ;
-    } else {
-        i++;
-    }
-    lx->i = i;
-    return i - b;
-}
-
-static int is_word(const lexer *lx, size_t at, size_t len, const char *w)
-{
-    return len == strlen(w) && memcmp(lx->s + at, w, len) == 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
 }
 
 /* The kind of the operation a document runs: the one named `want` (NULL:
- * the only one). DOC_UNCLEAR when it cannot tell. */
-static int doc_kind(const char *doc, size_t n, const char *want)
+ * the only one). DOC_UNCLEAR when it cannot tell. One pass over the tokens
+ * (a run of name characters, a string, or any other single character). A
+ * definition starts once the body of the last one closed. */
+static int doc_kind(const char *s, size_t n, const char *want)
 {
-    enum { DEF, HEAD, BODY } state = DEF;
-    lexer lx;
-    size_t at, len;
-    int kind = DOC_UNCLEAR, ops = 0, last = DOC_UNCLEAR, matches = 0, match = DOC_UNCLEAR;
-    int named = 0; /* the next token may be the operation's name */
+    static const char *const WORDS[] = { "query", "mutation", "subscription", "fragment" };
+    size_t i = 0, b, q, len;
     uint32_t depth = 0, parens = 0;
+    int head = 0; /* 0 between definitions, 1 right after the keyword, 2 after that */
+    int kind = DOC_UNCLEAR, ops = 0, last = DOC_UNCLEAR;
 
-    lx.s = doc;
-    lx.n = n;
-    lx.i = 0;
-    lx.bad = 0;
-    while ((len = lex(&lx, &at)) != 0) {
-        char c = doc[at];
+    while (i < n) {
+        char c = s[b = i++];
 
-        if (state == BODY) {
-            if (c == '{') {
-                depth++;
-            } else if (c == '}' && --depth == 0) {
-                state = DEF;
-            }
-        } else if (state == HEAD) {
-            if (named && name_start(c) && kind != DOC_FRAGMENT && want != NULL &&
-                len == strlen(want) && memcmp(doc + at, want, len) == 0) {
-                matches++;
-                match = kind;
-            }
-            named = 0;
-            if (c == '(') {
-                parens++;
-            } else if (c == ')') {
-                if (parens-- == 0)
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',')
+            continue;
+        if (c == '#') {
+            while (i < n && s[i] != '\n' && s[i] != '\r')
+                i++;
+            continue;
+        }
+        if (n - b >= 3 && memcmp(s + b, "\xEF\xBB\xBF", 3) == 0) {
+            i = b + 3;
+            continue;
+        }
+        if (c == '"') {
+            /* A block string ends at """ and escapes only that; a string ends
+             * at " and within its line. */
+            q = n - b >= 3 && memcmp(s + b, "\"\"\"", 3) == 0 ? 3 : 1;
+            for (i = b + q;; i++) {
+                if (i >= n || (q == 1 && (s[i] == '\n' || s[i] == '\r')))
                     return DOC_UNCLEAR;
-            } else if (c == '{' && parens == 0) {
-                state = BODY;
-                depth = 1;
-            } else if (c == '}' && parens == 0) {
-                return DOC_UNCLEAR;
-            }
-        } else if (c == '{') {
-            /* A bare selection set: an anonymous query. */
-            ops++;
-            last = DOC_QUERY;
-            state = BODY;
-            depth = 1;
-        } else {
-            static const char *const WORDS[] = { "query", "mutation", "subscription",
-                                                 "fragment" };
-
-            for (kind = DOC_FRAGMENT; kind > DOC_UNCLEAR; kind--)
-                if (is_word(&lx, at, len, WORDS[kind - 1]))
+                if (s[i] == '\\' && i + 1 < n &&
+                    (q == 1 ? s[i + 1] != '\n' && s[i + 1] != '\r'
+                            : n - i >= 4 && memcmp(s + i + 1, "\"\"\"", 3) == 0)) {
+                    i += q;
+                } else if (n - i >= q && memcmp(s + i, "\"\"\"", q) == 0) {
+                    i += q;
                     break;
-            if (kind == DOC_UNCLEAR)
-                return DOC_UNCLEAR;
-            if (kind != DOC_FRAGMENT) {
+                }
+            }
+        } else if (name_char(c)) {
+            while (i < n && name_char(s[i]))
+                i++;
+        }
+        len = i - b;
+        if (head == 0 && depth == 0) {
+            if (c == '{') { /* a bare selection set: an anonymous query */
+                kind = DOC_QUERY;
+            } else {
+                for (kind = DOC_FRAGMENT; kind > DOC_UNCLEAR; kind--)
+                    if (len == strlen(WORDS[kind - 1]) && memcmp(s + b, WORDS[kind - 1], len) == 0)
+                        break;
+                if (kind == DOC_UNCLEAR)
+                    return DOC_UNCLEAR;
+                head = 1;
+            }
+            if (kind != DOC_FRAGMENT && want == NULL) {
                 ops++;
                 last = kind;
             }
-            state = HEAD;
-            named = 1;
-            parens = 0;
+            if (c != '{')
+                continue;
+        }
+        if (head == 1 && kind != DOC_FRAGMENT && want != NULL && name_char(c) && c > '9' &&
+            len == strlen(want) && memcmp(s + b, want, len) == 0) {
+            ops++;
+            last = kind;
+        }
+        if (head == 1)
+            head = 2;
+        /* In a body only braces count; in a head only parentheses, and the
+         * first brace outside them opens the body. */
+        if (depth > 0) {
+            if (c == '{')
+                depth++;
+            else if (c == '}' && --depth == 0)
+                head = 0;
+        } else if (c == '(') {
+            parens++;
+        } else if (c == ')') {
+            if (parens-- == 0)
+                return DOC_UNCLEAR;
+        } else if (parens == 0 && c == '{') {
+            depth = 1;
+        } else if (parens == 0 && c == '}') {
+            return DOC_UNCLEAR;
         }
     }
-    if (state != DEF || lx.bad)
-        return DOC_UNCLEAR;
-    if (want != NULL)
-        return matches == 1 ? match : DOC_UNCLEAR;
-    return ops == 1 ? last : DOC_UNCLEAR;
+    return head == 0 && depth == 0 && ops == 1 ? last : DOC_UNCLEAR;
 }
 
 /* Whether a valid subscribe payload asks for a subscription; anything

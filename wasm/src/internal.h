@@ -44,6 +44,10 @@ void *wss_malloc(size_t size);
 void *wss_realloc(void *ptr, size_t size);
 void wss_free(void *ptr);
 
+/* ---- numbers.c ---- */
+/* strtod for the JSON numbers the core reads (see numbers.c). */
+double wss_strtod(const char *s, char **end);
+
 /* ---- config.c ---- */
 typedef struct wss_reconnect {
     uint32_t min_delay;   /* ms: the shortest wait before a retry */

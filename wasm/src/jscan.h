@@ -85,4 +85,8 @@ char *prof_dup(const char *s, uint32_t n);
 /* Writes v in decimal into out (20 bytes); returns its length. */
 uint32_t prof_digits(uint64_t v, char *out);
 
+/* A wire id as the profiles write them, s[0, n): 1 to 19 digits, no leading
+ * zero; 0 for anything else. */
+uint64_t prof_wire(const char *s, uint32_t n);
+
 #endif

@@ -128,19 +128,8 @@ static uint32_t virt(uint32_t seq, int str, char *out)
 /* A wire id: digits only, as this profile writes them. */
 static int wire_of(const char *t, const js_val *v, uint64_t *w)
 {
-    uint32_t i;
-
-    if (v->kind != JS_NUMBER || v->len > 19 || t[v->off] == '0')
-        return 0;
-    *w = 0;
-    for (i = 0; i < v->len; i++) {
-        char c = t[v->off + i];
-
-        if (c < '0' || c > '9')
-            return 0;
-        *w = *w * 10 + (uint64_t)(c - '0');
-    }
-    return 1;
+    *w = v->kind == JS_NUMBER ? prof_wire(t + v->off, v->len) : 0;
+    return *w != 0;
 }
 
 static js_val first(const char *t, const js_val *array)
@@ -180,6 +169,18 @@ static void answer(sbuf *b, const char *id, uint32_t n, const char *result)
     } else {
         PUT(b, ",\"error\":{\"code\":-32000,\"message\":\"" LOST "\"}}");
     }
+}
+
+/* Delivers what b holds to tab, and frees it. */
+static int deliver_buf(const prof_io *io, uint32_t tab, sbuf *b)
+{
+    int rc;
+
+    if (b->bad)
+        return WSS_ENOMEM;
+    rc = io->deliver_text(io->ctx, tab, b->s, b->len);
+    wss_free(b->s);
+    return rc == WSS_OK ? WSS_OK : WSS_ENOMEM;
 }
 
 static int classify(const char *t, const js_val *o, msg *m)
@@ -391,7 +392,7 @@ static void finish(jrpc *p, const prof_io *io, rec *r)
 static int owe(jrpc *p, const prof_io *io, uint32_t at)
 {
     uint32_t i, n = 0, tab = p->r[at].tab, seq = p->r[at].seq;
-    int batch = (p->r[at].flags & F_BATCH) != 0, rc;
+    int batch = (p->r[at].flags & F_BATCH) != 0;
     sbuf b;
 
     memset(&b, 0, sizeof(b));
@@ -408,11 +409,7 @@ static int owe(jrpc *p, const prof_io *io, uint32_t at)
     }
     if (batch)
         PUT(&b, "]");
-    if (b.bad)
-        return WSS_ENOMEM;
-    rc = io->deliver_text(io->ctx, tab, b.s, b.len);
-    wss_free(b.s);
-    if (rc != WSS_OK)
+    if (deliver_buf(io, tab, &b) != WSS_OK)
         return WSS_ENOMEM;
     for (i = at; i < p->n; i++) {
         rec *q = &p->r[i];
@@ -516,151 +513,104 @@ static int note(jrpc *p, const prof_io *io, const prof_frame *f, int hold)
     return PROF_TAKEN;
 }
 
+/* The messages of a frame: an array's elements, or the object itself. */
+static int each(const char *t, const js_val *top, uint32_t *pos, js_val *el)
+{
+    if (top->kind == JS_ARRAY)
+        return js_next(t, top, pos, NULL, el);
+    *el = *top;
+    return (*pos)++ == 0;
+}
+
 /* A request an earlier leader may have sent: answered with the error, never
  * sent again, for it may not be idempotent. */
 static int lost(const prof_io *io, const prof_frame *f, const js_val *top)
 {
     js_val el;
     msg m;
-    uint32_t pos = 0, n = 0;
-    int rc;
+    uint32_t pos = 0, n = 0, arr = top->kind == JS_ARRAY;
     sbuf b;
 
     memset(&b, 0, sizeof(b));
-    if (top->kind == JS_OBJECT) {
-        (void)classify(f->text, top, &m);
-        answer(&b, f->text + m.id.off, m.id.len, NULL);
-    } else {
-        PUT(&b, "[");
-        while (js_next(f->text, top, &pos, NULL, &el))
-            if (classify(f->text, &el, &m) == M_REQ && m.id.kind != JS_NONE) {
-                if (n++ > 0)
-                    PUT(&b, ",");
-                answer(&b, f->text + m.id.off, m.id.len, NULL);
-            }
-        PUT(&b, "]");
-    }
-    if (b.bad)
-        return WSS_ENOMEM;
-    rc = io->deliver_text(io->ctx, f->tab, b.s, b.len);
-    wss_free(b.s);
-    if (rc != WSS_OK)
+    put(&b, "[", arr);
+    while (each(f->text, top, &pos, &el))
+        if (classify(f->text, &el, &m) == M_REQ && m.id.kind != JS_NONE) {
+            put(&b, ",", n++ > 0);
+            answer(&b, f->text + m.id.off, m.id.len, NULL);
+        }
+    put(&b, "]", arr);
+    if (deliver_buf(io, f->tab, &b) != WSS_OK)
         return WSS_ENOMEM;
     (void)io->forget(io->ctx, f->tab, f->seq);
     io->release(io->ctx, f->handle);
     return PROF_TAKEN;
 }
 
-/* A request under a new wire id (an unsubscribe also with the server's id of
- * subscription `sub` for the virtual one): kept, then sent or held. */
-static int request(jrpc *p, const prof_io *io, const prof_frame *f, const msg *m, int kind,
-                   unsigned flags, const rec *sub, int hold)
-{
-    char dig[WIRE_MAX];
-    js_edit e[2];
-    js_val a0;
-    size_t len = 0, ne = 1;
-    int keep = !(flags & F_QUIET), rc, swap;
-    rec r;
-
-    memset(&r, 0, sizeof(r));
-    if (room(p, 1) != WSS_OK)
-        return WSS_ENOMEM;
-    r.wire = p->wire + 1;
-    r.tab = f->tab;
-    r.seq = f->seq;
-    r.kind = (unsigned char)kind;
-    r.flags = (unsigned char)flags;
-    a0 = first(f->text, &m->params);
-    swap = sub != NULL && a0.off < m->id.off; /* the edits in the order of the text */
-    edit(&e[swap], &m->id, dig, prof_digits(r.wire, dig));
-    if (sub != NULL) {
-        edit(&e[!swap], &a0, sub->sid, sub->sid_len);
-        ne = 2;
-        r.target = sub->seq;
-    }
-    r.tid = prof_dup(f->text + m->id.off, m->id.len);
-    r.tid_len = m->id.len;
-    r.text = js_apply(f->text, f->len, e, ne, &len);
-    r.len = (uint32_t)len;
-    if (kind == K_SUB && r.text != NULL) {
-        /* Room for any wire id, to subscribe again (rewire). */
-        char *g = wss_realloc(r.text, len + WIRE_MAX + 1);
-
-        if (g == NULL)
-            wss_free(r.text);
-        r.text = g;
-        r.id_off = m->id.off;
-        r.id_len = prof_digits(r.wire, dig);
-        r.m_off = m->method.off > m->id.off ? m->method.off + r.id_len - m->id.len : m->method.off;
-        r.m_len = m->method.len;
-    }
-    if (r.tid == NULL || r.text == NULL ||
-        (keep && io->keep(io->ctx, f->tab, f->seq, 0) != WSS_OK)) {
-        drop(&r);
-        return WSS_ENOMEM;
-    }
-    rc = go(io, hold, r.text, len);
-    if (rc < 0) {
-        if (keep)
-            (void)io->forget(io->ctx, f->tab, f->seq);
-        drop(&r);
-        return WSS_ENOMEM;
-    }
-    r.state = rc ? S_SENT : S_HELD;
-    if (rc && kind != K_SUB) {
-        wss_free(r.text);
-        r.text = NULL;
-    }
-    p->due |= !rc;
-    p->wire = r.wire;
-    p->r[p->n++] = r;
-    io->release(io->ctx, f->handle);
-    return PROF_TAKEN;
-}
-
-/* A batch: each request under its own wire id, all in one edit; the frame is
- * forgotten once every request has its answer. A subscribe inside a batch is
- * routed like a call: its tab gets the server's id, and it is not made again
- * on a new connection. */
-static int batch(jrpc *p, const prof_io *io, const prof_frame *f, const js_val *top,
-                 uint32_t nreq, int hold)
+/* The nreq requests of a frame under new wire ids, in one edit: a lone one
+ * (an unsubscribe also with the server's id of subscription `sub` for the
+ * virtual one), or a batch's, calls with F_BATCH. Kept, then sent or held;
+ * the frame is forgotten once every request has its answer. A subscribe
+ * inside a batch is routed like a call: its tab gets the server's id, and it
+ * is not made again on a new connection. */
+static int request(jrpc *p, const prof_io *io, const prof_frame *f, const js_val *top,
+                   uint32_t nreq, int kind, unsigned flags, const rec *sub, int hold)
 {
     js_edit *e;
     char *dig, *text;
     rec *r;
-    js_val el;
+    js_val el, a0;
     msg m;
-    uint32_t pos = 0, i = 0;
+    uint32_t pos = 0, i = 0, ne = 0;
     size_t len = 0;
-    int rc, ok;
+    int keep = !(flags & F_QUIET), rc, ok, swap;
 
     if (room(p, nreq) != WSS_OK ||
-        (e = wss_malloc((size_t)nreq * (sizeof(*e) + WIRE_MAX))) == NULL)
+        (e = wss_malloc((size_t)nreq * (sizeof(*e) + WIRE_MAX) + sizeof(*e))) == NULL)
         return WSS_ENOMEM;
-    dig = (char *)(e + nreq);
+    dig = (char *)(e + nreq + 1);
     /* Made in the room above, counted only once all went well. */
     r = p->r + p->n;
     memset(r, 0, (size_t)nreq * sizeof(*r));
-    while (i < nreq && js_next(f->text, top, &pos, NULL, &el)) {
+    while (i < nreq && each(f->text, top, &pos, &el)) {
         if (classify(f->text, &el, &m) != M_REQ || m.id.kind == JS_NONE)
             continue;
         r[i].wire = p->wire + 1 + i;
         r[i].tab = f->tab;
         r[i].seq = f->seq;
-        r[i].kind = K_CALL;
-        r[i].flags = F_BATCH;
+        r[i].kind = (unsigned char)kind;
+        r[i].flags = (unsigned char)flags;
         r[i].tid = prof_dup(f->text + m.id.off, m.id.len);
         r[i].tid_len = m.id.len;
-        edit(&e[i], &m.id, dig + i * WIRE_MAX, prof_digits(r[i].wire, dig + i * WIRE_MAX));
+        /* Where the wire id and the method will lie, for a subscribe. */
+        r[i].id_off = m.id.off;
+        r[i].id_len = prof_digits(r[i].wire, dig + i * WIRE_MAX);
+        r[i].m_off = m.method.off > m.id.off ? m.method.off + r[i].id_len - m.id.len : m.method.off;
+        r[i].m_len = m.method.len;
+        a0 = first(f->text, &m.params);
+        swap = sub != NULL && a0.off < m.id.off; /* the edits in the order of the text */
+        edit(&e[ne + swap], &m.id, dig + i * WIRE_MAX, r[i].id_len);
+        if (sub != NULL) {
+            edit(&e[ne + !swap], &a0, sub->sid, sub->sid_len);
+            r[i].target = sub->seq;
+            ne++;
+        }
+        ne++;
         i++;
     }
-    text = js_apply(f->text, f->len, e, nreq, &len);
+    text = js_apply(f->text, f->len, e, ne, &len);
     wss_free(e);
+    if (kind == K_SUB && text != NULL) {
+        /* Room for any wire id, to subscribe again (rewire). */
+        char *g = wss_realloc(text, len + WIRE_MAX + 1);
+
+        if (g == NULL)
+            wss_free(text);
+        text = g;
+    }
     for (ok = text != NULL, i = 0; i < nreq; i++)
         ok = ok && r[i].tid != NULL;
-    rc = ok ? io->keep(io->ctx, f->tab, f->seq, 0) : WSS_ENOMEM;
-    if (rc == WSS_OK && (rc = go(io, hold, text, len)) < 0)
+    rc = !ok ? WSS_ENOMEM : keep ? io->keep(io->ctx, f->tab, f->seq, 0) : WSS_OK;
+    if (rc == WSS_OK && (rc = go(io, hold, text, len)) < 0 && keep)
         (void)io->forget(io->ctx, f->tab, f->seq);
     if (rc < 0) {
         wss_free(text);
@@ -670,13 +620,14 @@ static int batch(jrpc *p, const prof_io *io, const prof_frame *f, const js_val *
     }
     for (i = 0; i < nreq; i++)
         r[i].state = rc ? S_SENT : S_HELD;
-    if (rc) {
+    /* A batch's text is its first request's: the others go with it. */
+    if (rc && kind != K_SUB) {
         wss_free(text);
     } else {
-        r[0].text = text;
-        r[0].len = (uint32_t)len;
-        p->due = 1;
+        r->text = text;
+        r->len = (uint32_t)len;
     }
+    p->due |= !rc;
     p->wire += nreq;
     p->n += nreq;
     io->release(io->ctx, f->handle);
@@ -692,26 +643,21 @@ static int unsubscribe(jrpc *p, const prof_io *io, const prof_frame *f, const ms
     uint32_t seq;
     rec *s;
     sbuf b;
-    int rc;
 
     if (v.kind == JS_NONE) /* nothing to map: the server judges it */
-        return f->replay ? lost(io, f, top) : request(p, io, f, m, K_CALL, 0, NULL, hold);
+        return f->replay ? lost(io, f, top) : request(p, io, f, top, 1, K_CALL, 0, NULL, hold);
     /* Room first: request() must not move the records under s. */
     if (room(p, 1) != WSS_OK)
         return WSS_ENOMEM;
     s = by_virt(p, f->tab, f->text, &v);
     if (s != NULL && s->state == S_LIVE && !f->replay)
-        return request(p, io, f, m, K_UNSUB, 0, s, hold);
+        return request(p, io, f, top, 1, K_UNSUB, 0, s, hold);
     /* Answered here: a subscription the server does not have yet ends now;
      * a replay is done, for the connection or leader it went to is gone and
      * the server's subscription with it; an id the tab does not have is false. */
     memset(&b, 0, sizeof(b));
     answer(&b, f->text + m->id.off, m->id.len, s != NULL || f->replay ? "true" : "false");
-    if (b.bad)
-        return WSS_ENOMEM;
-    rc = io->deliver_text(io->ctx, f->tab, b.s, b.len);
-    wss_free(b.s);
-    if (rc != WSS_OK)
+    if (deliver_buf(io, f->tab, &b) != WSS_OK)
         return WSS_ENOMEM;
     if (s != NULL) {
         seq = s->seq;
@@ -736,27 +682,18 @@ static int tab_frame(profile *pp, const prof_io *io, const prof_frame *f)
 
     if (t == NULL || js_parse(t, f->len, &top) != WSS_OK)
         return PROF_PASS;
-    if (top.kind == JS_OBJECT) {
-        c = classify(t, &top, &m);
-        if (c == M_OTHER || c == M_RESP) /* a client's answer to the server is the core's */
+    /* A frame of answers only, a client's to the server, is the core's. */
+    while (each(t, &top, &pos, &el)) {
+        nel++;
+        c = classify(t, &el, &m);
+        if (c == M_OTHER)
             return PROF_PASS;
-        dup_keys = c == M_DUP;
-        nreq = !dup_keys && m.id.kind != JS_NONE;
-    } else if (top.kind == JS_ARRAY) {
-        while (js_next(t, &top, &pos, NULL, &el)) {
-            nel++;
-            c = classify(t, &el, &m);
-            if (c == M_OTHER)
-                return PROF_PASS;
-            dup_keys |= c == M_DUP;
-            nmsg += c == M_REQ;
-            nreq += c == M_REQ && m.id.kind != JS_NONE;
-        }
-        if (nel == 0 || (!dup_keys && nmsg == 0))
-            return PROF_PASS;
-    } else {
-        return PROF_PASS;
+        dup_keys |= c == M_DUP;
+        nmsg += c == M_REQ;
+        nreq += c == M_REQ && m.id.kind != JS_NONE;
     }
+    if (nel == 0 || (!dup_keys && nmsg == 0))
+        return PROF_PASS;
     if (dup_keys) {
         io->error(io->ctx, f->tab, f->seq, "protocol",
                   "JSON-RPC message with a duplicate \"jsonrpc\", \"id\" or \"method\" key");
@@ -768,16 +705,17 @@ static int tab_frame(profile *pp, const prof_io *io, const prof_frame *f)
     if (nreq == 0)
         return note(p, io, f, hold);
     if (top.kind == JS_ARRAY)
-        return f->replay ? lost(io, f, &top) : batch(p, io, f, &top, nreq, hold);
+        return f->replay ? lost(io, f, &top)
+                         : request(p, io, f, &top, nreq, K_CALL, F_BATCH, NULL, hold);
     switch (kind_of(t, &m)) {
     case K_SUB:
         /* Made again; the tab hears the answer unless the mark says it had it. */
-        return request(p, io, f, &m, K_SUB, f->replay && f->mark == MARK_TOLD ? F_QUIET : 0u,
+        return request(p, io, f, &top, 1, K_SUB, f->replay && f->mark == MARK_TOLD ? F_QUIET : 0u,
                        NULL, hold);
     case K_UNSUB:
         return unsubscribe(p, io, f, &m, &top, hold);
     default:
-        return f->replay ? lost(io, f, &top) : request(p, io, f, &m, K_CALL, 0, NULL, hold);
+        return f->replay ? lost(io, f, &top) : request(p, io, f, &top, 1, K_CALL, 0, NULL, hold);
     }
 }
 

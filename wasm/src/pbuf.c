@@ -31,3 +31,18 @@ uint32_t prof_digits(uint64_t v, char *out)
         out[i] = tmp[n - 1 - i];
     return n;
 }
+
+uint64_t prof_wire(const char *s, uint32_t n)
+{
+    uint64_t w = 0;
+    uint32_t i;
+
+    if (n < 1 || n > 19 || s[0] == '0')
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        w = w * 10 + (uint64_t)(s[i] - '0');
+    }
+    return w;
+}

@@ -13,8 +13,10 @@ const OPENERS = {
   plain: (url) => new WebSocket(url),
   naive: (url) => new RelaySocket(url, false),
   batching: (url) => new RelaySocket(url, true),
-  wsshare: (url) => new SharedWebSocket(url, undefined, { mode: 'sharedworker' }),
-  election: (url) => new SharedWebSocket(url, undefined, { mode: 'election' }),
+  // The bench's frames keep no state per connection: a new leader may be
+  // hidden from the tabs, which the failover scenario times.
+  wsshare: (url) => new SharedWebSocket(url, undefined, { mode: 'sharedworker', reconnect: true }),
+  election: (url) => new SharedWebSocket(url, undefined, { mode: 'election', reconnect: true }),
 };
 const WATCHED = ['open', 'reconnecting', 'leaderchange', 'close', 'error'];
 
