@@ -217,9 +217,11 @@ export class LeaderHost {
       const d = e.data;
       const h = this.store(d);
       const now = this.now();
-      this.run(typeof d === 'string' && (this.core.wantsText() & TEXT_FROM_SERVER)
+      const rc = this.run(typeof d === 'string' && (this.core.wantsText() & TEXT_FROM_SERVER)
         ? this.core.socketText(h, d, now)
         : this.core.socketFrame(h, byteLength(d), typeof d !== 'string', now));
+      // Out of memory: the core did not take the frame, which stays ours to drop.
+      this.unstore(rc, h, 1);
     };
     ws.onclose = (e) => {
       if (this.ws === ws) this.ws = null;
