@@ -40,6 +40,7 @@ window.pageReady = true;
 </script>`;
 
 const SHARED_PAGE = '/demo/ccat-shared.html';
+const DEFAULT_PAGE = '/demo/ccat-default.html';
 const PLAIN_PAGE = '/demo/ccat-plain.html';
 
 let browser;
@@ -57,9 +58,12 @@ before(async () => {
   });
   // Shared: isomorphic-ws is our module, which hands out wsshare's class.
   await bundle('ccat-shared.js', { 'isomorphic-ws': clientFile('isomorphic-ws-shared.mjs') });
+  // Shared on the defaults: no transparent reconnect.
+  await bundle('ccat-default.js', { 'isomorphic-ws': clientFile('isomorphic-ws-shared-default.mjs') });
   // Plain: isomorphic-ws resolves to its own browser entry, the browser's WebSocket.
   await bundle('ccat-plain.js', null);
   writeFileSync(join(demo, 'ccat-shared.html'), page('ccat-api over wsshare', ['/dist/wsshare.js', '/demo/ccat-shared.js']));
+  writeFileSync(join(demo, 'ccat-default.html'), page('ccat-api over wsshare, defaults', ['/dist/wsshare.js', '/demo/ccat-default.js']));
   writeFileSync(join(demo, 'ccat-plain.html'), page('ccat-api on WebSocket', ['/demo/ccat-plain.js']));
 });
 after(async () => {
@@ -122,6 +126,39 @@ describe('ccat-api in 3 tabs against a Cat that kicks older sockets', () => {
       console.log(`  ${ENGINE}: ccat-api over wsshare (${seen[0].mode}), 3 tabs: ${stats.accepted} connection(s), ` +
         `${stats.kicks} kick(s), replies per tab ${perTab.join('/')} of ${replies.length}, ` +
         `streamed tokens per tab ${seen.map((s) => s.messages.filter((m) => m.type === 'chat_token').length).join('/')}`);
+    });
+  });
+
+  // Without `reconnect` a lost connection is not hidden: each client sees its
+  // socket close, as on a plain WebSocket, and reconnects by its own retry,
+  // and the new sockets share one connection again.
+  test('over wsshare without reconnect: a server drop disconnects every client, whose own retries share one connection again', async () => {
+    const user = uniqueUser('ccatdrop');
+    await browser.inContext(async (ctx) => {
+      const tabs = await openClients(ctx, DEFAULT_PAGE, user, 3);
+      for (const tab of tabs) await tab.waitFor(() => window.rec.connected.length > 0);
+      assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+      const t0 = Date.now();
+      assert.ok(await catJson(cat, '/fault/drop', { method: 'POST' }) >= 1);
+      // ccat-api waits 3 s before its retry.
+      for (const tab of tabs) {
+        await tab.waitFor(() => window.rec.disconnected.length >= 1 && window.rec.connected.length >= 2, undefined, 15000);
+      }
+      const back = Date.now() - t0;
+      await tabs[0].eval(() => window.say('after the drop'));
+      for (const tab of tabs) {
+        await tab.waitFor(() => window.rec.messages.some((m) => m.type === 'chat' && m.text === 'Meow! You said: after the drop'));
+      }
+      const stats = await serverStats(cat, user);
+      assert.equal(stats.connections, 1, `one connection again: ${JSON.stringify(stats)}`);
+      assert.equal(stats.kicks, 0, `no kick: ${JSON.stringify(stats)}`);
+      const seen = await Promise.all(tabs.map(seenIn));
+      // What ccat-api reports of a lost socket (its SocketError for the
+      // unclean close's error event, SocketClosed), and nothing else.
+      seen.forEach((s, i) => assert.deepEqual(s.errors.filter((e) => e.name !== 'SocketError' && e.name !== 'SocketClosed'), [],
+        `tab ${i + 1}: ${JSON.stringify(s.errors)}`));
+      console.log(`  ${ENGINE}: ccat-api over wsshare without reconnect: a server drop disconnected every client; ` +
+        `all 3 connected again ${back} ms after it, on ${stats.connections} connection, ${stats.kicks} kicks`);
     });
   });
 

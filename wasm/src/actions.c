@@ -7,36 +7,16 @@
 
 #include "internal.h"
 
-static int grow(void **ptr, uint32_t *cap, uint32_t need, size_t size)
-{
-    uint32_t n = *cap ? *cap : 16;
-    void *p;
-
-    if (need <= *cap)
-        return WSS_OK;
-    while (n < need) {
-        if (n > UINT32_MAX / 2)
-            return WSS_ENOMEM;
-        n *= 2;
-    }
-    p = wss_realloc(*ptr, (size_t)n * size);
-    if (p == NULL)
-        return WSS_ENOMEM;
-    *ptr = p;
-    *cap = n;
-    return WSS_OK;
-}
-
 int actions_keep_room(action_buf *buf, uint32_t n)
 {
     void *items = buf->items;
     void *texts = buf->texts;
-    int rc = grow(&items, &buf->cap, n, sizeof(wss_action));
+    int rc = wss_grow(&items, &buf->cap, n, sizeof(wss_action));
 
     buf->items = items;
     if (rc != WSS_OK)
         return rc;
-    rc = grow(&texts, &buf->texts_cap, n, sizeof(char *));
+    rc = wss_grow(&texts, &buf->texts_cap, n, sizeof(char *));
     buf->texts = texts;
     return rc;
 }

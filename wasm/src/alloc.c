@@ -35,6 +35,28 @@ void *wss_realloc(void *ptr, size_t size)
     return hooks.realloc_fn(ptr, size);
 }
 
+int wss_grow(void **items, uint32_t *cap, uint32_t need, size_t size)
+{
+    uint32_t n = *cap ? *cap : 8;
+    void *p;
+
+    if (need <= *cap)
+        return WSS_OK;
+    while (n < need) {
+        if (n > UINT32_MAX / 2)
+            return WSS_ENOMEM;
+        n *= 2;
+    }
+    if ((size_t)n > SIZE_MAX / size)
+        return WSS_ENOMEM;
+    p = wss_realloc(*items, (size_t)n * size);
+    if (p == NULL)
+        return WSS_ENOMEM;
+    *items = p;
+    *cap = n;
+    return WSS_OK;
+}
+
 void wss_free(void *ptr)
 {
     if (ptr != NULL)

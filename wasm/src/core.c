@@ -431,19 +431,14 @@ static int io_deliver_text(void *ctx, uint32_t tab, const char *text, size_t len
 
 static int add_note(wss_core *core, uint32_t tab, uint32_t seq, uint32_t mark)
 {
+    void *notes = core->notes;
     uint32_t *n;
 
-    if (core->nnotes == core->notes_cap) {
-        uint32_t cap = core->notes_cap ? 2 * core->notes_cap : 16;
-
-        if (cap > UINT32_MAX / 3 / sizeof(*n) ||
-            (n = wss_realloc(core->notes, (size_t)cap * 3 * sizeof(*n))) == NULL) {
-            core->stats.oom++;
-            return WSS_ENOMEM;
-        }
-        core->notes = n;
-        core->notes_cap = cap;
+    if (wss_grow(&notes, &core->notes_cap, core->nnotes + 1, 3 * sizeof(*n)) != WSS_OK) {
+        core->stats.oom++;
+        return WSS_ENOMEM;
     }
+    core->notes = notes;
     n = core->notes + 3 * core->nnotes++;
     n[0] = tab;
     n[1] = seq;
@@ -471,32 +466,7 @@ static void io_error(void *ctx, uint32_t tab, uint32_t seq, const char *code, co
     core->stats.errors++;
 }
 
-/* The tab hears its close now; it is let go once the profile returns (see
- * let_go_closed), so the profile never sees its own state change under it. */
-static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reason)
-{
-    wss_core *core = ctx;
-    uint32_t i;
-
-    for (i = 0; i < core->nclosing; i++)
-        if (core->closing[i] == tab)
-            return;
-    if (core->nclosing == core->closing_cap) {
-        uint32_t cap = core->closing_cap ? 2 * core->closing_cap : 4;
-        uint32_t *p = cap > UINT32_MAX / sizeof(*p) ? NULL
-                                                     : wss_realloc(core->closing, cap * sizeof(*p));
-
-        if (p == NULL) {
-            core->stats.oom++;
-            return;
-        }
-        core->closing = p;
-        core->closing_cap = cap;
-    }
-    core->closing[core->nclosing++] = tab;
-    post(core, bus_close(core->cfg.leader, tab, code, reason, 1));
-}
-
+/* Whether the profile closed `tab` during its current call. */
 static int closing(const wss_core *core, uint32_t tab)
 {
     uint32_t i;
@@ -505,6 +475,24 @@ static int closing(const wss_core *core, uint32_t tab)
         if (core->closing[i] == tab)
             return 1;
     return 0;
+}
+
+/* The tab hears its close now; it is let go once the profile returns (see
+ * let_go_closed), so the profile never sees its own state change under it. */
+static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reason)
+{
+    wss_core *core = ctx;
+    void *list = core->closing;
+
+    if (closing(core, tab))
+        return;
+    if (wss_grow(&list, &core->closing_cap, core->nclosing + 1, sizeof(uint32_t)) != WSS_OK) {
+        core->stats.oom++;
+        return;
+    }
+    core->closing = list;
+    core->closing[core->nclosing++] = tab;
+    post(core, bus_close(core->cfg.leader, tab, code, reason, 1));
 }
 
 /* Lets go of the tabs the profile closed during its last call. */

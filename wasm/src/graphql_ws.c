@@ -72,23 +72,6 @@ typedef struct gql {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* items with room for one more than count, or NULL (items unchanged). */
-static void *grow(void *items, uint32_t *cap, uint32_t count, size_t size)
-{
-    uint32_t n;
-    void *p;
-
-    if (count < *cap)
-        return items;
-    if (*cap > UINT32_MAX / 4)
-        return NULL;
-    n = *cap ? *cap * 2 : 4;
-    p = wss_realloc(items, (size_t)n * size);
-    if (p != NULL)
-        *cap = n;
-    return p;
-}
-
 /* Member `name` of obj is present at most once, its kind among `kinds`
  * (K(JS_NONE): it may be absent). */
 static int member(const char *s, const js_val *obj, const char *name, unsigned kinds, js_val *out)
@@ -458,7 +441,8 @@ static void unkeep(const prof_io *io, const prof_frame *f)
 
 static int on_init(gql *g, const prof_io *io, const prof_frame *f, const js_val *payload)
 {
-    gtab *t = find_tab(g, f->tab), *nt;
+    gtab *t = find_tab(g, f->tab);
+    void *nt;
     int first = g->init == NULL, sent = 0, ready, tell, rc;
     char *copy = NULL;
 
@@ -468,8 +452,8 @@ static int on_init(gql *g, const prof_io *io, const prof_frame *f, const js_val 
     if (!first && !same_payload(g, f->text, payload))
         return refuse(g, io, f, 4403, FORBIDDEN);
     if (t == NULL) {
-        nt = grow(g->tabs, &g->tabs_cap, g->ntabs, sizeof *g->tabs);
-        if (nt == NULL)
+        nt = g->tabs;
+        if (wss_grow(&nt, &g->tabs_cap, g->ntabs + 1, sizeof *g->tabs) != WSS_OK)
             return WSS_ENOMEM;
         g->tabs = nt;
     }
@@ -535,7 +519,8 @@ static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js
                         const js_val *payload)
 {
     gtab *t = find_tab(g, f->tab);
-    gop *old = find_op(g, f->tab, f->text, id), *ops, *op;
+    gop *old = find_op(g, f->tab, f->text, id), *op;
+    void *ops;
     char *copy;
     int sub;
 
@@ -559,8 +544,8 @@ static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js
         io->release(io->ctx, f->handle);
         return PROF_TAKEN;
     }
-    ops = grow(g->ops, &g->ops_cap, g->nops, sizeof *g->ops);
-    if (ops == NULL)
+    ops = g->ops;
+    if (wss_grow(&ops, &g->ops_cap, g->nops + 1, sizeof *g->ops) != WSS_OK)
         return WSS_ENOMEM;
     g->ops = ops;
     if ((copy = prof_dup(f->text, f->len)) == NULL)

@@ -43,6 +43,9 @@
 void *wss_malloc(size_t size);
 void *wss_realloc(void *ptr, size_t size);
 void wss_free(void *ptr);
+/* Makes an array of `size`-byte items hold at least `need` (doubling from 8);
+ * *items and *cap change only on success. */
+int wss_grow(void **items, uint32_t *cap, uint32_t need, size_t size);
 
 /* ---- numbers.c ---- */
 /* strtod for the JSON numbers the core reads (see numbers.c). */
@@ -328,7 +331,7 @@ struct wss_core {
     uint32_t next_made;  /* the next handle for a payload the core makes */
     uint32_t *notes;     /* keep and forget notes for the next ack envelope */
     uint32_t nnotes;     /* triples in notes */
-    uint32_t notes_cap;
+    uint32_t notes_cap;  /* triples the array holds */
     uint32_t *closing;   /* tabs a profile closed, let go once it returns */
     uint32_t nclosing;
     uint32_t closing_cap;

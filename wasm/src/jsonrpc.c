@@ -210,20 +210,11 @@ static int kind_of(const char *t, const msg *m)
 
 static int room(jrpc *p, uint32_t k)
 {
-    rec *r;
-    uint32_t cap = p->cap ? p->cap : 8;
+    void *r = p->r;
 
-    if (k > UINT32_MAX / 4 - p->n)
-        return WSS_ENOMEM;
-    while (cap < p->n + k)
-        cap *= 2;
-    if (cap == p->cap)
-        return WSS_OK;
-    r = wss_realloc(p->r, (size_t)cap * sizeof(*r));
-    if (r == NULL)
+    if (k > UINT32_MAX / 4 - p->n || wss_grow(&r, &p->cap, p->n + k, sizeof(*p->r)) != WSS_OK)
         return WSS_ENOMEM;
     p->r = r;
-    p->cap = cap;
     return WSS_OK;
 }
 
