@@ -191,9 +191,15 @@ build/page/session.mjs: build/page/session.wasm
 	wasm2js $< -Oz -o $@
 
 # ---- the JavaScript side --------------------------------------------------------
+# The module's one dynamic import (the leader's code, loaded into a page that
+# cannot start a worker) names a URL known only at run time: bundlers must
+# leave it to the browser. esbuild drops comments inside import(), so the
+# hint webpack reads is put back after minifying.
 dist/wsshare.mjs: $(JS_SRC) package.json
 	@mkdir -p dist
 	$(ESBUILD) js-glue/index.js $(ESBUILD_FLAGS) $(ESBUILD_TAB) --format=esm --outfile=$@ --log-level=warning
+	@test "$$(grep -o 'import(' $@ | wc -l)" = 1 || { echo "$@: expected one dynamic import"; rm -f $@; exit 1; }
+	@sed -i 's|import(|import(/*webpackIgnore:true*/|' $@
 
 dist/wsshare.js: $(JS_SRC) package.json
 	@mkdir -p dist
