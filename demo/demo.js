@@ -16,6 +16,8 @@ const socketUrl = `${displayUrl}${token ? `?token=${encodeURIComponent(token)}` 
 
 const STATE_NAMES = ['connecting', 'open', 'closing', 'closed'];
 const MODE_NAMES = { sharedworker: 'SharedWorker', election: 'elected tab', direct: 'plain WebSocket' };
+// The mode links' words, for the mode asked for in the URL.
+const MODE_LINKS = { auto: 'Shared', election: 'Shared, elected tab', direct: 'Plain WebSocket' };
 // Like the Cat's own client: reconnect after every close, the delay growing
 // while attempts fail and back to the first one once a connection opens.
 const RETRY_FIRST_MS = 1000;
@@ -259,15 +261,65 @@ const serverHost = (() => {
 })();
 const statsUrl = serverHost === location.host ? `/stats?user=${encodeURIComponent(user)}` : null;
 
+async function fetchServerStats() {
+  const res = await fetch(statsUrl, { cache: 'no-store', signal: AbortSignal.timeout(STATS_WAIT_MS) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+// The counts since this mode was chosen: who tried the plain WebSocket first
+// and then a shared mode reads the shared mode's kicks, not the earlier ones.
+// The tabs of one user share it (localStorage); loading a tab in another mode
+// than the last one chosen starts it again, and so does a server that
+// restarted (its counts fell below it).
+const SINCE_KEY = `wsshare-demo/${user}/since`;
+let since = { mode, accepted: 0, kicks: 0, at: Date.now() };
+
+function saveSince(counts) {
+  since = { mode, accepted: counts.accepted, kicks: counts.kicks, at: Date.now() };
+  try {
+    localStorage.setItem(SINCE_KEY, JSON.stringify(since));
+  } catch (err) {
+    console.debug('demo: the count since this mode was chosen stays in this tab:', err.message);
+  }
+  showSince();
+}
+
+function showSince() {
+  const at = new Date(since.at).toLocaleTimeString([], { hour12: false });
+  $('srv-since').textContent = `Opened and kicks count from ${at}, when ${MODE_LINKS[mode] ?? mode} was chosen.`;
+}
+
+async function startCountingSince() {
+  if (!statsUrl) return;
+  let saved = null;
+  try {
+    saved = JSON.parse(localStorage.getItem(SINCE_KEY));
+  } catch (err) {
+    console.debug('demo: no count since this mode was chosen to read:', err.message);
+  }
+  if (saved?.mode === mode && Number.isInteger(saved.accepted) && Number.isInteger(saved.kicks)) {
+    since = saved;
+    showSince();
+    return;
+  }
+  try {
+    saveSince(await fetchServerStats());
+  } catch (err) {
+    showServerNote(`The emulator's /stats did not answer (${err.message}).`);
+  }
+}
+
 async function refreshServer() {
   if (!statsUrl) return;
   try {
-    const res = await fetch(statsUrl, { cache: 'no-store', signal: AbortSignal.timeout(STATS_WAIT_MS) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const s = await res.json();
+    const s = await fetchServerStats();
+    if (s.accepted < since.accepted || s.kicks < since.kicks) saveSince({ accepted: 0, kicks: 0 });
+    const accepted = s.accepted - since.accepted;
+    const kicks = s.kicks - since.kicks;
     setFigure('srv-connections', String(s.connections), s.connections === 1 ? 'good' : s.connections > 1 ? 'bad' : 'warn');
-    setFigure('srv-accepted', String(s.accepted));
-    setFigure('srv-kicks', String(s.kicks), s.kicks === 0 ? 'good' : 'bad');
+    setFigure('srv-accepted', String(accepted));
+    setFigure('srv-kicks', String(kicks), kicks === 0 ? 'good' : 'bad');
     $('srv-note').hidden = true;
   } catch (err) {
     for (const id of SERVER_FIGURES) setFigure(id, '?', 'warn');
@@ -365,5 +417,6 @@ if (!statsUrl) {
   showServerNote(`Connected to ${serverHost}: a real Cat has no /stats, so only the emulator's figures can be shown.`);
 }
 setupModeLinks();
+await startCountingSince();
 connect();
 setInterval(refresh, REFRESH_MS);

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCat } from '../../demo/server.mjs';
-import { ONE_SHARED_SOCKET, artefactPath, catJson, launch, push, serverStats, uniqueUser } from './harness.mjs';
+import { ONE_SHARED_SOCKET, artefactPath, catJson, eventually, launch, push, serverStats, uniqueUser } from './harness.mjs';
 
 const TABS = 3;
 const PHONE = { width: 390, height: 844 };
@@ -99,6 +99,31 @@ test('with a plain WebSocket per tab the server kicks them and every panel shows
     }
     assert.ok((await serverStats(cat, user)).kicks > 0);
     await screenshots(tabs, 'direct');
+  });
+});
+
+test('switching from plain WebSockets to Shared, the panel counts from the switch: kicks before it do not show', async () => {
+  const user = uniqueUser('demo-switch');
+  await browser.inContext(async (ctx) => {
+    const direct = await openDemoTabs(ctx, `user=${user}&mode=direct`);
+    await direct[0].waitFor(() => Number(document.getElementById('srv-kicks').textContent) > 0, undefined, KICK_STORM_MS);
+    for (const tab of direct) await tab.close();
+    await eventually(async () => (await serverStats(cat, user)).connections === 0 || null, { what: 'the plain sockets closed' });
+    const before = await serverStats(cat, user);
+    assert.ok(before.kicks > 0);
+
+    const shared = await openDemoTabs(ctx, `user=${user}&mode=auto`);
+    for (const tab of shared) {
+      await tab.waitFor((n) => document.getElementById('st-tabs').textContent === String(n) &&
+        document.getElementById('srv-connections').textContent === '1' &&
+        document.getElementById('srv-accepted').textContent === '1', TABS);
+      assert.deepEqual(await panel(tab), {
+        mode: 'SharedWorker', leader: 'the worker', tabs: String(TABS), connections: '1', accepted: '1', kicks: '0',
+      });
+      assert.match(await tab.eval(() => document.getElementById('srv-since').textContent), /when Shared was chosen/);
+    }
+    const after = await serverStats(cat, user);
+    assert.deepEqual(after, { connections: 1, accepted: before.accepted + 1, kicks: before.kicks });
   });
 });
 
