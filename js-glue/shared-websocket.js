@@ -23,7 +23,7 @@ const PING_EVERY_MS = 20000;
 const BYE_TIMEOUT_MS = 1000;
 const STATS_TIMEOUT_MS = 2000;
 const MODES = ['auto', 'sharedworker', 'election', 'direct'];
-const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'jsonrpc'];
+const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'graphql-ws', 'jsonrpc'];
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
 
 let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm', leaderUrl: 'wsshare-leader.mjs' });

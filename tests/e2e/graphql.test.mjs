@@ -1,6 +1,8 @@
-// graphql-ws over one shared socket: a real graphql-ws client in every tab,
-// each given SharedWebSocket.configure({ key }) as its WebSocket, against a
-// real graphql-ws server. However many tabs, the server sees one connection
+// GraphQL over one shared socket, in both protocols GraphQL clients speak
+// over a WebSocket: a real graphql-ws client, or a real
+// subscriptions-transport-ws client, in every tab, each given
+// SharedWebSocket.configure({ key }) as its WebSocket, against that library's
+// own server. However many tabs, the server sees one connection
 // and one connection_init; each tab gets exactly its own results; a tab that
 // goes ends its own subscription only; after a server drop or a new leader,
 // every subscription resumes and nothing is run twice; a request in flight at
@@ -17,7 +19,13 @@ import { startGraphqlServer } from './servers/graphql.mjs';
 
 const PAGE_PATH = '/demo/graphql.html';
 
-// A page as an app would have it: wsshare's script, graphql-ws's client, and
+// What differs between the protocols, as the tests see it.
+const DIALECTS = [
+  { name: 'graphql-ws', short: 'gql', legacy: false, next: 'next', forbiddenCode: 4403 },
+  { name: 'subscriptions-transport-ws', short: 'stw', legacy: true, next: 'data', forbiddenCode: 1011 },
+];
+
+// A page as an app would have it: wsshare's script, the GraphQL clients, and
 // a little recorder of everything the client saw, for the test to read back.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>graphql-ws over wsshare</title>
 <script src="/dist/wsshare.js"></script>
@@ -26,14 +34,42 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>graphql-ws over wsshar
 const summary = (e) => (e && typeof e.code === 'number' ? { code: e.code, reason: e.reason }
   : Array.isArray(e) ? e.map((x) => x.message) : String((e && e.message) || e));
 
-// One client per tab, connected at once (lazy: false); its socket, events
-// and messages land in window.rec. It never reconnects by itself
-// (retryAttempts: 0): a close must show, and resuming is the library's job.
-window.start = ({ tab, url, share, token }) => {
+// subscriptions-transport-ws's client has no hooks on its socket: a subclass
+// of the configured class records what the socket does and hears.
+function recordedSocket(share, rec) {
+  return class extends WsShare.SharedWebSocket.configure(share) {
+    constructor(...args) {
+      super(...args);
+      rec.socket = this;
+      for (const type of ['open', 'reconnecting']) this.addEventListener(type, () => rec.socketEvents.push(type));
+      this.addEventListener('close', (e) => {
+        rec.socketEvents.push('close');
+        rec.closed.push(summary(e));
+      });
+      this.addEventListener('message', (e) => rec.messages.push(JSON.parse(e.data)));
+    }
+  };
+}
+
+// One client per tab, connected at once; its socket, events and messages
+// land in window.rec. It never reconnects by itself: a close must show, and
+// resuming is the library's job.
+window.start = ({ dialect, tab, url, share, token }) => {
   const rec = {
-    tab, socket: null, socketEvents: [], createdAt: Date.now(), connected: [], closed: [], errors: [], messages: [], ops: {},
+    dialect, tab, socket: null, socketEvents: [], createdAt: Date.now(), connected: [], closed: [], errors: [], messages: [], ops: {},
   };
   window.rec = rec;
+  if (dialect === 'subscriptions-transport-ws') {
+    window.client = new SubscriptionClient(url, {
+      reconnect: false,
+      connectionParams: { token },
+      connectionCallback: (error) => {
+        if (error) rec.errors.push(summary(error));
+        else rec.connected.push({ ms: Date.now() - rec.createdAt, wasRetry: false });
+      },
+    }, recordedSocket(share, rec));
+    return;
+  }
   window.client = createClient({
     url,
     webSocketImpl: WsShare.SharedWebSocket.configure(share),
@@ -59,11 +95,13 @@ window.start = ({ tab, url, share, token }) => {
 window.run = (name, query) => {
   const op = { next: [], error: null, complete: false };
   window.rec.ops[name] = op;
-  window.client.subscribe({ query }, {
+  const sink = {
     next: (value) => op.next.push(value),
     error: (e) => { op.error = summary(e); },
     complete: () => { op.complete = true; },
-  });
+  };
+  if (window.rec.dialect === 'subscriptions-transport-ws') window.client.request({ query }).subscribe(sink);
+  else window.client.subscribe({ query }, sink);
 };
 
 // What the test reads back: the record without the socket, plus what the
@@ -109,8 +147,9 @@ after(async () => {
 });
 
 // A fresh server for each test, so that every count is the test's own.
-async function withServer(fn) {
-  const server = await startGraphqlServer();
+async function withServer(dialect, fn) {
+  const server = await startGraphqlServer({ legacy: dialect.legacy });
+  server.dialect = dialect;
   servers.add(server);
   try {
     return await fn(server);
@@ -181,8 +220,8 @@ async function serverSees(server, check, what) {
 async function openClient(ctx, server, name, share, { token = 'good', expectAck = true } = {}) {
   const tab = await ctx.openTab(cat.url, PAGE_PATH);
   await tab.waitFor(() => window.pageReady === true);
-  const t = { tab, name };
-  await tab.eval((o) => window.start(o), { tab: name, url: server.url, share, token });
+  const t = { tab, name, dialect: server.dialect };
+  await tab.eval((o) => window.start(o), { dialect: server.dialect.name, tab: name, url: server.url, share, token });
   if (expectAck) {
     await waitIn(t, server, () => window.rec.connected.length > 0 || window.rec.closed.length > 0, undefined,
       'connection_ack');
@@ -241,7 +280,7 @@ async function ownResults(t, ns) {
   assert.deepEqual(await ticksOf(t), ns, `${t.name}: exactly ticks ${ns}; ${saw}`);
   assert.equal(seen.ops.ticks.error, null, saw);
   // Every result message it got names it: nothing of another tab's.
-  const foreign = seen.messages.filter((m) => m.type === 'next' &&
+  const foreign = seen.messages.filter((m) => m.type === t.dialect.next &&
     !Object.keys(m.payload.data || {}).every((k) => k.startsWith(`${t.name}_`)));
   assert.deepEqual(foreign, [], `${t.name}: no other tab's result`);
   return seen;
@@ -255,7 +294,7 @@ function messageCounts(seen) {
 }
 
 // Neither a close nor an error reached the tab's client, and its socket
-// opened once: a second open would make graphql-ws send a second
+// opened once: a second open would make the client send a second
 // connection_init.
 async function neverClosed(t) {
   const seen = await seenIn(t.tab);
@@ -278,32 +317,38 @@ async function subscribedTabs(ctx, server, names, share) {
   return { tabs, n1 };
 }
 
-describe('graphql-ws clients in 3 tabs share one connection', () => {
+for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs share one connection`, () => {
   test('each tab runs a query, a mutation and a subscription at once: exactly its own results; ' +
-    '1 connection, 1 connection_init, no 4xxx close', async () => {
-    const { share, names } = sharing('gqlall');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    '1 connection, 1 connection_init, no close from the server', async () => {
+    const { share, names } = sharing(`${dialect.short}all`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const n2 = await tickReaches(server, tabs);
       for (const t of tabs) {
+        // subscriptions-transport-ws's keep-alive reaches every tab.
+        if (dialect.legacy) {
+          await waitIn(t, server, () => window.rec.messages.some((m) => m.type === 'ka'), undefined, 'a keep-alive');
+        }
         const seen = await ownResults(t, [n1, n2]);
-        assert.deepEqual(messageCounts(seen), { connection_ack: 1, next: 4, complete: 2 },
+        const { ka, ...counts } = messageCounts(seen);
+        assert.deepEqual(counts, { connection_ack: 1, [dialect.next]: 4, complete: 2 },
           `${t.name}: one ack, its 4 results and 2 completions`);
+        assert.equal(ka > 0, dialect.legacy, `${t.name}: keep-alives only in subscriptions-transport-ws`);
         assert.equal(seen.mode, 'sharedworker');
         await neverClosed(t);
       }
       const s = server.stats();
       assert.deepEqual(s.connections, { total: 1, live: 1 }, 'one server connection');
       assert.equal(s.inits, 1, 'one connection_init reached the server');
-      assert.deepEqual(tally(s.closes), {}, 'no 4xxx close from the server');
+      assert.deepEqual(tally(s.closes), {}, 'no close from the server');
       assert.deepEqual(s.mutations, Object.fromEntries(tabs.map((t) => [t.name, 1])), 'each mutation ran once');
       assert.deepEqual(s.subscriptions, tabs.map((t) => t.name).sort());
     }));
   });
 
   test('a tab closed mid-subscription: the server sees its subscription end; the others keep ticking', async () => {
-    const { share, names } = sharing('gqlclose');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    const { share, names } = sharing(`${dialect.short}close`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a, b, gone] = tabs;
       await gone.tab.close();
@@ -320,12 +365,12 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
   });
 
   test('a 4th tab joining late gets its connection_ack at once, from no new connection_init, and its own results', async () => {
-    const { share, names } = sharing('gqllate');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    const { share, names } = sharing(`${dialect.short}late`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const late = await openClient(ctx, server, names[3], share);
       const { connected } = await seenIn(late.tab);
-      figures.push(`${ENGINE}: a tab joining late had its connection_ack ${connected[0].ms} ms after creating its client`);
+      figures.push(`${ENGINE}, ${dialect.name}: a tab joining late had its connection_ack ${connected[0].ms} ms after creating its client`);
       assert.equal(server.stats().inits, 1, 'the late tab\'s connection_init did not reach the server');
       await runAll([late]);
       await serverSees(server, (s) => s.subscriptions.length === 4, '4 live subscriptions');
@@ -342,16 +387,22 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
   });
 
   test('a tab whose connection_init payload differs does not ride on the shared connection: ' +
-    'it gets close 4403 naming the cause', async () => {
-    const { share, names } = sharing('gqlother');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    `it gets close ${dialect.forbiddenCode} naming the cause`, async () => {
+    const { share, names } = sharing(`${dialect.short}other`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const other = await openClient(ctx, server, names[3], share, { token: 'other', expectAck: false });
       await waitIn(other, server, () => window.rec.closed.length > 0, undefined, 'a close');
       const seen = await seenIn(other.tab);
       assert.deepEqual(seen.connected, [], `never acknowledged: ${JSON.stringify(tabSummary(seen))}`);
       assert.equal(seen.closed.length, 1, `one close: ${JSON.stringify(tabSummary(seen))}`);
-      assert.equal(seen.closed[0].code, 4403, `close 4403: ${JSON.stringify(tabSummary(seen))}`);
+      assert.equal(seen.closed[0].code, dialect.forbiddenCode,
+        `close ${dialect.forbiddenCode}: ${JSON.stringify(tabSummary(seen))}`);
+      // subscriptions-transport-ws's server says connection_error first.
+      if (dialect.legacy) {
+        assert.equal(seen.errors.length, 1, `its connection_error: ${JSON.stringify(tabSummary(seen))}`);
+        assert.match(seen.errors[0], /connection_init.*sharing key/);
+      }
       assert.match(seen.closed[0].reason, /init|payload/i, 'the reason names the differing connection_init payload');
       const s = server.stats();
       assert.equal(s.inits, 1, 'its connection_init never reached the server');
@@ -368,15 +419,15 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
 
   test('a server drop mid-subscription: every subscription resumes on the next connection, ' +
     'the clients see no close', async () => {
-    const { share, names } = sharing('gqldrop');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    const { share, names } = sharing(`${dialect.short}drop`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const t0 = Date.now();
       server.dropAll();
       await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
-      figures.push(`${ENGINE}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms`);
+      figures.push(`${ENGINE}, ${dialect.name}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms`);
       for (const t of tabs) {
         await ownResults(t, [n1, n2]);
         await neverClosed(t);
@@ -391,8 +442,8 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
   });
 
   test('a mutation in flight at a server drop gets an error in its tab and is never run again', async () => {
-    const { share, names } = sharing('gqlflight');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    const { share, names } = sharing(`${dialect.short}flight`);
+    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a] = tabs;
       await run(a, 'slow', QUERY.slowBump(a.name));
@@ -404,8 +455,11 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
       const n2 = await tickReaches(server, tabs);
       const seen = await seenIn(a.tab);
       assert.deepEqual(seen.ops.slow.next, [], `no result for it: ${JSON.stringify(seen.ops.slow)}`);
-      assert.ok(Array.isArray(seen.ops.slow.error) && seen.ops.slow.error.length > 0,
-        `the error came in graphql-ws's form, an error message of GraphQL errors: ${JSON.stringify(seen.ops.slow)}`);
+      // graphql-ws hands its sink the GraphQL errors; subscriptions-transport-ws
+      // hands its observer the first of them.
+      const errors = dialect.legacy ? [seen.ops.slow.error] : seen.ops.slow.error;
+      assert.ok(Array.isArray(errors) && errors.length > 0 && errors.every((e) => /connection was lost/.test(e)),
+        `the error came in the protocol's form, GraphQL errors that say why: ${JSON.stringify(seen.ops.slow)}`);
       for (const t of tabs) {
         await ownResults(t, [n1, n2]);
         await neverClosed(t);
@@ -413,7 +467,7 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
       const s = server.stats();
       assert.equal(s.mutations[a.name], 2, 'the mutation in flight ran once (and the first bump once)');
       assert.deepEqual(s.connections, { total: 2, live: 1 });
-      figures.push(`${ENGINE}: a mutation in flight at a drop got ${JSON.stringify(seen.ops.slow.error)}`);
+      figures.push(`${ENGINE}, ${dialect.name}: a mutation in flight at a drop got ${JSON.stringify(seen.ops.slow.error)}`);
     }));
   });
 
@@ -422,8 +476,8 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
   for (const how of ['close', 'crash']) {
     test(`election mode, the leader tab's ${how}: the others' subscriptions resume, nothing run twice`,
       { skip: how === 'crash' && lacks('crash') }, async () => {
-        const { share, names } = sharing(`gqlelect${how}`, { mode: 'election' });
-        await withServer((server) => browser.inContext(async (ctx) => {
+        const { share, names } = sharing(`${dialect.short}elect${how}`, { mode: 'election' });
+        await withServer(dialect, (server) => browser.inContext(async (ctx) => {
           const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t.tab)).isLeader));
           assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
@@ -436,7 +490,7 @@ describe('graphql-ws clients in 3 tabs share one connection', () => {
             s.subscriptions.join() === left.map((t) => t.name).sort().join(),
           'a second connection with the subscriptions of the tabs left, and only those');
           const n2 = await tickReaches(server, left);
-          figures.push(`${ENGINE}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
+          figures.push(`${ENGINE}, ${dialect.name}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
           for (const t of left) {
             const seen = await ownResults(t, [n1, n2]);
             assert.equal(seen.mode, 'election');

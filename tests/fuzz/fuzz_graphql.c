@@ -1,6 +1,7 @@
 /*
- * libFuzzer target: one graphql-ws profile driven by events read from the
- * input, against a fake core that keeps the books on every handle. Tabs 1 to
+ * libFuzzer target: one GraphQL profile (graphql-ws's protocol or
+ * subscriptions-transport-ws's, as the input's first byte says) driven by
+ * events read from the input, against a fake core that keeps the books on every handle. Tabs 1 to
  * 3 send frames, either raw bytes from the input or well-formed messages
  * picked by it; the server answers the same way; the socket opens and
  * closes, tabs go, allocations and io calls fail on demand. Any broken
@@ -180,7 +181,8 @@ static void f_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reas
 {
     (void)ctx;
     to_tab(tab);
-    need(code >= 4000 && code <= 4999 && strlen(reason) <= WSS_MAX_REASON_BYTES);
+    /* A protocol's own codes, or 1011 where its server closes with that. */
+    need(((code >= 4000 && code <= 4999) || code == 1011) && strlen(reason) <= WSS_MAX_REASON_BYTES);
     st.dead[tab] = 1;
     st.effects++;
 }
@@ -232,6 +234,10 @@ static const char *const tab_msgs[] = {
     "subscription { ...F b(s: \\\"\\\"\\\"x\\\\\\\"\\\"\\\"}\\\"\\\"\\\") }\"}}",
     "{\"id\":\"%c\",\"type\":\"complete\"}",
     "{\"type\":\"next\",\"id\":\"%c\"}",
+    "{\"id\":\"%c\",\"type\":\"start\",\"payload\":{\"query\":\"subscription { t }\"}}",
+    "{\"id\":\"%c\",\"type\":\"start\",\"payload\":{\"query\":\"mutation { pay }\"}}",
+    "{\"id\":\"%c\",\"type\":\"stop\"}",
+    "{\"type\":\"connection_terminate\"}",
 };
 
 static const char *const server_msgs[] = {
@@ -241,6 +247,9 @@ static const char *const server_msgs[] = {
     "{\"id\":\"%c\",\"type\":\"next\",\"payload\":{\"data\":{}}}",
     "{\"id\":\"%c\",\"type\":\"error\",\"payload\":[{\"message\":\"x\"}]}",
     "{\"id\":\"%c\",\"type\":\"complete\"}",
+    "{\"id\":\"%c\",\"type\":\"data\",\"payload\":{\"data\":{}}}",
+    "{\"type\":\"ka\"}",
+    "{\"type\":\"connection_error\",\"payload\":{\"message\":\"no\"}}",
 };
 
 /* A message from `set` with its %c made a character picked by the input. */
@@ -299,10 +308,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     io.error = f_error;
     io.close_tab = f_close_tab;
     wss_init_hooks(&hooks);
-    p = graphql_ws_create();
-    need(p != NULL);
     in.p = data;
     in.n = size;
+    p = byte(&in) & 1 ? subscriptions_transport_create() : graphql_ws_create();
+    need(p != NULL);
     while (in.n > 0 && st.nh < MAX_HANDLES) {
         uint8_t op = byte(&in);
         uint32_t tab = 1 + (uint32_t)(byte(&in) % 3), h;

@@ -346,13 +346,16 @@ static void settle(uint32_t handle, int rc)
     }
 }
 
+static int next_binary; /* the next frame is binary, its bytes passed */
+
 static int frame_h(uint32_t handle, uint32_t tab, uint32_t seq, int replay, uint32_t mark)
 {
     prof_frame f;
     int rc;
 
     f.tab = tab;
-    f.binary = 0;
+    f.binary = next_binary;
+    next_binary = 0;
     f.seq = seq;
     f.handle = handle;
     f.len = fk.h[handle].len;
@@ -433,6 +436,14 @@ static void start(int open)
     fake_reset();
     fk.open = open;
     gp = graphql_ws_create();
+}
+
+/* The same, for subscriptions-transport-ws's protocol. */
+static void start_legacy(int open)
+{
+    start(open);
+    gp->ops->destroy(gp);
+    gp = subscriptions_transport_create();
 }
 
 /* Destroys the profile; nothing may leak, nothing may have been misused. */
@@ -1543,6 +1554,231 @@ static void graphql_should_never_leak_or_lose_a_handle_under_random_failures(voi
     fake_reset();
 }
 
+/* ---- subscriptions-transport-ws (subprotocol graphql-ws) ------------------ */
+
+#define LSTART(id) "{'id':'" id "','type':'start','payload':{'query':'subscription { tick }'}}"
+#define LQUERY(id) "{'id':'" id "','type':'start','payload':{'query':'mutation { pay }'}}"
+#define LACK "{'type':'connection_ack'}"
+
+/* Tabs 1..n joined and acked in the legacy protocol, the log cleared. */
+static void joined_legacy(uint32_t n)
+{
+    uint32_t t;
+
+    start_legacy(1);
+    for (t = 1; t <= n; t++)
+        CHECK_EQ(tab(t, 1, INIT), PROF_TAKEN);
+    CHECK_EQ(server(LACK), PROF_TAKEN);
+    clear();
+}
+
+static void legacy_should_share_one_init_and_ack_a_later_tab_from_the_cache(void)
+{
+    start_legacy(1);
+    CHECK_EQ(tab(1, 1, INIT), PROF_TAKEN);
+    CHECK_STR(did(), "keep:1/1/0 send");
+    CHECK_EQ(server(LACK), PROF_TAKEN);
+    CHECK_STR(got(1, 0), J(LACK));
+    clear();
+    CHECK_EQ(tab(2, 1, INIT), PROF_TAKEN);
+    CHECK_STR(did(), "keep:2/1/0 deliver_text:2 keep:2/1/1 release");
+    CHECK_STR(got(2, 0), J(LACK));
+    CHECK_STR(gp->ops->name, "subscriptions-transport-ws");
+    finish();
+}
+
+static void legacy_should_start_under_wire_ids_and_route_data_error_and_complete_back(void)
+{
+    joined_legacy(2);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    CHECK_EQ(tab(2, 2, LSTART("1")), PROF_TAKEN);
+    CHECK_STR(sent(0), J("{'id':'1','type':'start','payload':{'query':'subscription { tick }'}}"));
+    CHECK_STR(sent(1), J("{'id':'2','type':'start','payload':{'query':'subscription { tick }'}}"));
+    clear();
+    CHECK_EQ(server("{'id':'2','type':'data','payload':{'data':{'tick':1}}}"), PROF_TAKEN);
+    CHECK_EQ(server("{'id':'2','type':'data','payload':{'data':{'tick':2}}}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:2 release deliver_text:2 release");
+    CHECK_STR(got(2, 1), J("{'id':'1','type':'data','payload':{'data':{'tick':2}}}"));
+    clear();
+    /* error and complete end the operation; what follows is dropped. */
+    CHECK_EQ(server("{'id':'2','type':'error','payload':{'message':'no'}}"), PROF_TAKEN);
+    CHECK_EQ(server("{'id':'1','type':'complete'}"), PROF_TAKEN);
+    CHECK_EQ(server("{'id':'1','type':'data','payload':{}}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:2 forget:2/2 release deliver_text:1 forget:1/2 release release");
+    finish();
+}
+
+static void legacy_should_refuse_other_credentials_with_connection_error_then_1011(void)
+{
+    joined_legacy(1);
+    CHECK_EQ(tab(2, 1, "{'type':'connection_init','payload':{'token':'b'}}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:2 close:2/1011 release");
+    CHECK(strstr(got(2, 0), "\"type\":\"connection_error\"") != NULL);
+    CHECK(strstr(got(2, 0), "sharing key") != NULL);
+    CHECK(strstr(nth("close", 0)->text, "connection_init") != NULL);
+    finish();
+}
+
+static void legacy_should_ack_a_tabs_second_init_again_as_its_server_does(void)
+{
+    joined_legacy(1);
+    CHECK_EQ(tab(1, 2, INIT), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:1 release");
+    CHECK_STR(got(1, 0), J(LACK));
+    clear();
+    /* With other credentials it is refused all the same. */
+    CHECK_EQ(tab(1, 3, "{'type':'connection_init','payload':{'token':'b'}}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:1 close:1/1011 release");
+    finish();
+    /* While the connection is down there is no ack to give. */
+    joined_legacy(1);
+    closed();
+    CHECK_EQ(tab(1, 2, INIT), PROF_TAKEN);
+    CHECK_STR(did(), "release");
+    finish();
+}
+
+static void legacy_should_end_the_live_operation_when_a_start_reuses_its_id(void)
+{
+    joined_legacy(1);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    clear();
+    CHECK_EQ(tab(1, 3, LSTART("1")), PROF_TAKEN);
+    CHECK_STR(did(), "keep:1/3/0 forget:1/2 send_text send_text release");
+    CHECK_STR(sent(0), J("{'id':'1','type':'stop'}"));
+    CHECK_STR(sent(1), J("{'id':'2','type':'start','payload':{'query':'subscription { tick }'}}"));
+    clear();
+    CHECK_EQ(server("{'id':'1','type':'data','payload':{}}"), PROF_TAKEN);
+    CHECK_EQ(server("{'id':'2','type':'data','payload':{}}"), PROF_TAKEN);
+    CHECK_STR(did(), "release deliver_text:1 release");
+    finish();
+}
+
+static void legacy_should_stop_on_the_server_what_a_tab_stops_and_ignore_other_stops(void)
+{
+    joined_legacy(2);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    CHECK_EQ(tab(2, 2, LSTART("1")), PROF_TAKEN);
+    clear();
+    CHECK_EQ(tab(2, 3, "{'id':'1','type':'stop'}"), PROF_TAKEN);
+    CHECK_STR(did(), "forget:2/2 send_text release");
+    CHECK_STR(sent(0), J("{'id':'2','type':'stop'}"));
+    clear();
+    /* Its server ignores a stop for nothing it runs, with an id or without. */
+    CHECK_EQ(tab(2, 4, "{'id':'1','type':'stop'}"), PROF_TAKEN);
+    CHECK_EQ(tab(2, 5, "{'id':7,'type':'stop'}"), PROF_TAKEN);
+    CHECK_EQ(tab(2, 6, "{'type':'stop'}"), PROF_TAKEN);
+    CHECK_STR(did(), "release release release");
+    finish();
+}
+
+static void legacy_should_end_only_the_terminating_tabs_operations_and_keep_the_socket(void)
+{
+    joined_legacy(2);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    CHECK_EQ(tab(2, 2, LSTART("1")), PROF_TAKEN);
+    clear();
+    CHECK_EQ(tab(1, 3, "{'type':'connection_terminate'}"), PROF_TAKEN);
+    CHECK_STR(did(), "send_text release");
+    CHECK_STR(sent(0), J("{'id':'1','type':'stop'}"));
+    clear();
+    CHECK_EQ(server("{'id':'2','type':'data','payload':{}}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:2 release");
+    finish();
+}
+
+static void legacy_should_answer_what_its_server_would_answer_without_closing(void)
+{
+    static const char *const bad[] = {
+        "{'id':'9','type':'bogus'}", "{'id':'9','type':'ping'}", "{'id':'9','type':'start'}",
+        "{'id':'9','type':'start','payload':{'query':1}}", "{'type':'start','payload':{'query':'{ a }'}}",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        joined_legacy(1);
+        CHECK_EQ(tab(1, 2, bad[i]), PROF_TAKEN);
+        CHECK_STR(did(), "deliver_text:1 release");
+        CHECK(strstr(got(1, 0), "\"type\":\"error\"") != NULL);
+        CHECK(strstr(got(1, 0), "Invalid message type!") != NULL);
+        CHECK_EQ(strstr(got(1, 0), "\"id\":\"9\"") != NULL, strstr(bad[i], "'9'") != NULL);
+        finish();
+    }
+    joined_legacy(1);
+    CHECK_EQ(tab(1, 2, "not json"), PROF_TAKEN);
+    next_binary = 1;
+    CHECK_EQ(tab(1, 3, "{}"), PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:1 release deliver_text:1 release");
+    CHECK(strstr(got(1, 0), "\"type\":\"connection_error\"") != NULL);
+    CHECK(strstr(got(1, 1), "\"type\":\"connection_error\"") != NULL);
+    /* The tab's ack stays: it was not closed. */
+    CHECK_EQ(tab(1, 4, LSTART("1")), PROF_TAKEN);
+    CHECK_EQ(count_of("send_text"), 1);
+    finish();
+}
+
+static void legacy_should_pass_keep_alives_to_every_tab(void)
+{
+    joined_legacy(2);
+    CHECK_EQ(server("{'type':'ka'}"), PROF_PASS);
+    CHECK_STR(did(), "");
+    finish();
+}
+
+static void legacy_should_close_the_tabs_whose_init_the_server_refused(void)
+{
+    start_legacy(1);
+    CHECK_EQ(tab(1, 1, INIT), PROF_TAKEN);
+    CHECK_EQ(tab(2, 1, INIT), PROF_TAKEN);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    clear();
+    CHECK_EQ(server("{'type':'connection_error','payload':{'message':'Prohibited connection!'}}"),
+             PROF_TAKEN);
+    CHECK_STR(did(), "deliver_text:2 close:2/1011 deliver_text:1 close:1/1011 release");
+    CHECK(strstr(got(1, 0), "Prohibited connection!") != NULL);
+    clear();
+    /* The server closes; the next tab opens the next connection with its own. */
+    closed();
+    opened();
+    CHECK_STR(did(), "");
+    CHECK_EQ(tab(3, 1, "{'type':'connection_init','payload':{'token':'c'}}"), PROF_TAKEN);
+    CHECK_STR(did(), "keep:3/1/0 send");
+    /* One that comes later, unasked for, is any client's. */
+    clear();
+    CHECK_EQ(server(LACK), PROF_TAKEN);
+    CHECK_EQ(server("{'type':'connection_error','payload':{}}"), PROF_PASS);
+    finish();
+}
+
+static void legacy_should_fail_single_results_and_start_subscriptions_again_after_a_lost_connection(void)
+{
+    joined_legacy(2);
+    CHECK_EQ(tab(1, 2, LSTART("1")), PROF_TAKEN);
+    CHECK_EQ(tab(2, 2, LQUERY("1")), PROF_TAKEN);
+    clear();
+    closed();
+    CHECK_STR(did(), "deliver_text:2 forget:2/2");
+    CHECK(strstr(got(2, 0), "\"id\":\"1\",\"type\":\"error\",\"payload\":[{\"message\":") != NULL);
+    clear();
+    opened();
+    CHECK_STR(sent(0), J(INIT));
+    clear();
+    CHECK_EQ(server(LACK), PROF_TAKEN);
+    CHECK_STR(did(), "release send_text");
+    CHECK_STR(sent(0), J("{'id':'3','type':'start','payload':{'query':'subscription { tick }'}}"));
+    finish();
+}
+
+static void legacy_should_take_any_init_payload_its_server_takes(void)
+{
+    start_legacy(1);
+    CHECK_EQ(tab(1, 1, "{'type':'connection_init','payload':'a string'}"), PROF_TAKEN);
+    CHECK_EQ(tab(2, 1, "{'type':'connection_init','payload':'a string'}"), PROF_TAKEN);
+    CHECK_EQ(tab(3, 1, "{'type':'connection_init','payload':[1]}"), PROF_TAKEN);
+    CHECK_STR(did(), "keep:1/1/0 send keep:2/1/0 release deliver_text:3 close:3/1011 release");
+    finish();
+}
+
 const test_case graphql_tests[] = {
     TEST_CASE(graphql_should_send_the_first_init_to_an_open_socket_as_it_came),
     TEST_CASE(graphql_should_hold_the_first_init_until_the_socket_opens),
@@ -1586,5 +1822,17 @@ const test_case graphql_tests[] = {
     TEST_CASE(graphql_should_tell_a_tab_its_ack_before_anything_of_its_operations),
     TEST_CASE(graphql_should_deliver_an_error_it_had_no_memory_for_at_the_next_event),
     TEST_CASE(graphql_should_never_leak_or_lose_a_handle_under_random_failures),
+    TEST_CASE(legacy_should_share_one_init_and_ack_a_later_tab_from_the_cache),
+    TEST_CASE(legacy_should_start_under_wire_ids_and_route_data_error_and_complete_back),
+    TEST_CASE(legacy_should_refuse_other_credentials_with_connection_error_then_1011),
+    TEST_CASE(legacy_should_ack_a_tabs_second_init_again_as_its_server_does),
+    TEST_CASE(legacy_should_end_the_live_operation_when_a_start_reuses_its_id),
+    TEST_CASE(legacy_should_stop_on_the_server_what_a_tab_stops_and_ignore_other_stops),
+    TEST_CASE(legacy_should_end_only_the_terminating_tabs_operations_and_keep_the_socket),
+    TEST_CASE(legacy_should_answer_what_its_server_would_answer_without_closing),
+    TEST_CASE(legacy_should_pass_keep_alives_to_every_tab),
+    TEST_CASE(legacy_should_close_the_tabs_whose_init_the_server_refused),
+    TEST_CASE(legacy_should_fail_single_results_and_start_subscriptions_again_after_a_lost_connection),
+    TEST_CASE(legacy_should_take_any_init_payload_its_server_takes),
     TEST_END,
 };

@@ -175,6 +175,54 @@ static void profiles_should_close_a_tab_with_other_credentials_alone(void)
     fx_close(&f);
 }
 
+/* subscriptions-transport-ws, known by its subprotocol graphql-ws: a tab with
+ * other credentials hears connection_error before its close, as from its
+ * own socket. */
+static void profiles_should_tell_a_refused_legacy_graphql_tab_why_before_closing_it(void)
+{
+    fx f;
+    const act *data, *close;
+
+    start_tabs(&f, "{\"protocols\":[\"graphql-ws\"]}", "graphql-ws", 2);
+    fx_text(&f, 1, 1, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"a\"}}");
+    CHECK(contains(fx_sent(&f), "connection_init"));
+    fx_text(&f, 2, 1, "{\"type\":\"connection_init\",\"payload\":{\"token\":\"b\"}}");
+    data = fx_nth(&f, WSS_ACT_POST_DATA, 0);
+    close = fx_post(&f, "close", 0);
+    REQUIRE(data != NULL && close != NULL);
+    CHECK(data < close);
+    CHECK(contains(fx_delivered(&f, 2), "\"type\":\"connection_error\""));
+    CHECK_EQ(act_num(close, "tab"), 2);
+    CHECK_EQ(act_num(close, "code"), 1011);
+    CHECK_EQ(fx_count(&f, WSS_ACT_CLOSE), 0);
+    fx_close(&f);
+}
+
+static void profiles_should_run_the_profile_the_protocol_option_names(void)
+{
+    static const struct {
+        const char *config, *name;
+    } cases[] = {
+        { "{\"protocol\":\"graphql-ws\"}", "subscriptions-transport-ws" },
+        { "{\"protocol\":\"graphql-transport-ws\",\"protocols\":[\"graphql-ws\"]}", "graphql-ws" },
+        { "{\"protocols\":[\"graphql-ws\",\"graphql-transport-ws\"]}", "graphql-ws" },
+        { "{\"protocols\":[\"graphql-transport-ws\",\"graphql-ws\"]}", "graphql-ws" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fx f;
+        cJSON *stats;
+
+        start_tabs(&f, cases[i].config, "", 1);
+        fx_text(&f, 1, 1, "{\"type\":\"connection_init\"}");
+        stats = fx_stats(&f);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(stats, "protocol")), cases[i].name);
+        cJSON_Delete(stats);
+        fx_close(&f);
+    }
+}
+
 static void profiles_should_open_the_next_connection_with_other_credentials_once_the_old_ones_left(void)
 {
     fx f;
@@ -396,6 +444,8 @@ const test_case profile_tests[] = {
     TEST_CASE(profiles_should_complete_only_the_operations_of_a_tab_that_died),
     TEST_CASE(profiles_should_acknowledge_a_taken_frame_and_tell_its_tab_to_keep_it),
     TEST_CASE(profiles_should_close_a_tab_with_other_credentials_alone),
+    TEST_CASE(profiles_should_tell_a_refused_legacy_graphql_tab_why_before_closing_it),
+    TEST_CASE(profiles_should_run_the_profile_the_protocol_option_names),
     TEST_CASE(profiles_should_open_the_next_connection_with_other_credentials_once_the_old_ones_left),
     TEST_CASE(profiles_should_close_a_tab_that_sends_graphql_ws_a_binary_frame_alone),
     TEST_CASE(profiles_should_fail_requests_and_resume_subscriptions_on_a_new_socket),

@@ -112,9 +112,10 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
     return WSS_OK;
 }
 
-/* The profile named by `protocol` ("auto" when absent): "auto" knows
- * graphql-ws by its subprotocol among `protocols` (the ones the tabs asked
- * for), and otherwise watches for JSON-RPC 2.0, frame by frame. */
+/* The profile named by `protocol` ("auto" when absent), by the subprotocol
+ * it speaks: "auto" knows graphql-ws and subscriptions-transport-ws by theirs
+ * among `protocols` (the ones the tabs asked for), and otherwise watches for
+ * JSON-RPC 2.0, frame by frame. */
 static int read_profile(const cJSON *root, int *kind)
 {
     const cJSON *name = present(root, "protocol");
@@ -132,6 +133,8 @@ static int read_profile(const cJSON *root, int *kind)
         *kind = PROFILE_NONE;
     } else if (strcmp(want, "graphql-transport-ws") == 0) {
         *kind = PROFILE_GRAPHQL_WS;
+    } else if (strcmp(want, "graphql-ws") == 0) {
+        *kind = PROFILE_GRAPHQL_LEGACY;
     } else if (strcmp(want, "jsonrpc") == 0) {
         *kind = PROFILE_JSONRPC;
     } else if (strcmp(want, "auto") == 0) {
@@ -142,6 +145,8 @@ static int read_profile(const cJSON *root, int *kind)
                 return WSS_EINVAL;
             if (strcmp(p->valuestring, "graphql-transport-ws") == 0)
                 *kind = PROFILE_GRAPHQL_WS;
+            else if (strcmp(p->valuestring, "graphql-ws") == 0 && *kind == PROFILE_JSONRPC)
+                *kind = PROFILE_GRAPHQL_LEGACY;
         }
     } else {
         return WSS_EINVAL;

@@ -46,7 +46,8 @@ static void post(wss_core *core, char *text)
  * closes with it, as a WebSocket would, and the app reconnects itself. */
 static int resumes(const wss_core *core)
 {
-    return core->cfg.resume || core->cfg.profile == PROFILE_GRAPHQL_WS || core->prof_active;
+    return core->cfg.resume || core->cfg.profile == PROFILE_GRAPHQL_WS ||
+           core->cfg.profile == PROFILE_GRAPHQL_LEGACY || core->prof_active;
 }
 
 /* Posts an envelope the tabs must not miss; when memory fails, owes it. */
@@ -492,6 +493,8 @@ static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *rea
     }
     core->closing = list;
     core->closing[core->nclosing++] = tab;
+    /* What the profile gave the tab before it closes it comes first. */
+    post_batch(core);
     post(core, bus_close(core->cfg.leader, tab, code, reason, 1));
 }
 
@@ -547,6 +550,8 @@ int wss_create(wss_core **out, const char *config_json, size_t len)
     profile_start(core);
     if (core->cfg.profile == PROFILE_GRAPHQL_WS)
         core->prof = graphql_ws_create();
+    else if (core->cfg.profile == PROFILE_GRAPHQL_LEGACY)
+        core->prof = subscriptions_transport_create();
     else if (core->cfg.profile == PROFILE_JSONRPC)
         core->prof = jsonrpc_create();
     if (core->cfg.profile != PROFILE_NONE && core->prof == NULL) {

@@ -1,6 +1,9 @@
 /*
- * The graphql-ws profile (subprotocol graphql-transport-ws): one server
- * connection shared by N clients, one per tab. The first tab's
+ * The GraphQL profiles: one server connection shared by N clients, one per
+ * tab, in either of the two protocols GraphQL clients speak over a WebSocket:
+ * graphql-ws's (subprotocol graphql-transport-ws) and the older one of
+ * subscriptions-transport-ws (subprotocol graphql-ws), which differ in their
+ * words and in how a server answers a client that misbehaves. The first tab's
  * connection_init opens the connection and the server's connection_ack is
  * cached for the tabs that join later with the same init payload. Each
  * operation goes out under a wire id of our own and its answers come back to
@@ -21,7 +24,8 @@ enum { CONN_NONE, CONN_INIT_SENT, CONN_ACKED };
 enum { TAB_WAITING = 1, TAB_READY };
 /* LOST: a single-result operation whose connection was lost; its error is owed. */
 enum { OP_HELD, OP_SENT, OP_LOST };
-enum { T_INIT = 1, T_PING, T_PONG, T_SUBSCRIBE, T_COMPLETE };
+/* UNREADABLE: not a JSON object; 0: not a message a client may send. */
+enum { T_INIT = 1, T_PING, T_PONG, T_SUBSCRIBE, T_COMPLETE, T_TERMINATE, T_UNREADABLE };
 enum { DOC_UNCLEAR, DOC_QUERY, DOC_MUTATION, DOC_SUBSCRIPTION, DOC_FRAGMENT };
 
 #define K(kind) (1u << (kind))
@@ -29,8 +33,30 @@ enum { DOC_UNCLEAR, DOC_QUERY, DOC_MUTATION, DOC_SUBSCRIPTION, DOC_FRAGMENT };
 
 static const char PONG[] = "{\"type\":\"pong\"}";
 static const char INVALID[] = "Invalid message received";
-static const char FORBIDDEN[] = "Forbidden: a connection_init with other credentials cannot share this "
-                                "socket; give this client its own sharing key";
+#define FORBIDDEN_TEXT "Forbidden: a connection_init with other credentials cannot share this " \
+                       "socket; give this client its own sharing key"
+static const char FORBIDDEN[] = FORBIDDEN_TEXT;
+/* subscriptions-transport-ws's server answers what it cannot read with these,
+ * and refuses a connection_init with connection_error, then close 1011. */
+static const char LEGACY_UNREADABLE[] = "{\"type\":\"connection_error\",\"payload\":{\"message\":"
+                                        "\"wsshare: the message is not a JSON object\"}}";
+#define LEGACY_INVALID_REST "\"type\":\"error\",\"payload\":{\"message\":\"Invalid message type!\"}}"
+static const char LEGACY_INVALID[] = "{\"id\":\"\"," LEGACY_INVALID_REST;
+static const char LEGACY_INVALID_NO_ID[] = "{" LEGACY_INVALID_REST;
+static const char LEGACY_FORBIDDEN[] = "{\"type\":\"connection_error\",\"payload\":{\"message\":\""
+                                       FORBIDDEN_TEXT "\"}}";
+#define LEGACY_REFUSED 1011
+
+/* What differs between the two protocols. */
+typedef struct dialect {
+    const char *subscribe; /* a client starts an operation */
+    const char *complete;  /* a client ends one */
+    const char *next;      /* a server's result that does not end it */
+    int legacy;            /* subscriptions-transport-ws: see the functions' comments */
+} dialect;
+
+static const dialect MODERN = { "subscribe", "complete", "next", 0 };
+static const dialect LEGACY = { "start", "stop", "data", 1 };
 /* The error a single-result operation gets in place of its result; the empty
  * id is spliced with the tab's. */
 static const char LOST[] = "{\"id\":\"\",\"type\":\"error\",\"payload\":[{\"message\":\"wsshare: "
@@ -56,6 +82,7 @@ typedef struct gop {
 
 typedef struct gql {
     profile base;
+    const dialect *d;
     int conn;
     char *init; /* the first connection_init, and its payload (JS_NONE: absent) */
     uint32_t init_len;
@@ -168,19 +195,24 @@ static int send_op(gql *g, const prof_io *io, gop *op)
     return WSS_OK;
 }
 
-static int send_complete(const prof_io *io, uint64_t wire)
+/* Ends an operation at the server, in the dialect's word. */
+static int send_complete(const gql *g, const prof_io *io, uint64_t wire)
 {
     char buf[64];
-    size_t n = 0;
+    size_t n, w = strlen(g->d->complete);
 
     memcpy(buf, "{\"id\":", 6);
     n = 6 + wire_token(buf + 6, wire);
-    memcpy(buf + n, ",\"type\":\"complete\"}", 19);
-    return io->send_text(io->ctx, buf, n + 19);
+    memcpy(buf + n, ",\"type\":\"", 9);
+    memcpy(buf + n + 9, g->d->complete, w);
+    memcpy(buf + n + 9 + w, "\"}", 2);
+    return io->send_text(io->ctx, buf, n + 11 + w);
 }
 
-/* Tells `tab` that its operation with id `id` (in s) was lost. */
-static int deliver_lost(const prof_io *io, uint32_t tab, const char *s, const js_val *id)
+/* Delivers to `tab` the message `tpl` (whose id, "", starts at byte 6) under
+ * the id `id` (in s). */
+static int deliver_with_id(const prof_io *io, uint32_t tab, const char *tpl, size_t tlen,
+                           const char *s, const js_val *id)
 {
     js_edit e;
     size_t n;
@@ -191,12 +223,18 @@ static int deliver_lost(const prof_io *io, uint32_t tab, const char *s, const js
     e.len = 2;
     e.with = s + id->off;
     e.wlen = id->len;
-    out = js_apply(LOST, sizeof LOST - 1, &e, 1, &n);
+    out = js_apply(tpl, tlen, &e, 1, &n);
     if (out == NULL)
         return WSS_ENOMEM;
     rc = io->deliver_text(io->ctx, tab, out, n);
     wss_free(out);
     return rc == WSS_OK ? WSS_OK : WSS_ENOMEM;
+}
+
+/* Tells `tab` that its operation with id `id` (in s) was lost. */
+static int deliver_lost(const prof_io *io, uint32_t tab, const char *s, const js_val *id)
+{
+    return deliver_with_id(io, tab, LOST, sizeof LOST - 1, s, id);
 }
 
 /* Delivers op i's owed error and ends it. */
@@ -227,7 +265,7 @@ static void drop_tab(gql *g, const prof_io *io, uint32_t tab)
         }
         /* Without memory the server keeps it running; its answers are dropped. */
         if (g->ops[i].state == OP_SENT && open)
-            (void)send_complete(io, g->ops[i].wire);
+            (void)send_complete(g, io, g->ops[i].wire);
         drop_op(g, i);
     }
     t = find_tab(g, tab);
@@ -246,6 +284,48 @@ static int refuse(gql *g, const prof_io *io, const prof_frame *f, uint32_t code,
     io->release(io->ctx, f->handle);
     drop_tab(g, io, f->tab);
     return PROF_TAKEN;
+}
+
+/* Answers a frame the server would answer without closing the socket
+ * (subscriptions-transport-ws), with `text` or, when the frame has a string
+ * id, with `tpl` under that id. */
+static int answer(const prof_io *io, const prof_frame *f, const char *text, size_t len,
+                  const char *tpl, size_t tlen, const js_val *id)
+{
+    int rc = id != NULL && id->kind == JS_STRING
+                 ? deliver_with_id(io, f->tab, tpl, tlen, f->text, id)
+                 : io->deliver_text(io->ctx, f->tab, text, len);
+
+    if (rc != WSS_OK)
+        return WSS_ENOMEM;
+    io->release(io->ctx, f->handle);
+    return PROF_TAKEN;
+}
+
+/* A frame the server does not accept from a client (id NULL: one it cannot
+ * even read). graphql-ws's server closes the socket for it, which would end
+ * every tab's operations: only this tab is closed. subscriptions-transport-ws's
+ * answers it, and so does the profile. */
+static int invalid(gql *g, const prof_io *io, const prof_frame *f, const js_val *id)
+{
+    if (!g->d->legacy)
+        return refuse(g, io, f, 4400, INVALID);
+    if (id == NULL)
+        return answer(io, f, LEGACY_UNREADABLE, sizeof LEGACY_UNREADABLE - 1, NULL, 0, NULL);
+    return answer(io, f, LEGACY_INVALID_NO_ID, sizeof LEGACY_INVALID_NO_ID - 1, LEGACY_INVALID,
+                  sizeof LEGACY_INVALID - 1, id);
+}
+
+/* Refuses a connection_init with other credentials: graphql-ws's server
+ * closes with 4403; subscriptions-transport-ws's says connection_error and
+ * closes with 1011. */
+static int forbid(gql *g, const prof_io *io, const prof_frame *f)
+{
+    if (!g->d->legacy)
+        return refuse(g, io, f, 4403, FORBIDDEN);
+    if (io->deliver_text(io->ctx, f->tab, LEGACY_FORBIDDEN, sizeof LEGACY_FORBIDDEN - 1) != WSS_OK)
+        return WSS_ENOMEM;
+    return refuse(g, io, f, LEGACY_REFUSED, FORBIDDEN);
 }
 
 /* Does what waits for the socket, the ack or memory: the stored init on an
@@ -446,11 +526,20 @@ static int on_init(gql *g, const prof_io *io, const prof_frame *f, const js_val 
     int first = g->init == NULL, sent = 0, ready, tell, rc;
     char *copy = NULL;
 
-    if (t != NULL && !f->replay)
+    if (t != NULL && !f->replay && !g->d->legacy)
         return refuse(g, io, f, 4429, "Too many initialisation requests");
     /* A tab never rides on another tab's authentication. */
     if (!first && !same_payload(g, f->text, payload))
-        return refuse(g, io, f, 4403, FORBIDDEN);
+        return forbid(g, io, f);
+    if (t != NULL && !f->replay) {
+        /* subscriptions-transport-ws's server acknowledges each one; a
+         * tab acked already hears nothing until the connection is back. */
+        if (t->state == TAB_READY && g->conn == CONN_ACKED &&
+            io->deliver_text(io->ctx, f->tab, g->ack, g->ack_len) != WSS_OK)
+            return WSS_ENOMEM;
+        io->release(io->ctx, f->handle);
+        return PROF_TAKEN;
+    }
     if (t == NULL) {
         nt = g->tabs;
         if (wss_grow(&nt, &g->tabs_cap, g->ntabs + 1, sizeof *g->tabs) != WSS_OK)
@@ -515,11 +604,27 @@ static int refuse_duplicate(gql *g, const prof_io *io, const prof_frame *f, cons
     return refuse(g, io, f, 4409, reason);
 }
 
+/* Ends a tab's operation, at the server too when it runs there. */
+static int end_op(gql *g, const prof_io *io, gop *op)
+{
+    /* Forgotten first: a keep undoes it if the send fails. */
+    if (io->forget(io->ctx, op->tab, op->seq) != WSS_OK)
+        return WSS_ENOMEM;
+    if (op->state == OP_SENT && io->open(io->ctx) &&
+        send_complete(g, io, op->wire) == WSS_ENOMEM) {
+        (void)io->keep(io->ctx, op->tab, op->seq, 0);
+        return WSS_ENOMEM;
+    }
+    drop_op(g, (uint32_t)(op - g->ops));
+    return WSS_OK;
+}
+
 static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js_val *id,
                         const js_val *payload)
 {
     gtab *t = find_tab(g, f->tab);
     gop *old = find_op(g, f->tab, f->text, id), *op;
+    uint32_t old_at = old != NULL ? (uint32_t)(old - g->ops) : 0;
     void *ops;
     char *copy;
     int sub;
@@ -532,7 +637,8 @@ static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js
             io->release(io->ctx, f->handle);
             return PROF_TAKEN;
         }
-        return refuse_duplicate(g, io, f, id);
+        if (!g->d->legacy)
+            return refuse_duplicate(g, io, f, id);
     }
     if (classify(f->text, payload, &sub) != WSS_OK)
         return WSS_ENOMEM;
@@ -554,6 +660,12 @@ static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js
         wss_free(copy);
         return WSS_ENOMEM;
     }
+    /* subscriptions-transport-ws's server ends the one under that id first. */
+    if (old != NULL && end_op(g, io, &g->ops[old_at]) != WSS_OK) {
+        unkeep(io, f);
+        wss_free(copy);
+        return WSS_ENOMEM;
+    }
     op = &g->ops[g->nops];
     op->tab = f->tab;
     op->seq = f->seq;
@@ -566,9 +678,13 @@ static int on_subscribe(gql *g, const prof_io *io, const prof_frame *f, const js
     /* A tab hears nothing of its operations before its ack. */
     if (g->conn == CONN_ACKED && t->state == TAB_READY && io->open(io->ctx) &&
         send_op(g, io, op) == WSS_ENOMEM) {
-        unkeep(io, f);
-        wss_free(copy);
-        return WSS_ENOMEM;
+        if (old == NULL) {
+            unkeep(io, f);
+            wss_free(copy);
+            return WSS_ENOMEM;
+        }
+        /* The old one's end went out: this one waits for the next event. */
+        g->stalled = 1;
     }
     g->nops++;
     io->release(io->ctx, f->handle);
@@ -579,27 +695,18 @@ static int on_complete(gql *g, const prof_io *io, const prof_frame *f, const js_
 {
     gop *op = find_op(g, f->tab, f->text, id);
 
-    if (op != NULL) {
-        /* Forgotten first: a keep undoes it if the send fails. */
-        if (io->forget(io->ctx, f->tab, op->seq) != WSS_OK)
-            return WSS_ENOMEM;
-        if (op->state == OP_SENT && io->open(io->ctx) &&
-            send_complete(io, op->wire) == WSS_ENOMEM) {
-            (void)io->keep(io->ctx, f->tab, op->seq, 0);
-            return WSS_ENOMEM;
-        }
-        drop_op(g, (uint32_t)(op - g->ops));
-    }
+    /* One it does not run is no error: the server ignores it too. */
+    if (op != NULL && end_op(g, io, op) != WSS_OK)
+        return WSS_ENOMEM;
     io->release(io->ctx, f->handle);
     return PROF_TAKEN;
 }
 
-/* The frame's type, or 0 when it is not a message a client may send in the
- * form the graphql-ws server accepts: the server would close the shared
- * socket for it, so the tab alone is closed instead. */
-static int read_frame(const prof_frame *f, js_val *id, js_val *payload)
+/* The frame's type (see the enum), its id and payload. */
+static int read_frame(const gql *g, const prof_frame *f, js_val *id, js_val *payload)
 {
     const char *s = f->text;
+    const dialect *d = g->d;
     static const char *const PAYLOAD_KEYS[] = { "query", "operationName", "variables",
                                                 "extensions" };
     static const unsigned PAYLOAD_KINDS[] = { K(JS_STRING), K(JS_NONE) | K(JS_NULL) | K(JS_STRING),
@@ -607,22 +714,35 @@ static int read_frame(const prof_frame *f, js_val *id, js_val *payload)
     js_val root, type;
     int t, k;
 
-    if (js_parse(s, f->len, &root) != WSS_OK || root.kind != JS_OBJECT ||
-        js_get(s, &root, "type", &type) != 1 || type.kind != JS_STRING ||
-        js_get(s, &root, "id", id) > 1 || js_get(s, &root, "payload", payload) > 1)
+    id->kind = payload->kind = JS_NONE;
+    if (js_parse(s, f->len, &root) != WSS_OK || root.kind != JS_OBJECT)
+        return T_UNREADABLE;
+    if (js_get(s, &root, "id", id) > 1 || js_get(s, &root, "payload", payload) > 1 ||
+        js_get(s, &root, "type", &type) != 1 || type.kind != JS_STRING)
         return 0;
     if (js_str_is(s, &type, "connection_init"))
         t = T_INIT;
-    else if (js_str_is(s, &type, "ping"))
+    else if (!d->legacy && js_str_is(s, &type, "ping"))
         t = T_PING;
-    else if (js_str_is(s, &type, "pong"))
+    else if (!d->legacy && js_str_is(s, &type, "pong"))
         t = T_PONG;
-    else if (js_str_is(s, &type, "subscribe"))
+    else if (js_str_is(s, &type, d->subscribe))
         t = T_SUBSCRIBE;
-    else if (js_str_is(s, &type, "complete"))
+    else if (js_str_is(s, &type, d->complete))
         t = T_COMPLETE;
+    else if (d->legacy && js_str_is(s, &type, "connection_terminate"))
+        t = T_TERMINATE;
     else
         return 0;
+    if (d->legacy) {
+        /* Its server takes any init payload, and a stop under any id. */
+        if (t != T_SUBSCRIBE)
+            return t;
+        return id->kind == JS_STRING && id->len >= 3 && payload->kind == JS_OBJECT &&
+                       member(s, payload, "query", K(JS_STRING), NULL)
+                   ? t
+                   : 0;
+    }
     if (t == T_SUBSCRIBE || t == T_COMPLETE) {
         if (id->kind != JS_STRING || id->len < 3)
             return 0;
@@ -643,13 +763,12 @@ static int tab_frame(profile *p, const prof_io *io, const prof_frame *f)
     js_val id, payload;
     int rc;
 
-    /* graphql-ws is text only: the server would close the shared socket
-     * for every tab over one binary frame, so only its tab is closed. */
+    /* Both protocols are text only. */
     if (f->binary)
-        return refuse(g, io, f, 4400, INVALID);
+        return invalid(g, io, f, NULL);
     if (f->text == NULL)
         return PROF_PASS;
-    switch (read_frame(f, &id, &payload)) {
+    switch (read_frame(g, f, &id, &payload)) {
     case T_INIT:
         rc = on_init(g, io, f, &payload);
         break;
@@ -670,8 +789,18 @@ static int tab_frame(profile *p, const prof_io *io, const prof_frame *f)
     case T_COMPLETE:
         rc = on_complete(g, io, f, &id);
         break;
+    case T_TERMINATE:
+        /* Its server would close the socket of every tab: this tab's
+         * operations end, and its own socket closes next. */
+        drop_tab(g, io, f->tab);
+        io->release(io->ctx, f->handle);
+        rc = PROF_TAKEN;
+        break;
+    case T_UNREADABLE:
+        rc = invalid(g, io, f, NULL);
+        break;
     default:
-        rc = refuse(g, io, f, 4400, INVALID);
+        rc = invalid(g, io, f, &id);
         break;
     }
     if (rc == PROF_TAKEN && g->stalled)
@@ -719,6 +848,21 @@ static int route(gql *g, const prof_io *io, uint32_t handle, const char *s, uint
     return PROF_TAKEN;
 }
 
+/* subscriptions-transport-ws's server refused the stored connection_init:
+ * each tab that sent it hears so and closes as its own socket would, and the
+ * next tab's init may open the next connection. */
+static void refused(gql *g, const prof_io *io, const char *s, uint32_t len)
+{
+    while (g->ntabs > 0) {
+        uint32_t tab = g->tabs[g->ntabs - 1].id;
+
+        /* Without memory it still closes: the close says it was refused. */
+        (void)io->deliver_text(io->ctx, tab, s, len);
+        io->close_tab(io->ctx, tab, LEGACY_REFUSED, "the server refused the connection_init");
+        drop_tab(g, io, tab);
+    }
+}
+
 static int server_frame(profile *p, const prof_io *io, uint32_t handle, const char *s,
                         uint32_t len)
 {
@@ -743,20 +887,28 @@ static int server_frame(profile *p, const prof_io *io, uint32_t handle, const ch
             g->stalled = 1;
         }
         io->release(io->ctx, handle);
-    } else if (js_str_is(s, &type, "ping")) {
+    } else if (g->d->legacy && js_str_is(s, &type, "connection_error")) {
+        if (g->conn != CONN_INIT_SENT)
+            return PROF_PASS;
+        refused(g, io, s, len);
+        io->release(io->ctx, handle);
+        return PROF_TAKEN;
+    } else if (!g->d->legacy && js_str_is(s, &type, "ping")) {
         /* Answered once, for every tab. */
         r = io->send_text(io->ctx, PONG, sizeof PONG - 1);
         if (r != WSS_OK && r != WSS_EREJECT)
             return WSS_ENOMEM;
         io->release(io->ctx, handle);
-    } else if (js_str_is(s, &type, "pong")) {
+    } else if (!g->d->legacy && js_str_is(s, &type, "pong")) {
         io->release(io->ctx, handle);
-    } else if (js_str_is(s, &type, "next") || js_str_is(s, &type, "error") ||
+    } else if (js_str_is(s, &type, g->d->next) || js_str_is(s, &type, "error") ||
                js_str_is(s, &type, "complete")) {
         if (js_get(s, &root, "id", &id) != 1 || id.kind != JS_STRING)
             return PROF_PASS;
-        rc = route(g, io, handle, s, len, &id, !js_str_is(s, &type, "next"));
+        rc = route(g, io, handle, s, len, &id, !js_str_is(s, &type, g->d->next));
     } else {
+        /* subscriptions-transport-ws's keep-alive (ka) among them: every
+         * client hears it as it came. */
         return PROF_PASS;
     }
     if (rc == PROF_TAKEN && g->stalled)
@@ -828,15 +980,29 @@ static void destroy(profile *p)
 static const profile_ops graphql_ws_ops = {
     "graphql-ws", tab_frame, server_frame, opened, closed, tab_gone, destroy,
 };
+static const profile_ops subscriptions_transport_ops = {
+    "subscriptions-transport-ws", tab_frame, server_frame, opened, closed, tab_gone, destroy,
+};
 
-profile *graphql_ws_create(void)
+static profile *create(const dialect *d, const profile_ops *ops)
 {
     gql *g = wss_malloc(sizeof *g);
 
     if (g == NULL)
         return NULL;
     memset(g, 0, sizeof *g);
-    g->base.ops = &graphql_ws_ops;
+    g->base.ops = ops;
+    g->d = d;
     g->init_payload.kind = JS_NONE;
     return &g->base;
+}
+
+profile *graphql_ws_create(void)
+{
+    return create(&MODERN, &graphql_ws_ops);
+}
+
+profile *subscriptions_transport_create(void)
+{
+    return create(&LEGACY, &subscriptions_transport_ops);
 }

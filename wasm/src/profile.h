@@ -35,7 +35,8 @@
 enum profile_kind {
     PROFILE_NONE = 0,    /* broadcast: no protocol knowledge */
     PROFILE_GRAPHQL_WS,  /* graphql-ws, subprotocol graphql-transport-ws */
-    PROFILE_JSONRPC      /* JSON-RPC 2.0 */
+    PROFILE_JSONRPC,     /* JSON-RPC 2.0 */
+    PROFILE_GRAPHQL_LEGACY /* subscriptions-transport-ws, subprotocol graphql-ws */
 };
 
 /* What tab_frame and server_frame answer. */
@@ -117,6 +118,7 @@ struct profile {
 
 /* Each profile's constructor: NULL when out of memory. */
 profile *graphql_ws_create(void);
+profile *subscriptions_transport_create(void);
 profile *jsonrpc_create(void);
 
 #endif

@@ -1,13 +1,17 @@
-// A graphql-ws server for the browser tests: graphql-ws's own useServer on a
-// `ws` WebSocketServer, on 127.0.0.1 and a port of the system's choosing. It
-// counts what a test needs to tell one shared connection from many: the
-// connections, the connection_init messages, the 4xxx closes it sent, the
-// mutations each tab ran and the subscriptions that are live. Ticks come when
-// the test says so (tick()), to every live subscription at once.
+// A GraphQL server over WebSocket for the browser tests, in either protocol:
+// graphql-ws's own useServer (subprotocol graphql-transport-ws) or, with
+// { legacy: true }, subscriptions-transport-ws's own SubscriptionServer
+// (subprotocol graphql-ws), on a `ws` WebSocketServer, on 127.0.0.1 and a
+// port of the system's choosing. It counts what a test needs to tell one
+// shared connection from many: the connections, the connection_init messages,
+// the closes it sent (4xxx, or 1011 after a refused init), the mutations each
+// tab ran and the subscriptions that are live. Ticks come when the test says
+// so (tick()), to every live subscription at once.
 
 import { WebSocketServer } from 'ws';
-import { buildSchema } from 'graphql';
+import { buildSchema, execute, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { SubscriptionServer } from 'subscriptions-transport-ws';
 
 const schema = buildSchema(`
   type Query { echo(text: String!): String! }
@@ -18,7 +22,11 @@ const schema = buildSchema(`
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startGraphqlServer() {
+// subscriptions-transport-ws's keep-alive: often, so that the tests see
+// every tab get it.
+const KEEP_ALIVE_MS = 1000;
+
+export async function startGraphqlServer({ legacy = false } = {}) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve, reject) => {
     wss.once('listening', resolve);
@@ -27,14 +35,14 @@ export async function startGraphqlServer() {
 
   const connections = { total: 0, live: 0 };
   const inits = [];       // each connection_init's payload, in arrival order
-  const closes = [];      // each 4xxx close this server sent: { code, reason }
+  const closes = [];      // each close this server sent (4xxx, 1011): { code, reason }
   const mutations = {};   // tab -> bump executions started
   const subscriptions = new Set(); // live ticks subscriptions: { tab, push, end }
   let n = 0;
 
   // Registered before useServer's own listener, so it sees every socket
-  // first: it counts the socket, its connection_init messages and the 4xxx
-  // closes graphql-ws sends on it.
+  // first: it counts the socket, its connection_init messages and the
+  // closes the protocol's server sends on it.
   wss.on('connection', (socket) => {
     connections.total += 1;
     connections.live += 1;
@@ -50,7 +58,7 @@ export async function startGraphqlServer() {
     const close = socket.close.bind(socket);
     socket.close = (code, reason) => {
       const answer = socket._closeFrameReceived;
-      if (!answer && socket.readyState === socket.OPEN && code >= 4000 && code <= 4999) {
+      if (!answer && socket.readyState === socket.OPEN && (code === 1011 || (code >= 4000 && code <= 4999))) {
         closes.push({ code, reason: String(reason ?? '') });
       }
       return close(code, reason);
@@ -96,12 +104,23 @@ export async function startGraphqlServer() {
     subscription: { ticks: ({ tab }) => tickStream(tab) },
   };
 
-  useServer({
-    schema,
-    roots,
-    // A connection_init whose token is "bad" is refused: 4403 Forbidden.
-    onConnect: (ctx) => ctx.connectionParams?.token !== 'bad',
-  }, wss);
+  // A connection_init whose token is "bad" is refused: graphql-ws closes
+  // with 4403 Forbidden, subscriptions-transport-ws answers connection_error
+  // and closes with 1011.
+  if (legacy) {
+    SubscriptionServer.create({
+      schema, execute, subscribe,
+      rootValue: { ...roots.query, ...roots.mutation, ...roots.subscription },
+      keepAlive: KEEP_ALIVE_MS,
+      onConnect: (params) => params?.token !== 'bad',
+    }, wss);
+  } else {
+    useServer({
+      schema,
+      roots,
+      onConnect: (ctx) => ctx.connectionParams?.token !== 'bad',
+    }, wss);
+  }
 
   return {
     url: `ws://127.0.0.1:${wss.address().port}/graphql`,
