@@ -113,7 +113,8 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
 }
 
 /* The profile named by `protocol` ("auto" when absent), by the subprotocol
- * it speaks: "auto" knows graphql-ws and subscriptions-transport-ws by theirs
+ * it speaks: "auto" knows graphql-ws, subscriptions-transport-ws and
+ * ActionCable by theirs
  * among `protocols` (the ones the tabs asked for), and otherwise watches for
  * JSON-RPC 2.0, frame by frame. */
 static int read_profile(const cJSON *root, int *kind)
@@ -135,6 +136,8 @@ static int read_profile(const cJSON *root, int *kind)
         *kind = PROFILE_GRAPHQL_WS;
     } else if (strcmp(want, "graphql-ws") == 0) {
         *kind = PROFILE_GRAPHQL_LEGACY;
+    } else if (strcmp(want, "actioncable-v1-json") == 0) {
+        *kind = PROFILE_ACTIONCABLE;
     } else if (strcmp(want, "jsonrpc") == 0) {
         *kind = PROFILE_JSONRPC;
     } else if (strcmp(want, "auto") == 0) {
@@ -147,6 +150,8 @@ static int read_profile(const cJSON *root, int *kind)
                 *kind = PROFILE_GRAPHQL_WS;
             else if (strcmp(p->valuestring, "graphql-ws") == 0 && *kind == PROFILE_JSONRPC)
                 *kind = PROFILE_GRAPHQL_LEGACY;
+            else if (strcmp(p->valuestring, "actioncable-v1-json") == 0 && *kind == PROFILE_JSONRPC)
+                *kind = PROFILE_ACTIONCABLE;
         }
     } else {
         return WSS_EINVAL;

@@ -47,7 +47,8 @@ static void post(wss_core *core, char *text)
 static int resumes(const wss_core *core)
 {
     return core->cfg.resume || core->cfg.profile == PROFILE_GRAPHQL_WS ||
-           core->cfg.profile == PROFILE_GRAPHQL_LEGACY || core->prof_active;
+           core->cfg.profile == PROFILE_GRAPHQL_LEGACY || core->cfg.profile == PROFILE_ACTIONCABLE ||
+           core->prof_active;
 }
 
 /* Posts an envelope the tabs must not miss; when memory fails, owes it. */
@@ -552,6 +553,8 @@ int wss_create(wss_core **out, const char *config_json, size_t len)
         core->prof = graphql_ws_create();
     else if (core->cfg.profile == PROFILE_GRAPHQL_LEGACY)
         core->prof = subscriptions_transport_create();
+    else if (core->cfg.profile == PROFILE_ACTIONCABLE)
+        core->prof = actioncable_create();
     else if (core->cfg.profile == PROFILE_JSONRPC)
         core->prof = jsonrpc_create();
     if (core->cfg.profile != PROFILE_NONE && core->prof == NULL) {

@@ -36,7 +36,8 @@ enum profile_kind {
     PROFILE_NONE = 0,    /* broadcast: no protocol knowledge */
     PROFILE_GRAPHQL_WS,  /* graphql-ws, subprotocol graphql-transport-ws */
     PROFILE_JSONRPC,     /* JSON-RPC 2.0 */
-    PROFILE_GRAPHQL_LEGACY /* subscriptions-transport-ws, subprotocol graphql-ws */
+    PROFILE_GRAPHQL_LEGACY, /* subscriptions-transport-ws, subprotocol graphql-ws */
+    PROFILE_ACTIONCABLE  /* @rails/actioncable, subprotocol actioncable-v1-json */
 };
 
 /* What tab_frame and server_frame answer. */
@@ -120,5 +121,6 @@ struct profile {
 profile *graphql_ws_create(void);
 profile *subscriptions_transport_create(void);
 profile *jsonrpc_create(void);
+profile *actioncable_create(void);
 
 #endif
