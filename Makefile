@@ -17,7 +17,11 @@ PORT ?= 1865
 # ---- compiler flags, grouped by purpose --------------------------------------
 CORE_SRC := $(wildcard wasm/src/*.c)
 CORE_HDR := wasm/include/wsshare.h $(wildcard wasm/src/*.h)
-INCLUDES := -Iwasm/include -Iwasm/src -I$(CJSON_DIR)
+# The version is package.json's, and only there: the core gets it as
+# WSS_VERSION_STRING (with the include paths every core build uses), the
+# JavaScript bundles as WSSHARE_VERSION.
+VERSION := $(shell node -p "require('./package.json').version")
+INCLUDES := -Iwasm/include -Iwasm/src -I$(CJSON_DIR) -DWSS_VERSION_STRING='"$(VERSION)"'
 
 CFLAGS_COMMON := -std=c99 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
                  -Wconversion -Wno-sign-conversion
@@ -32,7 +36,9 @@ EMCC := NODE_PATH=/usr/share/nodejs emcc
 EMFLAGS_COMMON := -sSTANDALONE_WASM=1 --no-entry -sMALLOC=emmalloc -sFILESYSTEM=0 \
                   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sTOTAL_STACK=65536 \
                   -sENVIRONMENT=web,worker
-EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@wasm/exported_functions.json
+# The leader's exports: every declaration wsshare.h marks WSS_EXPORT, and the
+# allocator the host passes its buffers with (build/exported_functions.json).
+EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@build/exported_functions.json
 # Release: chosen for size (-Oz with LTO was the smallest of -Os/-Oz, with and
 # without LTO, as measured here). Debug: undefined behaviour traps in the wasm
 # itself, where 32-bit sizes differ from the native runs; the glue has no
@@ -54,7 +60,6 @@ EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL
                -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
 
 ESBUILD := node_modules/.bin/esbuild
-VERSION := $(shell node -p "require('./package.json').version")
 ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
                  --define:WSSHARE_VERSION='"$(VERSION)"'
 # What a page loads is held to a size budget: its private members (named with
@@ -172,13 +177,28 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) build/fuzz/cJSON.
 	$(FUZZ_CC) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $(INCLUDES) -Iwasm/src $< $(CORE_SRC) \
 	  build/fuzz/cJSON.o -o $@ -lm
 
+# A new version in package.json rebuilds every native build of the core (the
+# WebAssembly ones below name it themselves).
+$(foreach d,native bench san,$(patsubst wasm/src/%.c,build/$(d)/%.o,$(CORE_SRC))) \
+  $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS)): package.json
+
 # ---- the WebAssembly core ------------------------------------------------------
-dist/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+# The export list, from the WSS_EXPORT marks of wsshare.h (a declaration's
+# name is on its marked line).
+build/exported_functions.json: wasm/include/wsshare.h
+	@mkdir -p build
+	{ echo '_malloc'; echo '_free'; \
+	  sed -n 's/^WSS_EXPORT [^(]*[ *]\(wss_[a-z_0-9]*\)(.*/_\1/p' $<; } | \
+	  sed 's/.*/"&"/' | paste -sd, - | sed 's/^/[/; s/$$/]/' > $@
+	@test "$$(grep -c '^WSS_EXPORT ' $<)" -eq "$$(grep -o '"_wss_' $@ | wc -l)" || \
+	  { echo "$@: a WSS_EXPORT line of $< has no wss_ name before its '('"; rm -f $@; exit 1; }
+
+dist/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) package.json $(CJSON_DIR)/cJSON.c build/exported_functions.json
 	@mkdir -p dist
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DIST) $(INCLUDES) \
 	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
 
-build/debug/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) $(CJSON_DIR)/cJSON.c wasm/exported_functions.json
+build/debug/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) package.json $(CJSON_DIR)/cJSON.c build/exported_functions.json
 	@mkdir -p build/debug
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DEBUG) $(INCLUDES) \
 	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
@@ -301,7 +321,7 @@ test-bench: $(DIST) build/bench/core_bench
 	$(NODE_TEST) tests/bench/
 
 # ---- benchmarks -------------------------------------------------------------------
-# Every goal of DESIGN.md against its baselines, in headless Chromium: writes
+# Every goal of docs/goals.md against its baselines, in headless Chromium: writes
 # bench/results.json, bench/RESULTS.md and bench/chart.svg (see tests/bench/).
 bench: setup $(DIST) build/bench/core_bench
 	node tests/bench/run.mjs --out bench

@@ -1,5 +1,5 @@
 // Prints what a page loads (tab side) and what the leader loads (worker and
-// wasm), raw and gzipped, and fails when a budget of DESIGN.md is exceeded.
+// wasm), raw and gzipped, and fails when a budget of docs/goals.md is exceeded.
 // The benchmarks import measureSizes() to report the same figures.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';

@@ -10,7 +10,7 @@ export const FULL = {
   // 3-8x longer per round and get one, so the run fits in 10 minutes even
   // while other work on the machine slows it down. Plain
   // sockets at 8 tabs (a minute a round: 800,000 frames over 8 sockets) are
-  // no goal's baseline and are left out; DESIGN.md's reference is 4 tabs.
+  // no goal's baseline and are left out; docs/goals.md's reference is 4 tabs.
   fanout: {
     frames: 100000,
     rounds: { 4: { plain: 1, naive: 1, batching: 4, wsshare: 4 }, 8: { naive: 1, batching: 4, wsshare: 4 } },

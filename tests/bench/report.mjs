@@ -1,6 +1,6 @@
 // Turns a run's raw rounds into results: medians and spreads, per-round
-// ratios, each goal of DESIGN.md judged met or not, and the comparisons
-// DESIGN.md sets no goal for reported as measured; then writes them as
+// ratios, each goal of docs/goals.md judged met or not, and the comparisons
+// docs/goals.md sets no goal for reported as measured; then writes them as
 // results.json, a Markdown report (RESULTS.md) and an SVG chart. A run of
 // some scenarios only (run.mjs --only) reports those.
 
@@ -14,7 +14,7 @@ const NAMES = {
   batching: 'batching relay (post per task)',
   wsshare: 'wsshare',
 };
-// DESIGN.md's reference figures, 4 tabs, deliveries per second.
+// docs/goals.md's reference figures, 4 tabs, deliveries per second.
 const REFERENCE = { plain: 15000, naive: 43000, batching: 145000 };
 const MB = 1024 * 1024;
 
@@ -109,9 +109,9 @@ function jsonrpcTrips(r) {
   };
 }
 
-// Each goal of DESIGN.md's table: what was measured and whether it meets it.
+// Each goal of docs/goals.md's table: what was measured and whether it meets it.
 // A goal whose measure could not be taken is met: null, with the reason; one
-// whose scenario failed is not met. The comparisons DESIGN.md sets no goal for
+// whose scenario failed is not met. The comparisons docs/goals.md sets no goal for
 // are rows of kind 'reported': met when measured, not met when they failed.
 function judge(s, meta) {
   const goals = [];
@@ -176,7 +176,7 @@ function judge(s, meta) {
       growth <= MB);
   }
 
-  const reported = 'none in DESIGN.md: reported, wsshare against plain';
+  const reported = 'none in docs/goals.md: reported, wsshare against plain';
   const conns = (c) => `server connections ${c.wsshare.join('/')} (wsshare) and ${c.plain.join('/')} (plain)`;
   if (s.graphql) {
     const g = s.graphql;
@@ -285,7 +285,7 @@ export function markdown(results, { tiny }) {
     'the same gathering the frames of one task into one post (batching). Every receiver checks each frame\'s number, so a figure counts only complete, ordered runs. ' +
     `Frames are ${meta.config.frameBytes} bytes of text. Figures are medians over rounds, with min–max.`, '');
 
-  out.push('## Goals (DESIGN.md)', '', goalsTable(results), '');
+  out.push('## Goals ([docs/goals.md](../docs/goals.md))', '', goalsTable(results), '');
   if (failed.length || unmeasured.length) {
     out.push('Not met: ' + (failed.length ? failed.map((g) => g.measure).join('; ') : 'none') + '. ' +
       'Not measured: ' + (unmeasured.length ? unmeasured.map((g) => `${g.measure} (${g.note})`).join('; ') : 'none') + '.', '');
@@ -299,7 +299,7 @@ export function markdown(results, { tiny }) {
     out.push(row(Array(8).fill('---')));
     for (const [n, f] of Object.entries(s.fanout || {})) out.push(through(`fan-out, ${n} tabs`, f));
     if (s.upstream) out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
-    if (s.fanout) out.push(row(['DESIGN.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
+    if (s.fanout) out.push(row(['docs/goals.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
     out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.', '');
   }
   if (s.fanout) {
@@ -391,7 +391,7 @@ function protocolsMarkdown(s, meta, { perSec, ratio, millis }) {
     '`SharedWebSocket.configure({ key, mode: \'sharedworker\' })` (**wsshare**: every tab\'s client on one server connection, the core\'s profile ' +
     'remapping ids and routing each answer to its tab) or the browser\'s `WebSocket` (**plain**: a connection per tab). The servers are the libraries\' own, ' +
     'on `ws`, 127.0.0.1, a fresh one per round (`tests/bench/protocol-servers.mjs`). Both variants run in every round, in turns; ' +
-    'ratios and differences are taken round by round. DESIGN.md sets no goal for these: they are reported.', '');
+    'ratios and differences are taken round by round. docs/goals.md sets no goal for these: they are reported.', '');
   const failedLine = (p) => `Not measured: the scenario failed (${p.reason}).`;
   const connLine = (c) => `Server connections per round: wsshare ${c.wsshare.join('/')}, plain ${c.plain.join('/')}.`;
 

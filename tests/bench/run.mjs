@@ -1,4 +1,4 @@
-// `make bench`: every goal of DESIGN.md measured against its baselines in one
+// `make bench`: every goal of docs/goals.md measured against its baselines in one
 // run, same server, same browser, and the protocol profiles' clients over
 // wsshare against a plain socket each. Prints a line per round and the goals
 // table; writes results.json, RESULTS.md and chart.svg.

@@ -1,4 +1,4 @@
-// The drop-in WebSocket contract of DESIGN.md, point by point, in the
+// The drop-in WebSocket contract (README, docs/architecture.md), point by point, in the
 // SharedWorker mode (and the same assertions against 'direct' where the
 // browser's own socket is the reference).
 

@@ -244,9 +244,14 @@ static void snap_take(snap *s, const wss_core *core)
         x->handle = list[i].handle;
         x->len = list[i].len;
         if (x->kind == WSS_ACT_POST_DATA) {
+            /* Its text is the handles, then the targets (wsshare.h). */
             x->handles = xmalloc(2 * x->b * sizeof(uint32_t));
-            if (x->b > 0)
-                memcpy(x->handles, list[i].text, 2 * x->b * sizeof(uint32_t));
+            if (x->b > 0) {
+                memcpy(x->handles, wss_data_handles(&list[i]), x->b * sizeof(uint32_t));
+                memcpy(x->handles + x->b, wss_data_targets(&list[i]), x->b * sizeof(uint32_t));
+            }
+            if (x->len != 4 * x->b)
+                check_fail(__FILE__, __LINE__, "POST_DATA of %u frames has len %u", x->b, x->len);
         } else if (list[i].text != NULL) {
             x->text = xmalloc((size_t)x->len + 1);
             memcpy(x->text, list[i].text, x->len);

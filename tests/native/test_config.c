@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "internal.h"
 
 /* wss_create's result for a config; *out is NULL whenever it fails. */
 static int create_rc(const char *json)
@@ -393,7 +394,165 @@ static void config_should_reject_anything_but_white_space_after_the_object(void)
     CHECK_EQ(create_rc("{} 1"), WSS_EINVAL);
 }
 
+/* ---- the table of keys (config.c) and wsshare.h's list of them ------------- */
+
+/* The whole text of a file of the repository (tests run from its root). */
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char *text = NULL;
+    long n;
+
+    if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+        fseek(fp, 0, SEEK_SET) == 0) {
+        text = malloc((size_t)n + 1);
+        if (text != NULL && fread(text, 1, (size_t)n, fp) == (size_t)n)
+            text[n] = '\0';
+        else {
+            free(text);
+            text = NULL;
+        }
+    }
+    if (fp != NULL)
+        fclose(fp);
+    return text;
+}
+
+/* How the header writes a row's default, min and max. */
+static void format_row(const config_key *k, char def[64], char min[24], char max[24])
+{
+    strcpy(min, "-");
+    strcpy(max, "-");
+    if (k->kind == CFG_WHOLE || k->kind == CFG_FACTOR) {
+        snprintf(def, 64, "%lu", (unsigned long)k->def);
+        snprintf(min, 24, "%lu", (unsigned long)k->min);
+        snprintf(max, 24, "%lu", (unsigned long)k->max);
+    } else if (k->kind == CFG_FLAG) {
+        strcpy(def, k->def != 0 ? "true" : "false");
+    } else {
+        snprintf(def, 64, "%s", k->text);
+        if (k->kind == CFG_CODES) {
+            snprintf(min, 24, "%lu", (unsigned long)k->min);
+            snprintf(max, 24, "%lu", (unsigned long)k->max);
+        }
+    }
+}
+
+static void config_should_list_in_the_header_every_key_of_its_table_with_default_and_bounds(void)
+{
+    char *text = read_text("wasm/include/wsshare.h");
+    char *begin;
+    char *end;
+    char *line;
+    size_t row = 0;
+
+    REQUIRE(text != NULL);
+    begin = strstr(text, "WSS_CONFIG_KEYS_BEGIN\n");
+    end = begin != NULL ? strstr(begin, "WSS_CONFIG_KEYS_END") : NULL;
+    REQUIRE(begin != NULL && end != NULL);
+    *end = '\0';
+    line = strchr(begin, '\n') + 1;
+    while (*line != '\0') {
+        char *next = strchr(line, '\n');
+        char key[64], def[64], min[24], max[24];
+        char want_def[64], want_min[24], want_max[24];
+
+        if (next != NULL)
+            *next = '\0';
+        /* Each row: " *   key default min max what it is". */
+        if (sscanf(line, " * %63s %63s %23s %23s", key, def, min, max) == 4 &&
+            strcmp(key, "key") != 0) {
+            if (row >= config_nkeys) {
+                check_fail(__FILE__, __LINE__, "wsshare.h lists %s, which config.c's table has not", key);
+            } else {
+                const config_key *k = &config_keys[row];
+
+                format_row(k, want_def, want_min, want_max);
+                if (strcmp(key, k->name) != 0 || strcmp(def, want_def) != 0 ||
+                    strcmp(min, want_min) != 0 || strcmp(max, want_max) != 0)
+                    check_fail(__FILE__, __LINE__,
+                               "wsshare.h's row %zu says \"%s %s %s %s\"; config.c's table says "
+                               "\"%s %s %s %s\"",
+                               row + 1, key, def, min, max, k->name, want_def, want_min, want_max);
+            }
+            row++;
+        }
+        if (next == NULL)
+            break;
+        line = next + 1;
+    }
+    if (row != config_nkeys)
+        check_fail(__FILE__, __LINE__, "wsshare.h lists %zu keys; config.c's table has %zu", row,
+                   config_nkeys);
+    free(text);
+}
+
+/* The defaults written as text in the table are the ones the parser applies. */
+static void config_should_apply_the_stop_codes_its_table_gives_as_default(void)
+{
+    wss_config cfg;
+    char list[128] = "";
+    size_t i;
+    const config_key *k = NULL;
+
+    config_defaults(&cfg);
+    for (i = 0; i < cfg.reconnect.nstop; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u", i > 0 ? "," : "",
+                 (unsigned)cfg.reconnect.stop_on[i]);
+    for (i = 0; i < config_nkeys; i++)
+        if (config_keys[i].kind == CFG_CODES)
+            k = &config_keys[i];
+    REQUIRE(k != NULL);
+    CHECK_STR(list, k->text);
+}
+
+/* `value` for key `name` of the table, nested in "reconnect" when it says so;
+ * minDelay may not exceed maxDelay, so the other one leaves it room. */
+static int create_with(const char *name, const char *value)
+{
+    char json[160];
+
+    if (strncmp(name, "reconnect.", 10) == 0)
+        snprintf(json, sizeof(json), "{\"reconnect\":{%s\"%s\":%s}}",
+                 strcmp(name, "reconnect.minDelay") == 0   ? "\"maxDelay\":4294967295,"
+                 : strcmp(name, "reconnect.maxDelay") == 0 ? "\"minDelay\":1,"
+                                                           : "",
+                 name + 10, value);
+    else
+        snprintf(json, sizeof(json), "{\"%s\":%s}", name, value);
+    return create_rc(json);
+}
+
+static void config_should_take_each_number_at_its_bounds_and_refuse_it_beyond(void)
+{
+    size_t i;
+    char v[40];
+
+    for (i = 0; i < config_nkeys; i++) {
+        const config_key *k = &config_keys[i];
+        double step = k->kind == CFG_FACTOR ? 0.5 : 1;
+
+        if (k->kind != CFG_WHOLE && k->kind != CFG_FACTOR)
+            continue;
+        snprintf(v, sizeof(v), "%.10g", (double)k->min);
+        if (create_with(k->name, v) != WSS_OK)
+            check_fail(__FILE__, __LINE__, "%s: its min %s refused", k->name, v);
+        snprintf(v, sizeof(v), "%.10g", (double)k->max);
+        if (create_with(k->name, v) != WSS_OK)
+            check_fail(__FILE__, __LINE__, "%s: its max %s refused", k->name, v);
+        snprintf(v, sizeof(v), "%.10g", (double)k->min - step);
+        if (create_with(k->name, v) != WSS_EINVAL)
+            check_fail(__FILE__, __LINE__, "%s: %s, below its min, taken", k->name, v);
+        snprintf(v, sizeof(v), "%.10g", (double)k->max + step);
+        if (create_with(k->name, v) != WSS_EINVAL)
+            check_fail(__FILE__, __LINE__, "%s: %s, above its max, taken", k->name, v);
+    }
+}
+
 const test_case config_tests[] = {
+    TEST_CASE(config_should_list_in_the_header_every_key_of_its_table_with_default_and_bounds),
+    TEST_CASE(config_should_apply_the_stop_codes_its_table_gives_as_default),
+    TEST_CASE(config_should_take_each_number_at_its_bounds_and_refuse_it_beyond),
     TEST_CASE(config_should_accept_no_config_and_an_empty_object_as_defaults),
     TEST_CASE(config_should_default_to_1000_queued_frames),
     TEST_CASE(config_should_default_to_1_MiB_of_queued_bytes),

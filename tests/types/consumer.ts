@@ -1,5 +1,5 @@
 // A strict TypeScript app using every part of the public contract the way
-// DESIGN.md states it. `tsc --noEmit` must accept it; each @ts-expect-error
+// the README and docs/ state it. `tsc --noEmit` must accept it; each @ts-expect-error
 // line must be refused, so a loosened declaration (an `any`) fails the check.
 
 import { SharedWebSocket, version } from 'wsshare';

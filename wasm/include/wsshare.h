@@ -2,18 +2,83 @@
  * wsshare core: the sans-IO broker that lets every tab of an origin share one
  * server WebSocket. It never touches a socket, a clock, a channel or JS: the
  * host feeds it events (tab joined / sent / left, socket opened / frame /
- * closed, time) and performs the actions it returns.
+ * closed, time) and performs the actions it returns. docs/architecture.md
+ * shows where it sits; docs/bus-protocol.md describes the envelopes it reads
+ * and writes.
  *
- * Ownership, once for all: the caller owns what it passes in and may free it
- * as soon as the call returns; everything the core returns (actions, their
- * text, the stats string) belongs to the core and stays valid until the next
- * call on the same core.
+ * ---- Call sequence ----------------------------------------------------------
  *
- * Memory: the socket events, wss_online and wss_tick report facts the host
- * will not repeat, so they never fail for memory: the core keeps the room
- * they need from the start. An envelope the tabs must not miss (open,
- * reconnecting, close, acks) that could not be written for lack of memory is
- * owed: the core posts it at a later call and arms a timer to make one.
+ *   static void perform(wss_core *core)      // after EVERY call, whatever it returned
+ *   {
+ *       uint32_t n, i;
+ *       const wss_action *acts = wss_actions(core, &n);
+ *
+ *       for (i = 0; i < n; i++)              // in order: the order is part of the protocol
+ *           switch (acts[i].kind) {
+ *           case WSS_ACT_OPEN: socket_open(); break;
+ *           case WSS_ACT_SEND: socket_send(payload_take(acts[i].handle)); break;
+ *           case WSS_ACT_POST: bus_post(acts[i].text, acts[i].len); break;
+ *           case WSS_ACT_TIMER: timer_arm(wss_timer_ms(&acts[i])); break;
+ *           ...                              // every kind: see "Action payloads"
+ *           }
+ *   }
+ *
+ *   wss_core *core;
+ *   if (wss_create(&core, config, config_len) != WSS_OK)   // config JSON, or NULL
+ *       return;
+ *   wss_start(core, now());                  // announces the leader on the bus
+ *   perform(core);
+ *   for (;;) {                               // the host's event loop
+ *       event ev = next_event();             // bus message, socket event, timer...
+ *       switch (ev.type) {
+ *       case BUS_TEXT: wss_bus_control(core, ev.text, ev.len, now()); break;
+ *       case TIMER: wss_tick(core, now()); break;
+ *       ...                                  // one wss_* call per event
+ *       }
+ *       perform(core);
+ *   }
+ *   wss_destroy(core);
+ *
+ * Perform the actions even when the call returned an error: a failed call
+ * may still carry what earlier calls owed (see WSS_ENOMEM).
+ *
+ * ---- Re-entrancy ------------------------------------------------------------
+ *
+ * A core is not re-entrant. While the host reads and performs the actions of
+ * one call, it makes no other call on that core: every event call resets the
+ * action list and frees the texts the actions point to, and no other call is
+ * promised to leave them alone. An event that arrives while the host performs
+ * actions (a socket that reports synchronously, a timer that fires, a message
+ * delivered inside a post) is queued by the host and fed after the last
+ * action was performed, in the order it arrived. The JavaScript host gets
+ * this from its event loop: an OPEN that throws is reported from a microtask,
+ * FLUSH runs as a later task, and posts and socket events arrive as tasks.
+ * In one wasm instance, any call may also grow the memory, which detaches
+ * every view of it the host holds: a host reading one object's actions (a
+ * candidate's LEAD, say) creates or calls another only after it has read
+ * them all (js-glue/candidate.js starts its leader from a microtask).
+ *
+ * ---- Ownership ----------------------------------------------------------------
+ *
+ * The caller owns what it passes in and may free it as soon as the call
+ * returns; everything the core returns (actions, their text, the stats
+ * string) belongs to the core and stays valid until the next call on the
+ * same core.
+ *
+ * Memory: wss_socket_opened, wss_socket_closed, wss_socket_drained,
+ * wss_online and wss_tick report facts the host will not repeat, so they do
+ * not fail for memory: the core keeps the room they need from the start. (A
+ * server frame the core cannot take for memory is dropped: WSS_ENOMEM.) An
+ * envelope the tabs must not miss (open, reconnecting, close, acks) that
+ * could not be written for lack of memory is owed: the core posts it at a
+ * later call and arms a timer to make one.
+ *
+ * ---- Result codes -------------------------------------------------------------
+ *
+ * Every int-returning call answers WSS_OK or one of the negative codes
+ * below; which ones each call can answer is said at its declaration.
+ * WSS_ENOMEM from an event call means the event was not taken: handles it
+ * carried that no action of the call returns are still the host's, to drop.
  */
 #ifndef WSSHARE_H
 #define WSSHARE_H
@@ -24,6 +89,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Marks a declaration the WebAssembly leader exports: the build lists every
+ * line that starts with it (build/exported_functions.json), so the name must
+ * stand on the marked line. */
+#define WSS_EXPORT
 
 /* The bus protocol version; also part of the channel name. */
 #define WSS_BUS_VERSION 1
@@ -37,10 +107,10 @@ enum wss_rc {
                        * no action returns stay the host's), but the call's actions, if
                        * any, must still be performed: they are what earlier calls owed */
     WSS_EINVAL = -2,  /* malformed input (bad JSON, wrong field, bad size) */
-    WSS_EREJECT = -3  /* well-formed but refused (unknown tab, replay, version) */
+    WSS_EREJECT = -3  /* well-formed but refused (unknown tab, replay, version, wrong state) */
 };
 
-/* What the host must do; see struct wss_action for the fields each uses. */
+/* What the host must do; the table below says what each field holds. */
 enum wss_action_kind {
     WSS_ACT_OPEN = 1,      /* open the server socket (url and protocols are the host's) */
     WSS_ACT_SEND = 2,      /* send payload `handle` on the socket, then forget it */
@@ -63,7 +133,46 @@ enum wss_action_kind {
                             * from 0x80000000, so the host numbers its own below that */
 };
 
-/* One action. `text` points into the core's memory; `len` is its byte length. */
+/* One action. `text` points into the core's memory; `len` is its byte length.
+ * The layout is part of the ABI: the JavaScript host reads it from the wasm's
+ * memory as six 32-bit words (js-glue/core-wasm.js).
+ *
+ * ---- Action payloads: what each field holds, per kind -------------------------
+ *
+ *   kind           a                    b         handle   text / len
+ *   OPEN           0                    0         0        NULL / 0
+ *   SEND           0                    0         payload  NULL / 0
+ *   RELEASE        0                    0         payload  NULL / 0
+ *   CLOSE          close code (1000)    0         0        reason, UTF-8 / bytes
+ *   POST           0                    0         0        envelope JSON / bytes
+ *   POST_DATA      first frame's seq    frames n  0        uint32_t[2n] / 4n (*)
+ *   TIMER          ms; UINT32_MAX: off  0         0        NULL / 0
+ *   FLUSH          0                    0         0        NULL / 0
+ *   WATCH          tab id               0         0        NULL / 0
+ *   UNWATCH        tab id               0         0        NULL / 0
+ *   LOG            0                    0         0        line, UTF-8 / bytes
+ *   IDLE           0                    0         0        NULL / 0
+ *   DRAIN          0                    0         0        NULL / 0
+ *   PAYLOAD        handle to store as   0         0        frame text, UTF-8 / bytes
+ *   ELECT_POST     0                    0         0        message JSON / bytes
+ *   ELECT_TIMER    ms; UINT32_MAX: off  0         0        NULL / 0
+ *   LEAD           term                 0         0        NULL / 0
+ *   FOLLOW         leader's id          term      0        NULL / 0
+ *   STOP           term                 0         0        NULL / 0
+ *   SESSION_START  way                  0         0        NULL / 0
+ *   SESSION_LOST   way                  0         0        NULL / 0
+ *   SESSION_FAIL   reason, 1 to 3       0         0        message / bytes
+ *   SESSION_TIMER  ms; UINT32_MAX: off  0         0        NULL / 0
+ *
+ * (*) POST_DATA's `text` is not text: it points to 2n uint32_t, aligned, the
+ * n payload handles in frame order, then the n targets (the tab each frame
+ * is for, 0 for every tab); frame i has sequence number a + i. Its `len`
+ * counts the handles' bytes only (4n). No NUL is promised after a text: read
+ * `len` bytes. A PAYLOAD's number is in `a`, not `handle`.
+ *
+ * The C layout cannot name these fields per kind: C99 has no anonymous
+ * unions, and a named union would change every reader of `a` and `b`. The
+ * accessors below give them their names and types instead. */
 typedef struct wss_action {
     uint32_t kind;
     uint32_t a;
@@ -72,6 +181,25 @@ typedef struct wss_action {
     const char *text;
     uint32_t len;
 } wss_action;
+
+/* POST_DATA: the first frame's sequence number, the frame count, the
+ * handles, and the targets (the tab each frame is for, 0 for every tab). */
+static inline uint32_t wss_data_seq0(const wss_action *x) { return x->a; }
+static inline uint32_t wss_data_count(const wss_action *x) { return x->b; }
+static inline const uint32_t *wss_data_handles(const wss_action *x)
+{
+    return (const uint32_t *)(const void *)x->text;
+}
+static inline const uint32_t *wss_data_targets(const wss_action *x)
+{
+    return (const uint32_t *)(const void *)x->text + x->b;
+}
+/* TIMER, ELECT_TIMER, SESSION_TIMER: the delay in ms, UINT32_MAX to disarm. */
+static inline uint32_t wss_timer_ms(const wss_action *x) { return x->a; }
+/* CLOSE: the close code. WATCH, UNWATCH: the tab. PAYLOAD: the handle to store. */
+static inline uint32_t wss_close_code(const wss_action *x) { return x->a; }
+static inline uint32_t wss_watch_tab(const wss_action *x) { return x->a; }
+static inline uint32_t wss_payload_handle(const wss_action *x) { return x->a; }
 
 /* Allocation hooks for the core and for cJSON; NULL restores malloc/realloc/free. */
 typedef struct wss_hooks {
@@ -83,42 +211,100 @@ typedef struct wss_hooks {
 /* Installs allocation hooks process-wide; call before creating any core. */
 void wss_init_hooks(const wss_hooks *hooks);
 
-/* Creates a core from a JSON config (may be NULL or empty for defaults). Keys:
- * maxQueuedBytes, maxQueuedFrames, maxMessageBytes, maxBatchFrames,
- * maxBatchBytes, tabTimeoutMs, leader (this leader's id), beatMs, locks, debug,
- * ackDelayMs (100: how long after its socket drained a frame is acknowledged;
- * a browser's network process may still lose bytes it took when the leader
- * ends, so a tab keeps each frame that long more, and re-sends it to the next
- * leader should this one end meanwhile),
- * protocol ("auto", "none", "graphql-transport-ws" or "jsonrpc": the protocol
- * profile; "auto" runs graphql-ws's when `protocols` names its subprotocol,
- * and otherwise handles frames whose JSON says "jsonrpc":"2.0"), protocols
- * (the subprotocols the tabs asked for).
- * Stores the new core in *out, which the caller frees with wss_destroy.
- * Returns WSS_EINVAL for a config that is not an object or has a bad value. */
-int wss_create(wss_core **out, const char *config_json, size_t len);
+/* Creates a core from a JSON config: NULL or empty for every default, else
+ * one JSON object (white space may follow it, nothing else). Unknown keys are
+ * ignored (the host's own options may travel in the same object); a key that
+ * is absent or null keeps its default; a known key with a value of the wrong
+ * type or out of bounds fails the whole call. The keys, their defaults and
+ * bounds (this list is checked against the table in wasm/src/config.c by
+ * tests/native/test_config.c; whole numbers are integers, "-" no bound):
+ *
+ * WSS_CONFIG_KEYS_BEGIN
+ *   key                   default  min   max         what it is
+ *   maxQueuedBytes        1048576  1     4294967295  bytes of tab frames held while the socket is not open
+ *   maxQueuedFrames       1000     1     4294967295  frames held likewise
+ *   maxMessageBytes       16777216 1     4294967295  largest frame a tab may send
+ *   maxBatchFrames        512      1     4294967295  server frames per bus post before an early post
+ *   maxBatchBytes         262144   1     4294967295  server bytes per bus post likewise
+ *   tabTimeoutMs          0        0     4294967295  silence after which a tab is dropped; 0 never (*)
+ *   leader                0        0     4294967295  this leader's id, in every envelope it posts
+ *   beatMs                0        0     4294967295  interval of the leader's beat envelopes; 0 none
+ *   ackDelayMs            100      0     4294967295  acks wait this long after the socket drained (**)
+ *   seed                  0        0     4294967295  seeds the retry jitter; the host draws it at random
+ *   locks                 true     -     -           tabs hold Web Locks the host can watch (WATCH)
+ *   debug                 false    -     -           LOG actions
+ *   protocol              auto     -     -           auto, none, or a profile's subprotocol (***)
+ *   protocols             []       -     -           the subprotocols the tabs asked for (strings)
+ *   reconnect             absent   -     -           true, false or an object of the keys below (****)
+ *   reconnect.minDelay    1000     1     4294967295  shortest wait before a retry, ms (<= maxDelay)
+ *   reconnect.maxDelay    30000    1     4294967295  longest wait, ms
+ *   reconnect.factor      2        1     1000        growth of the longest wait per retry (any number)
+ *   reconnect.maxRetries  4294967295 0   4294967295  retries in a row before giving up; the default: no limit
+ *   reconnect.minUptime   5000     0     4294967295  ms open before the retry count starts over
+ *   reconnect.stopOn      1002,1003,1007,1008,1009,1010 1000 4999  close codes that end retrying (up to 32)
+ * WSS_CONFIG_KEYS_END
+ *
+ *   (*) tabTimeoutMs: with locks false and no tabTimeoutMs given, 180000: a
+ *       tab's end then shows only as silence, and a hidden tab's heartbeat
+ *       may be throttled to once a minute.
+ *   (**) ackDelayMs: a browser's network process may still lose bytes it took
+ *       when the leader ends, so a tab keeps each frame that long more, and
+ *       re-sends it to the next leader should this one end meanwhile.
+ *   (***) protocol: the protocol profile, named by the subprotocol it
+ *       speaks: graphql-transport-ws (graphql-ws), graphql-ws
+ *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable) or
+ *       jsonrpc (JSON-RPC 2.0, which has none). "auto" runs the first of
+ *       them that `protocols` names (graphql-transport-ws before the
+ *       others), and otherwise handles frames whose JSON says
+ *       "jsonrpc":"2.0".
+ *   (****) reconnect: absent, a lost server socket closes every tab unless a
+ *       profile is at work (then it is made again under them); true, retry
+ *       with the defaults; false, never retry; an object, retry with those of
+ *       its keys it names. Retry n waits a random time between minDelay and
+ *       min(maxDelay, minDelay * factor^n).
+ *
+ * Fixed at build time (wasm/src/internal.h), not by the config: a control
+ * envelope is at most 4096 bytes; a core serves at most 1024 tabs (a hello
+ * beyond them is dropped and counted as outOfMemory); a close reason is kept
+ * to its first 123 bytes, the socket's subprotocol to 127 and its extensions
+ * to 255.
+ *
+ * Stores the new core in *out (NULL on failure), which the caller frees with
+ * wss_destroy. Returns WSS_OK; WSS_EINVAL for a config that is not one JSON
+ * object or has a bad value; WSS_ENOMEM. */
+WSS_EXPORT int wss_create(wss_core **out, const char *config_json, size_t len);
 
 /* Frees the core and all it holds. Payload handles still held are simply
  * forgotten: the host drops its table with it. NULL is allowed. */
-void wss_destroy(wss_core *core);
+WSS_EXPORT void wss_destroy(wss_core *core);
 
 /* Starts the leader, once, after wss_create: it announces itself on the bus
  * (tabs that followed another leader introduce themselves again) and, when
- * config `beatMs` is set, arms the timer for its first beat. */
-int wss_start(wss_core *core, double now_ms);
+ * config `beatMs` is set, arms the timer for its first beat.
+ * Returns WSS_OK; WSS_ENOMEM (not started: call it again). */
+WSS_EXPORT int wss_start(wss_core *core, double now_ms);
 
 /* A control envelope (JSON text) arrived on the bus. Invalid or unknown
- * envelopes are counted in the stats and dropped; state is never harmed. */
-int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms);
+ * envelopes are counted in the stats and dropped; state is never harmed.
+ * Returns WSS_OK (taken); WSS_EINVAL for text over 4096 bytes, not one
+ * strict JSON object, or a field missing or out of range; WSS_EREJECT for
+ * another bus version, a type the leader does not take, an envelope for
+ * another leader, or a bye from a tab it does not know; WSS_ENOMEM. */
+WSS_EXPORT int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms);
 
 /* A tab posted `count` frames, numbered seq0, seq0+1, ...; the host has stored
  * their payloads under handles first_handle, first_handle+1, ... and their
  * byte lengths in `lens`. Every handle comes back exactly once, as a SEND or a
  * RELEASE action. `version` is the envelope's protocol version and `leader`
- * the leader id the tab addressed; frames for another leader are refused. */
-int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
-                   uint32_t seq0, uint32_t count, uint32_t first_handle,
-                   const uint32_t *lens, double now_ms);
+ * the leader id the tab addressed; frames for another leader are refused.
+ * Returns WSS_OK (each frame sent, queued, or refused to its tab with an
+ * error envelope; a gap in the numbers asks the tab to send again);
+ * WSS_EREJECT, every handle released, for another version or leader, an
+ * unknown tab (asked to say hello again), seq0 0, lens NULL or numbers that
+ * wrap; WSS_ENOMEM (no handle returned: they are the host's). */
+WSS_EXPORT int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
+                              uint32_t seq0, uint32_t count, uint32_t first_handle,
+                              const uint32_t *lens, double now_ms);
 
 /* With wss_tab_frames_text and wss_tab_restore, a frame's length word has this
  * bit set when the frame is binary (its bytes are not passed). */
@@ -127,10 +313,12 @@ int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t t
 /* wss_tab_frames with the frames' bytes, for the protocol profile to read:
  * `bytes` holds the UTF-8 text of every text frame, one after the other, and
  * lens[i] is frame i's byte length, with WSS_FRAME_BINARY for a binary frame
- * (whose bytes are not in `bytes`). Call it when wss_wants_text says so. */
-int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
-                        uint32_t seq0, uint32_t count, uint32_t first_handle,
-                        const uint32_t *lens, const char *bytes, double now_ms);
+ * (whose bytes are not in `bytes`). Call it when wss_wants_text says so.
+ * Results as wss_tab_frames. */
+WSS_EXPORT int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader,
+                                   uint32_t tab, uint32_t seq0, uint32_t count,
+                                   uint32_t first_handle, const uint32_t *lens,
+                                   const char *bytes, double now_ms);
 
 /* A tab that follows this leader sends again the frames a protocol profile
  * told it to keep (an ack envelope's "k" notes), before anything else: `meta`
@@ -138,67 +326,86 @@ int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader, uint3
  * lengths as for wss_tab_frames_text; payloads under first_handle, ... The
  * profile rebuilds from them what the tab relies on (a handshake, live
  * subscriptions) and answers requests among them with an error: they are
- * never sent twice. Every handle comes back once, as for wss_tab_frames. */
-int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
-                    uint32_t count, uint32_t first_handle, const uint32_t *meta,
-                    const char *bytes, double now_ms);
+ * never sent twice. Every handle comes back once, as for wss_tab_frames.
+ * Returns WSS_OK; WSS_EREJECT (every handle released) for another version or
+ * leader, an unknown tab, or meta NULL with count > 0; WSS_ENOMEM. */
+WSS_EXPORT int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
+                               uint32_t count, uint32_t first_handle, const uint32_t *meta,
+                               const char *bytes, double now_ms);
 
 /* What the profile needs to read (bits): WSS_TEXT_FROM_TABS, pass tab frames
  * with wss_tab_frames_text; WSS_TEXT_FROM_SERVER, pass the server's text
- * frames with wss_socket_text. 0 without a profile: payloads stay the host's. */
+ * frames with wss_socket_text. 0 without a profile: payloads stay the host's.
+ * Ask before each event that carries frames: the answer changes. */
 #define WSS_TEXT_FROM_TABS 1u
 #define WSS_TEXT_FROM_SERVER 2u
-unsigned wss_wants_text(const wss_core *core);
+WSS_EXPORT unsigned wss_wants_text(const wss_core *core);
 
-/* The tab's liveness lock was released: it closed, crashed or navigated away. */
-int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms);
+/* The tab's liveness lock was released: it closed, crashed or navigated away.
+ * Returns WSS_OK, also for a tab the core does not know; WSS_ENOMEM. */
+WSS_EXPORT int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms);
 
-/* The server socket opened with the given subprotocol and extensions. */
-int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
-                      const char *extensions, size_t extensions_len, double now_ms);
+/* The server socket opened with the given subprotocol and extensions.
+ * Returns WSS_OK; WSS_EREJECT when no OPEN is pending (nothing changes);
+ * WSS_ENOMEM only should the room kept for it fail. */
+WSS_EXPORT int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
+                                 const char *extensions, size_t extensions_len,
+                                 double now_ms);
 
 /* The server sent a frame of `len` bytes, stored by the host under `handle`;
  * the handle comes back exactly once, inside a POST_DATA action (then the
- * host forgets it) or as a RELEASE action. */
-int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
-                     double now_ms);
+ * host forgets it) or as a RELEASE action (also when the socket is not open
+ * or no tab is left). Returns WSS_OK; WSS_ENOMEM when the frame could not be
+ * taken (its handle is released). */
+WSS_EXPORT int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, int binary,
+                                double now_ms);
 
-/* wss_socket_frame for a text frame, with its UTF-8 bytes for the profile. */
-int wss_socket_text(wss_core *core, uint32_t handle, const char *text, size_t len,
-                    double now_ms);
+/* wss_socket_frame for a text frame, with its UTF-8 bytes for the profile.
+ * Results as wss_socket_frame, and WSS_EINVAL (nothing taken) for text NULL
+ * or a length over 32 bits. */
+WSS_EXPORT int wss_socket_text(wss_core *core, uint32_t handle, const char *text, size_t len,
+                               double now_ms);
 
 /* The socket has passed every frame sent so far to the network (its
  * bufferedAmount is 0), as a DRAIN action asked to learn: the frames sent
- * until then are acknowledged to their tabs ackDelayMs later (a TIMER). */
-int wss_socket_drained(wss_core *core, double now_ms);
+ * until then are acknowledged to their tabs ackDelayMs later (a TIMER).
+ * Returns WSS_OK (WSS_ENOMEM only should the room kept for it fail). */
+WSS_EXPORT int wss_socket_drained(wss_core *core, double now_ms);
 
 /* The server socket closed (also after a failed open: code 1006). Unless the
  * code is listed in reconnect.stopOn or the retries are used up, the core
  * keeps the tabs and the queue, posts `reconnecting` and opens again after a
- * backoff (a TIMER, then OPEN from wss_tick); else it posts `close`. */
-int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
-                      int was_clean, double now_ms);
+ * backoff (a TIMER, then OPEN from wss_tick); else it posts `close`.
+ * Returns WSS_OK; WSS_EREJECT when no socket is open or opening (idle, or
+ * waiting for a retry; nothing changes); WSS_ENOMEM only should the room
+ * kept for it fail. */
+WSS_EXPORT int wss_socket_closed(wss_core *core, uint32_t code, const char *reason,
+                                 size_t reason_len, int was_clean, double now_ms);
 
-/* The browser says the network is back: a retry that waits is made at once. */
-int wss_online(wss_core *core, double now_ms);
+/* The browser says the network is back: a retry that waits is made at once.
+ * Returns WSS_OK (WSS_ENOMEM only should the room kept for it fail). */
+WSS_EXPORT int wss_online(wss_core *core, double now_ms);
 
-/* The timer armed by the last TIMER action fired. */
-int wss_tick(wss_core *core, double now_ms);
+/* The timer armed by the last TIMER action fired. Returns WSS_OK (WSS_ENOMEM
+ * only should the room kept for it fail; the timer is spent either way). */
+WSS_EXPORT int wss_tick(wss_core *core, double now_ms);
 
-/* The flush asked for by a FLUSH action is due: batched frames and acks go out. */
-int wss_flush(wss_core *core, double now_ms);
+/* The flush asked for by a FLUSH action is due: batched frames and acks go
+ * out. Returns WSS_OK; WSS_ENOMEM. */
+WSS_EXPORT int wss_flush(wss_core *core, double now_ms);
 
 /* The actions produced by the last call; *count receives how many. */
-const wss_action *wss_actions(const wss_core *core, uint32_t *count);
+WSS_EXPORT const wss_action *wss_actions(const wss_core *core, uint32_t *count);
 
-/* The core's counters as a JSON object (text owned by the core). */
+/* The core's counters as a JSON object (text owned by the core, valid until
+ * the next call of this function); NULL when out of memory. */
 const char *wss_stats_json(wss_core *core);
 
 /* A scratch buffer of at least `n` uint32 values for wss_tab_frames' lengths
  * (so a host without its own allocator can pass them); NULL when out of memory. */
-uint32_t *wss_scratch(wss_core *core, uint32_t n);
+WSS_EXPORT uint32_t *wss_scratch(wss_core *core, uint32_t n);
 
-/* The library's version string, e.g. "0.1.0". */
+/* The library's version string: package.json's "version", given by the build. */
 const char *wss_version(void);
 
 /* ---- Election without Web Locks --------------------------------------------
@@ -291,49 +498,51 @@ enum wss_elect_role {
  * it at random) from a JSON config (NULL or empty: defaults): leaseMs (4000),
  * beatMs (500), claimMs (250), integers in 1..3600000 with leaseMs >= 3 *
  * (beatMs + claimMs); other keys are ignored. claimMs must exceed twice the
- * channel's delivery delay. Stores it in *out (freed with wss_elect_destroy);
- * WSS_EINVAL for a zero id or a bad config. */
-int wss_elect_create(wss_elect **out, uint32_t id, const char *config_json, size_t len);
+ * channel's delivery delay. Stores it in *out (freed with wss_elect_destroy).
+ * Returns WSS_OK; WSS_EINVAL for a zero id or a bad config; WSS_ENOMEM. */
+WSS_EXPORT int wss_elect_create(wss_elect **out, uint32_t id, const char *config_json, size_t len);
 
 /* Frees the candidate (it posts nothing: call wss_elect_resign first). NULL is allowed. */
-void wss_elect_destroy(wss_elect *e);
+WSS_EXPORT void wss_elect_destroy(wss_elect *e);
 
 /* Starts the candidate (its page is `visible` or not): it claims. Again after
  * wss_elect_resign, when a page comes back from the back/forward cache.
  * WSS_EREJECT when already started. */
-int wss_elect_start(wss_elect *e, int visible, double now_ms);
+WSS_EXPORT int wss_elect_start(wss_elect *e, int visible, double now_ms);
 
 /* A message arrived on the election channel. Invalid ones are counted by
  * reason in the stats and change nothing: WSS_EINVAL when malformed or too
- * long, WSS_EREJECT for another version, an unknown type or our own id. */
-int wss_elect_message(wss_elect *e, const char *json, size_t len, double now_ms);
+ * long, WSS_EREJECT for another version, an unknown type or our own id;
+ * WSS_OK otherwise (also while idle: then it changes nothing). */
+WSS_EXPORT int wss_elect_message(wss_elect *e, const char *json, size_t len, double now_ms);
 
-/* The timer armed by the last ELECT_TIMER action fired. */
-int wss_elect_tick(wss_elect *e, double now_ms);
+/* The timer armed by the last ELECT_TIMER action fired. Returns WSS_OK. */
+WSS_EXPORT int wss_elect_tick(wss_elect *e, double now_ms);
 
-/* The page became visible (1) or hidden (0). */
-int wss_elect_visibility(wss_elect *e, int visible, double now_ms);
+/* The page became visible (1) or hidden (0). Returns WSS_OK. */
+WSS_EXPORT int wss_elect_visibility(wss_elect *e, int visible, double now_ms);
 
 /* The page goes away (pagehide, also into the back/forward cache): a leader
- * stops and hands over at once; the candidate falls idle until started again. */
-int wss_elect_resign(wss_elect *e, double now_ms);
+ * stops and hands over at once; the candidate falls idle until started again.
+ * Returns WSS_OK. */
+WSS_EXPORT int wss_elect_resign(wss_elect *e, double now_ms);
 
 /* The actions produced by the last call; *count receives how many. */
-const wss_action *wss_elect_actions(const wss_elect *e, uint32_t *count);
+WSS_EXPORT const wss_action *wss_elect_actions(const wss_elect *e, uint32_t *count);
 
 /* One of enum wss_elect_role. */
-int wss_elect_role(const wss_elect *e);
+WSS_EXPORT int wss_elect_role(const wss_elect *e);
 
 /* The leader last announced (this candidate's id after LEAD); 0 before any,
  * after STOP and after wss_elect_resign. */
 uint32_t wss_elect_leader(const wss_elect *e);
 
 /* The term this candidate leads in, or of the leader it follows; 0 otherwise. */
-uint32_t wss_elect_term(const wss_elect *e);
+WSS_EXPORT uint32_t wss_elect_term(const wss_elect *e);
 
 /* While leading: the time (the clock of now_ms) until which it may act as
  * leader; past it, call wss_elect_tick before acting. 0 when not leading. */
-double wss_elect_lease_until(const wss_elect *e);
+WSS_EXPORT double wss_elect_lease_until(const wss_elect *e);
 
 /* The candidate's state and counters as a JSON object (text owned by the
  * candidate, valid until the next call of this function); NULL when out of memory. */

@@ -8,63 +8,93 @@
 #include "cJSON.h"
 #include "internal.h"
 
-static const wss_config defaults = {
-    1u << 20,  /* max_queued_bytes: 1 MiB */
-    1000,      /* max_queued_frames */
-    16u << 20, /* max_message_bytes: 16 MiB */
-    512,       /* max_batch_frames */
-    256u << 10, /* max_batch_bytes */
-    0,         /* tab_timeout_ms: tabs hold Web Locks, so no guessing by default */
-    0,         /* leader: the host picks an id; 0 for a host that needs none */
-    0,         /* beat_ms: followers watch the leader's beats in election mode only */
-    WSS_ACK_DELAY_MS, /* ack_delay_ms */
-    1,         /* locks */
-    0,         /* debug */
-    0,         /* seed */
-    PROFILE_JSONRPC, /* profile: "auto" with no subprotocol watches for JSON-RPC */
-    0,         /* resume: a lost connection closes every tab, unless a profile resumes it */
-    {
-        1000,       /* min_delay */
-        30000,      /* max_delay */
-        2.0,        /* factor */
-        UINT32_MAX, /* max_retries: no limit */
-        5000,       /* min_uptime */
-        /* stop_on: close codes no retry can cure, where the server judged the
-         * client itself (protocol error, unsupported or invalid data, policy,
-         * too big, missing extension). */
-        6,
-        {1002, 1003, 1007, 1008, 1009, 1010},
-    },
-};
+/* Close codes no retry can cure, where the server judged the client itself
+ * (protocol error, unsupported or invalid data, policy, too big, missing
+ * extension): reconnect.stopOn's default. */
+static const uint16_t default_stop_on[] = {1002, 1003, 1007, 1008, 1009, 1010};
 
-/* How a key's value is read: a whole number (at least 0 or 1), a flag, or
- * the backoff factor; `nested` keys live in the `reconnect` object. */
-enum kind { WHOLE, WHOLE_POSITIVE, FLAG, FACTOR };
+/* tabTimeoutMs when the host has no Web Locks and the config names none: a
+ * tab's end shows only as silence, so wait longer than a hidden tab's
+ * heartbeat can be throttled to (once a minute). */
+#define SILENT_TAB_TIMEOUT_MS 180000
 
-static const struct {
-    const char *key;
-    uint8_t offset;
-    uint8_t kind;
-    uint8_t nested;
-} fields[] = {
-    {"maxQueuedBytes", offsetof(wss_config, max_queued_bytes), WHOLE_POSITIVE, 0},
-    {"maxQueuedFrames", offsetof(wss_config, max_queued_frames), WHOLE_POSITIVE, 0},
-    {"maxMessageBytes", offsetof(wss_config, max_message_bytes), WHOLE_POSITIVE, 0},
-    {"maxBatchFrames", offsetof(wss_config, max_batch_frames), WHOLE_POSITIVE, 0},
-    {"maxBatchBytes", offsetof(wss_config, max_batch_bytes), WHOLE_POSITIVE, 0},
-    {"tabTimeoutMs", offsetof(wss_config, tab_timeout_ms), WHOLE, 0},
-    {"leader", offsetof(wss_config, leader), WHOLE, 0},
-    {"beatMs", offsetof(wss_config, beat_ms), WHOLE, 0},
-    {"ackDelayMs", offsetof(wss_config, ack_delay_ms), WHOLE, 0},
-    {"seed", offsetof(wss_config, seed), WHOLE, 0},
-    {"locks", offsetof(wss_config, locks), FLAG, 0},
-    {"debug", offsetof(wss_config, debug), FLAG, 0},
-    {"minDelay", offsetof(wss_config, reconnect.min_delay), WHOLE_POSITIVE, 1},
-    {"maxDelay", offsetof(wss_config, reconnect.max_delay), WHOLE_POSITIVE, 1},
-    {"maxRetries", offsetof(wss_config, reconnect.max_retries), WHOLE, 1},
-    {"minUptime", offsetof(wss_config, reconnect.min_uptime), WHOLE, 1},
-    {"factor", offsetof(wss_config, reconnect.factor), FACTOR, 1},
+#define AT(field) offsetof(wss_config, field)
+#define U32 UINT32_MAX
+
+/* Every key wss_create reads, with its default and its bounds: the parser
+ * reads through this table and nothing else, and wsshare.h's list of keys is
+ * checked against it (tests/native/test_config.c). Keys under "reconnect."
+ * live in the `reconnect` object. Rows of the kinds after CFG_FACTOR are
+ * read by hand below, and `text` gives their default as the header writes it. */
+const config_key config_keys[] = {
+    {"maxQueuedBytes", AT(max_queued_bytes), CFG_WHOLE, 1u << 20, 1, U32, NULL},
+    {"maxQueuedFrames", AT(max_queued_frames), CFG_WHOLE, 1000, 1, U32, NULL},
+    {"maxMessageBytes", AT(max_message_bytes), CFG_WHOLE, 16u << 20, 1, U32, NULL},
+    {"maxBatchFrames", AT(max_batch_frames), CFG_WHOLE, 512, 1, U32, NULL},
+    {"maxBatchBytes", AT(max_batch_bytes), CFG_WHOLE, 256u << 10, 1, U32, NULL},
+    /* 0: tabs hold Web Locks, so no guessing by default (see config_parse) */
+    {"tabTimeoutMs", AT(tab_timeout_ms), CFG_WHOLE, 0, 0, U32, NULL},
+    /* 0 for a host that needs no id; the host picks one at random */
+    {"leader", AT(leader), CFG_WHOLE, 0, 0, U32, NULL},
+    /* followers watch the leader's beats where pages have no Web Locks */
+    {"beatMs", AT(beat_ms), CFG_WHOLE, 0, 0, U32, NULL},
+    /* a browser's network process may still hold bytes its socket passed on,
+     * and loses them if the leader ends at that moment */
+    {"ackDelayMs", AT(ack_delay_ms), CFG_WHOLE, 100, 0, U32, NULL},
+    /* the retry jitter's seed; the host picks it at random */
+    {"seed", AT(seed), CFG_WHOLE, 0, 0, U32, NULL},
+    {"locks", AT(locks), CFG_FLAG, 1, 0, 1, NULL},
+    {"debug", AT(debug), CFG_FLAG, 0, 0, 1, NULL},
+    {"protocol", 0, CFG_NAME, 0, 0, 0, "auto"},
+    {"protocols", 0, CFG_NAMES, 0, 0, 0, "[]"},
+    /* absent: only a protocol profile reconnects; true: the defaults below */
+    {"reconnect", 0, CFG_SWITCH, 0, 0, 0, "absent"},
+    {"reconnect.minDelay", AT(reconnect.min_delay), CFG_WHOLE, 1000, 1, U32, NULL},
+    {"reconnect.maxDelay", AT(reconnect.max_delay), CFG_WHOLE, 30000, 1, U32, NULL},
+    {"reconnect.factor", AT(reconnect.factor), CFG_FACTOR, 2, 1, 1000, NULL},
+    /* UINT32_MAX: no limit */
+    {"reconnect.maxRetries", AT(reconnect.max_retries), CFG_WHOLE, U32, 0, U32, NULL},
+    {"reconnect.minUptime", AT(reconnect.min_uptime), CFG_WHOLE, 5000, 0, U32, NULL},
+    /* bounds of each code; at most WSS_MAX_STOP_CODES of them */
+    {"reconnect.stopOn", 0, CFG_CODES, 0, 1000, 4999, "1002,1003,1007,1008,1009,1010"},
 };
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+static const char nested_prefix[] = "reconnect.";
+
+static const config_key *find_key(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < config_nkeys; i++)
+        if (strcmp(config_keys[i].name, name) == 0)
+            return &config_keys[i];
+    return NULL;
+}
+
+void config_defaults(wss_config *cfg)
+{
+    size_t i;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (i = 0; i < config_nkeys; i++) {
+        const config_key *k = &config_keys[i];
+        char *at = (char *)cfg + k->offset;
+
+        if (k->kind == CFG_WHOLE)
+            memcpy(at, &k->def, sizeof(uint32_t));
+        else if (k->kind == CFG_FLAG)
+            memcpy(at, &(int){k->def != 0}, sizeof(int));
+        else if (k->kind == CFG_FACTOR)
+            memcpy(at, &(double){k->def}, sizeof(double));
+    }
+    memcpy(cfg->reconnect.stop_on, default_stop_on, sizeof(default_stop_on));
+    cfg->reconnect.nstop = sizeof(default_stop_on) / sizeof(default_stop_on[0]);
+    /* "auto" with no subprotocol watches for JSON-RPC */
+    cfg->profile = PROFILE_JSONRPC;
+    /* a lost connection closes every tab, unless a profile resumes it */
+    cfg->resume = 0;
+}
 
 /* A key that is absent or null keeps its default. */
 static const cJSON *present(const cJSON *obj, const char *key)
@@ -74,20 +104,20 @@ static const cJSON *present(const cJSON *obj, const char *key)
     return cJSON_IsNull(item) ? NULL : item;
 }
 
-static int read_field(const cJSON *item, int kind, char *at)
+static int read_field(const cJSON *item, const config_key *k, char *at)
 {
     uint32_t u;
 
-    if (kind == FLAG) {
+    if (k->kind == CFG_FLAG) {
         if (!cJSON_IsBool(item))
             return WSS_EINVAL;
         memcpy(at, &(int){cJSON_IsTrue(item)}, sizeof(int));
-    } else if (kind == FACTOR) {
-        if (!cJSON_IsNumber(item) || !(item->valuedouble >= 1 && item->valuedouble <= 1000))
+    } else if (k->kind == CFG_FACTOR) {
+        if (!cJSON_IsNumber(item) || !(item->valuedouble >= k->min && item->valuedouble <= k->max))
             return WSS_EINVAL;
         memcpy(at, &item->valuedouble, sizeof(double));
     } else {
-        if (json_u32(item, kind == WHOLE_POSITIVE, &u) != WSS_OK)
+        if (json_u32(item, k->min, &u) != WSS_OK || u > k->max)
             return WSS_EINVAL;
         memcpy(at, &u, sizeof(u));
     }
@@ -96,6 +126,7 @@ static int read_field(const cJSON *item, int kind, char *at)
 
 static int read_stop_on(const cJSON *list, wss_reconnect *rc)
 {
+    const config_key *k = find_key("reconnect.stopOn");
     const cJSON *code;
     uint32_t n = 0;
     uint32_t u;
@@ -104,7 +135,7 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
         return WSS_EINVAL;
     cJSON_ArrayForEach(code, list)
     {
-        if (json_u32(code, 1000, &u) != WSS_OK || u > 4999)
+        if (json_u32(code, k->min, &u) != WSS_OK || u > k->max)
             return WSS_EINVAL;
         rc->stop_on[n++] = (uint16_t)u;
     }
@@ -168,7 +199,7 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
     size_t i;
     int rc = WSS_EINVAL;
 
-    *cfg = defaults;
+    config_defaults(cfg);
     if (json == NULL || len == 0)
         return WSS_OK;
     root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
@@ -190,9 +221,15 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
         goto fail;
     /* Without a profile, a lost connection is hidden only when asked for. */
     cfg->resume = item != NULL && !cJSON_IsFalse(item);
-    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        item = fields[i].nested ? present(nested, fields[i].key) : present(root, fields[i].key);
-        if (item != NULL && read_field(item, fields[i].kind, (char *)cfg + fields[i].offset) != WSS_OK)
+    for (i = 0; i < config_nkeys; i++) {
+        const config_key *k = &config_keys[i];
+        int in_nested = strncmp(k->name, nested_prefix, sizeof(nested_prefix) - 1) == 0;
+
+        if (k->kind > CFG_FACTOR)
+            continue;
+        item = in_nested ? present(nested, k->name + sizeof(nested_prefix) - 1)
+                         : present(root, k->name);
+        if (item != NULL && read_field(item, k, (char *)cfg + k->offset) != WSS_OK)
             goto fail;
     }
     if (read_profile(root, &cfg->profile) != WSS_OK)
@@ -204,11 +241,11 @@ int config_parse(wss_config *cfg, const char *json, size_t len)
     /* Without locks a tab's end shows only as silence; unless told otherwise,
      * wait longer than background throttling can delay its heartbeat. */
     if (!cfg->locks && present(root, "tabTimeoutMs") == NULL)
-        cfg->tab_timeout_ms = WSS_SILENT_TAB_TIMEOUT_MS;
+        cfg->tab_timeout_ms = SILENT_TAB_TIMEOUT_MS;
     rc = WSS_OK;
 fail:
     if (rc != WSS_OK)
-        *cfg = defaults;
+        config_defaults(cfg);
     cJSON_Delete(root);
     return rc;
 }

@@ -8,7 +8,10 @@
 #include "profile.h"
 #include "wsshare.h"
 
-#define WSS_VERSION_STRING "0.1.0"
+/* The version comes from package.json, through the build (-D). */
+#ifndef WSS_VERSION_STRING
+#error "WSS_VERSION_STRING must be defined by the build (the Makefile takes it from package.json)"
+#endif
 
 /* Compile-time limits; override with -D. */
 #ifndef WSS_MAX_ENVELOPE_BYTES
@@ -17,23 +20,12 @@
 #ifndef WSS_MAX_TABS
 #define WSS_MAX_TABS 1024
 #endif
-/* Silence after which a tab is dropped when the host has no Web Locks: longer
- * than a hidden tab's heartbeat can be throttled to (once a minute). */
-#ifndef WSS_SILENT_TAB_TIMEOUT_MS
-#define WSS_SILENT_TAB_TIMEOUT_MS 180000
-#endif
 #ifndef WSS_MAX_REASON_BYTES
 #define WSS_MAX_REASON_BYTES 123
 #endif
 /* Close codes reconnect.stopOn may list. */
 #ifndef WSS_MAX_STOP_CODES
 #define WSS_MAX_STOP_CODES 32
-#endif
-/* How long after its socket passed a frame to the network the core waits
- * before acknowledging it: a browser's network process may still hold the
- * bytes, and loses them if the leader's page or worker ends at that moment. */
-#ifndef WSS_ACK_DELAY_MS
-#define WSS_ACK_DELAY_MS 100
 #endif
 /* How soon the core tries again to post what it owes after running out of memory. */
 #ifndef WSS_OOM_RETRY_MS
@@ -80,6 +72,27 @@ typedef struct wss_config {
     wss_reconnect reconnect;
 } wss_config;
 
+/* How a config key's value is read: a whole number in [min, max], a flag, the
+ * backoff factor (a number in [min, max]); the kinds after CFG_FACTOR are
+ * read by hand in config.c: a profile's name, a list of subprotocols, the
+ * reconnect switch or object, a list of close codes each in [min, max]. */
+enum config_kind { CFG_WHOLE, CFG_FLAG, CFG_FACTOR, CFG_NAME, CFG_NAMES, CFG_SWITCH, CFG_CODES };
+
+/* One row of the table of config keys (config.c): the one place that says
+ * what each key defaults to and which values it takes. */
+typedef struct config_key {
+    const char *name;   /* "reconnect.x" for key x of the reconnect object */
+    uint16_t offset;    /* where in wss_config, for the first three kinds */
+    uint16_t kind;      /* enum config_kind */
+    uint32_t def, min, max; /* whole numbers all, the factor's too */
+    const char *text;   /* the default of a key read by hand, as wsshare.h writes it */
+} config_key;
+
+extern const config_key config_keys[];
+extern const size_t config_nkeys;
+
+/* Fills *cfg with every key's default. */
+void config_defaults(wss_config *cfg);
 int config_parse(wss_config *cfg, const char *json, size_t len);
 
 /* ---- actions.c ---- */
