@@ -7,7 +7,8 @@
  * counts the tabs under each identifier: the server sees the first subscribe
  * and the last unsubscribe, each tab gets the confirmation (cached for the
  * later ones) and the messages of its identifiers only. The welcome is cached
- * and given to each tab before anything else. After a lost connection every
+ * and given to each tab once, as it joins or as it comes: a consumer
+ * subscribes only at its welcome. After a lost connection every
  * identifier still used is subscribed again, and the tabs see nothing of it.
  *
  * Frames are read with jscan; what goes to the server or a tab is what the
@@ -52,6 +53,8 @@ typedef struct cable {
     uint32_t welcome_len;
     uint32_t *welcomed; /* the tabs that have a welcome */
     uint32_t nwelcomed, welcomed_cap;
+    uint32_t *waiting; /* the tabs that joined and wait for one */
+    uint32_t nwaiting, waiting_cap;
     member *members;
     uint32_t nmembers, members_cap;
     csub *subs;
@@ -229,6 +232,13 @@ static void pump(cable *c, const prof_io *io)
             sub->state = SUB_ASKED;
         else if (r != WSS_EREJECT)
             rc = WSS_ENOMEM;
+    }
+    for (i = 0; i < c->nwaiting;) {
+        if (c->welcome == NULL || welcome(c, io, c->waiting[i]) != WSS_OK) {
+            rc = c->welcome == NULL ? rc : WSS_ENOMEM;
+            break;
+        }
+        c->waiting[i] = c->waiting[--c->nwaiting];
     }
     for (i = 0; i < c->nmembers; i++) {
         member *m = &c->members[i];
@@ -492,6 +502,26 @@ static void opened(profile *p, const prof_io *io)
     pump(c, io);
 }
 
+/* A tab that joins has its welcome now, or as soon as the server's comes. */
+static void joined(profile *p, const prof_io *io, uint32_t tab)
+{
+    cable *c = (cable *)p;
+    void *list = c->waiting;
+    uint32_t i;
+
+    if (welcomed(c, tab))
+        return;
+    for (i = 0; i < c->nwaiting; i++)
+        if (c->waiting[i] == tab)
+            return;
+    /* Without memory it has its welcome at its first subscribe instead. */
+    if (wss_grow(&list, &c->waiting_cap, c->nwaiting + 1, sizeof *c->waiting) != WSS_OK)
+        return;
+    c->waiting = list;
+    c->waiting[c->nwaiting++] = tab;
+    pump(c, io);
+}
+
 static void tab_gone(profile *p, const prof_io *io, uint32_t tab)
 {
     cable *c = (cable *)p;
@@ -503,6 +533,11 @@ static void tab_gone(profile *p, const prof_io *io, uint32_t tab)
     for (i = 0; i < c->nwelcomed; i++)
         if (c->welcomed[i] == tab) {
             c->welcomed[i] = c->welcomed[--c->nwelcomed];
+            break;
+        }
+    for (i = 0; i < c->nwaiting; i++)
+        if (c->waiting[i] == tab) {
+            c->waiting[i] = c->waiting[--c->nwaiting];
             break;
         }
 }
@@ -524,12 +559,13 @@ static void destroy(profile *p)
     wss_free(c->members);
     wss_free(c->subs);
     wss_free(c->welcomed);
+    wss_free(c->waiting);
     wss_free(c->welcome);
     wss_free(c);
 }
 
 static const profile_ops actioncable_ops = {
-    "actioncable", tab_frame, server_frame, opened, closed, tab_gone, destroy,
+    "actioncable", 1, tab_frame, server_frame, opened, closed, joined, tab_gone, destroy,
 };
 
 profile *actioncable_create(void)

@@ -628,6 +628,8 @@ static void on_hello(wss_core *core, const envelope *env)
                            core->extensions,
                            core->out.count > 0 ? core->out.seq0 : core->next_down_seq,
                            tab->acked, resumes(core)));
+    if (core->prof != NULL && core->prof->ops->joined != NULL)
+        core->prof->ops->joined(core->prof, &core->io, tab->id);
     if (core->sock == SOCK_IDLE) {
         core->retry.attempt = 0;
         open_socket(core);
@@ -1013,8 +1015,10 @@ unsigned wss_wants_text(const wss_core *core)
     if (core->prof == NULL)
         return 0;
     /* Server frames are read once a profile took a tab's frame (graphql-ws
-     * speaks first, from the tabs): until then no answer can be a tab's. */
-    return WSS_TEXT_FROM_TABS | (core->prof_active ? WSS_TEXT_FROM_SERVER : 0u);
+     * speaks first, from the tabs): until then no answer can be a tab's.
+     * A protocol whose server speaks first has them all. */
+    return WSS_TEXT_FROM_TABS |
+           (core->prof_active || core->prof->ops->server_first ? WSS_TEXT_FROM_SERVER : 0u);
 }
 
 int wss_socket_drained(wss_core *core, double now_ms)

@@ -1034,7 +1034,7 @@ static void destroy(profile *pp)
 }
 
 static const profile_ops jsonrpc_ops = {
-    "jsonrpc", tab_frame, server_frame, opened, closed, tab_gone, destroy,
+    "jsonrpc", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy,
 };
 
 profile *jsonrpc_create(void)

@@ -97,6 +97,9 @@ typedef struct profile profile;
 
 typedef struct profile_ops {
     const char *name;
+    /* The server speaks first (a welcome): its text frames are the profile's
+     * from the socket's open, not only once a tab's frame was taken. */
+    int server_first;
     /* A tab's frame, in the tab's order. */
     int (*tab_frame)(profile *p, const prof_io *io, const prof_frame *f);
     /* A frame from the server (text NULL when binary). */
@@ -107,6 +110,10 @@ typedef struct profile_ops {
     /* The server socket is lost (a new one may follow, or none): requests in
      * flight get their error now; subscriptions wait for the next opened. */
     void (*closed)(profile *p, const prof_io *io);
+    /* Tab `tab` introduced itself (again, perhaps), and was told the
+     * socket's state; NULL when the profile has nothing to give a tab before
+     * it speaks. */
+    void (*joined)(profile *p, const prof_io *io, uint32_t tab);
     /* Tab `tab` left or died: the server hears the end of what it alone used,
      * if the socket is open; nothing goes to that tab any more. */
     void (*tab_gone)(profile *p, const prof_io *io, uint32_t tab);
