@@ -1,5 +1,7 @@
 # wsshare: every entry point. `make demo` and `make test` are all a new user needs;
-# both run `make setup` first, which installs only what is missing.
+# both run `make setup` first, which installs only what is missing. While working
+# on the C core, `make check` is the inner loop (native tests, ASan+UBSan, a short
+# fuzz of every target): under two minutes, even from a clean build/.
 
 SHELL := /bin/bash
 # A failed link must not leave a target make would take as built.
@@ -7,9 +9,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 # ---- inputs -----------------------------------------------------------------
-CJSON_VERSION := 1.7.15-1+deb12u4
-CJSON_DSC_SHA256 := 764c2de141d680f4fb4cada30c526dacaa30ead061b9b9c34f2b81e2df0f8439
-CJSON_DIR := build/cjson-1.7.15
+# cJSON's upstream release, checked by the sha256 of its tarball as Debian
+# ships it (the same in every Debian revision of that release).
+CJSON_UPSTREAM := 1.7.15
+CJSON_ORIG_SHA256 := 5308fd4bd90cef7aa060558514de6a1a4a0819974a26e6ed13973c5f624c24b2
+CJSON_DIR := build/cjson-$(CJSON_UPSTREAM)
 APT_PACKAGES := emscripten chromium firefox-esr webkit2gtk-driver xvfb dpkg-dev valgrind gcc make \
                 clang libclang-rt-14-dev
 PORT ?= 1865
@@ -70,7 +74,7 @@ JS_SRC := $(wildcard js-glue/*.js) build/page/session.mjs
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare-leader.mjs dist/wsshare.d.ts
 
-.PHONY: all dist setup demo test test-native test-asan test-valgrind test-server test-e2e test-js \
+.PHONY: all dist setup demo check test test-native test-asan test-valgrind test-server test-e2e test-js \
         test-pack test-types test-bench test-fuzz test-soak bench fuzz soak clean sizes
 
 all: setup dist
@@ -97,10 +101,12 @@ setup:
 	fi
 	@$(MAKE) --no-print-directory -s $(CJSON_DIR)/cJSON.c
 
-# cJSON's C source comes from Debian's source package, at a pinned version whose
-# .dsc checksum we verify; dpkg-source then checks every file the .dsc lists.
+# cJSON's C source comes from Debian's source package, in whichever revision
+# Debian publishes now (a security update replaces the last one on the
+# mirrors): the upstream tarball must match our pinned checksum, and
+# dpkg-source checks every other file against the .dsc as it applies
+# Debian's patches, security fixes included. Downloaded afresh each time.
 $(CJSON_DIR)/cJSON.c:
-	@mkdir -p build/cjson-src
 	@if [ ! -f $(APT_SRC_LIST) ]; then \
 	  echo "setup: adding deb-src entries beside the machine's deb entries"; \
 	  { for f in /etc/apt/sources.list.d/*.sources; do \
@@ -109,16 +115,22 @@ $(CJSON_DIR)/cJSON.c:
 	  if [ -f /etc/apt/sources.list ]; then \
 	    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $(SUDO) tee $(APT_SRC_LIST:.sources=.list) >/dev/null; \
 	  fi; \
-	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) apt-get update -qq </dev/null; \
 	 fi
+	@rm -rf build/cjson-src && mkdir -p build/cjson-src
 	@cd build/cjson-src && \
-	  { ls cjson_$(CJSON_VERSION).dsc >/dev/null 2>&1 || \
-	    apt-get source --download-only -qq cjson=$(CJSON_VERSION) >/dev/null 2>&1 || \
-	    { $(SUDO) apt-get update -qq && apt-get source --download-only -qq cjson=$(CJSON_VERSION); }; } && \
-	  echo "$(CJSON_DSC_SHA256)  cjson_$(CJSON_VERSION).dsc" | sha256sum -c --quiet - && \
+	  { apt-get source --download-only -qq cjson </dev/null >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -qq </dev/null && apt-get source --download-only -qq cjson </dev/null >/dev/null; }; } && \
+	  dsc=$$(ls cjson_*.dsc) && \
+	  if [ ! -f cjson_$(CJSON_UPSTREAM).orig.tar.gz ]; then \
+	    echo "setup: Debian's cjson ($$dsc) is no longer cJSON $(CJSON_UPSTREAM): update CJSON_UPSTREAM and CJSON_ORIG_SHA256" >&2; \
+	    exit 1; \
+	  fi && \
+	  echo "$(CJSON_ORIG_SHA256)  cjson_$(CJSON_UPSTREAM).orig.tar.gz" | sha256sum -c --quiet - && \
 	  rm -rf ../$(notdir $(CJSON_DIR)) && \
-	  dpkg-source -x cjson_$(CJSON_VERSION).dsc ../$(notdir $(CJSON_DIR)) >/dev/null
-	@test -f $@ && echo "setup: cJSON $(CJSON_VERSION) source in $(CJSON_DIR)"
+	  dpkg-source -x $$dsc ../$(notdir $(CJSON_DIR)) >/dev/null && \
+	  echo "setup: cJSON $(CJSON_UPSTREAM) with the patches of Debian's cjson $$(sed -n 's/^Version: //p' $$dsc), in $(CJSON_DIR)"
+	@test -f $@
 
 # ---- native builds of the core ------------------------------------------------
 build/native/cJSON.o: $(CJSON_DIR)/cJSON.c
@@ -168,14 +180,22 @@ FUZZ_CC := clang-14
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
 
+FUZZ_OBJ := $(patsubst wasm/src/%.c,build/fuzz/%.o,$(CORE_SRC))
+# Kept between builds, though only the pattern rules below name them.
+.SECONDARY: $(FUZZ_OBJ)
+
 build/fuzz/cJSON.o: $(CJSON_DIR)/cJSON.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CJSON_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR) build/fuzz/cJSON.o
+# The core is compiled once for every target, instrumented for the fuzzer.
+build/fuzz/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $(INCLUDES) -Iwasm/src $< $(CORE_SRC) \
-	  build/fuzz/cJSON.o -o $@ -lm
+	$(FUZZ_CC) $(CFLAGS_COMMON) $(subst fuzzer,fuzzer-no-link,$(FUZZ_FLAGS)) $(INCLUDES) -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) build/fuzz/cJSON.o
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $(INCLUDES) $< $(FUZZ_OBJ) build/fuzz/cJSON.o -o $@ -lm
 
 # A new version in package.json rebuilds every native build of the core (the
 # WebAssembly ones below name it themselves).
@@ -263,6 +283,17 @@ fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
 test-fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 	tests/fuzz/run.sh 15 $(FUZZ_TARGETS)
+
+# The inner loop, in under two minutes from a clean build/ on two cores: the
+# native tests, the same under ASan and UBSan, and every fuzz target for
+# CHECK_FUZZ_SECONDS from its corpus. Builds with as many jobs as there are cores.
+CHECK_FUZZ_SECONDS ?= 5
+CHECK_JOBS ?= $(shell nproc)
+check:
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) build/native/test_core build/san/test_core \
+	  $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@$(MAKE) --no-print-directory test-native test-asan
+	tests/fuzz/run.sh $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The soak: frames each way and tabs joining and leaving through one core, under
 # ASan/LeakSanitizer, then a shorter run under valgrind. make soak is ten times

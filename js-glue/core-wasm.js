@@ -14,6 +14,27 @@ export const TEXT_FROM_TABS = 1;
 export const TEXT_FROM_SERVER = 2;
 const FRAME_BINARY = 0x80000000;
 const ELECT_LEADING = 3; // enum wss_elect_role
+// WSS_MAX_ENVELOPE_BYTES: wss_bus_control needs no more of a longer text to
+// refuse it for its size.
+const MAX_ENVELOPE_BYTES = 4096;
+// The most frames of one post the host stores (a tab posts far fewer).
+const MAX_FRAMES_PER_POST = 65536;
+
+// What the bus carried, as the core takes it: a number stays one (the core
+// checks it is a whole uint32), anything else is NaN, never coerced.
+const num = (x) => (typeof x === 'number' ? x : NaN);
+const isFrame = (d) => typeof d === 'string' || d instanceof ArrayBuffer ||
+  (typeof Blob === 'function' && d instanceof Blob);
+
+// Whether a tab's batch (its frames, and when `kept` the number and mark of
+// each) can be handed to the core: the frames are what the host can store.
+// What the batch says is the core's to judge; one that fails this is unreadable.
+export function passable(msg, kept) {
+  const f = msg.f;
+  if (!Array.isArray(f) || f.length === 0 || f.length > MAX_FRAMES_PER_POST || !f.every(isFrame)) return false;
+  return !kept || (Array.isArray(msg.q) && Array.isArray(msg.m) &&
+    msg.q.length === f.length && msg.m.length === f.length);
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -99,17 +120,24 @@ export class Core extends Native {
     super(module, config, (box, p, n) => module.exports.wss_create(box, p, n), 'core');
   }
 
+  // A longer text is cut just past the limit before it is copied in: a
+  // hostile post costs nothing to refuse.
   busControl(text, now) {
-    return this.callWith(text, (p, n) => this.x.wss_bus_control(this.ptr, p, n, now));
+    const cut = text.length > MAX_ENVELOPE_BYTES ? text.slice(0, MAX_ENVELOPE_BYTES + 1) : text;
+    return this.callWith(cut, (p, n) => this.x.wss_bus_control(this.ptr, p, n, now));
   }
+
+  busUnreadable(now) { return this.x.wss_bus_unreadable(this.ptr, now); }
 
   start(now) { return this.x.wss_start(this.ptr, now); }
 
-  tabFrames(version, leader, tab, seq0, lens, firstHandle, now) {
+  // A tab's batch `msg` (passable), its frames stored from firstHandle on.
+  tabFrames(msg, lens, firstHandle, now) {
     const buf = this.x.wss_scratch(this.ptr, Math.max(lens.length, 1));
     if (!buf) return ENOMEM;
     this.u32().set(lens, buf >> 2);
-    return this.x.wss_tab_frames(this.ptr, version, leader, tab, seq0, lens.length, firstHandle, buf, now);
+    return this.x.wss_tab_frames(this.ptr, num(msg.v), num(msg.l), num(msg.tab), num(msg.s),
+      lens.length, firstHandle, buf, now);
   }
 
   wantsText() { return this.x.wss_wants_text(this.ptr); }
@@ -136,26 +164,30 @@ export class Core extends Native {
     return words;
   }
 
-  tabFramesText(version, leader, tab, seq0, frames, firstHandle, now) {
-    const words = this.putTexts(frames);
+  tabFramesText(msg, firstHandle, now) {
+    const words = this.putTexts(msg.f);
     const buf = words && this.x.wss_scratch(this.ptr, Math.max(words.length, 1));
     if (!buf) return ENOMEM;
     this.u32().set(words, buf >> 2);
-    return this.x.wss_tab_frames_text(this.ptr, version, leader, tab, seq0, frames.length, firstHandle, buf, this.inPtr, now);
+    return this.x.wss_tab_frames_text(this.ptr, num(msg.v), num(msg.l), num(msg.tab), num(msg.s),
+      words.length, firstHandle, buf, this.inPtr, now);
   }
 
-  // Frames a tab kept for a next leader: seqs and marks as the notes gave them.
-  tabRestore(version, leader, tab, seqs, marks, frames, firstHandle, now) {
-    const words = this.putTexts(frames);
-    const buf = words && this.x.wss_scratch(this.ptr, Math.max(3 * words.length, 1));
+  // Frames a tab kept for a next leader (msg.f), with the numbers (msg.q) and
+  // marks (msg.m) the notes gave them: (seq, mark, length word) per frame, as
+  // doubles (the scratch buffer is malloc's, aligned for them).
+  tabRestore(msg, firstHandle, now) {
+    const words = this.putTexts(msg.f);
+    const buf = words && this.x.wss_scratch(this.ptr, Math.max(6 * words.length, 1));
     if (!buf) return ENOMEM;
-    const m = this.u32();
+    const meta = new Float64Array(this.memory.buffer, buf, 3 * words.length);
     for (let i = 0; i < words.length; i++) {
-      m[(buf >> 2) + 3 * i] = seqs[i];
-      m[(buf >> 2) + 3 * i + 1] = marks[i];
-      m[(buf >> 2) + 3 * i + 2] = words[i];
+      meta[3 * i] = num(msg.q[i]);
+      meta[3 * i + 1] = num(msg.m[i]);
+      meta[3 * i + 2] = words[i];
     }
-    return this.x.wss_tab_restore(this.ptr, version, leader, tab, frames.length, firstHandle, buf, this.inPtr, now);
+    return this.x.wss_tab_restore(this.ptr, num(msg.v), num(msg.l), num(msg.tab), words.length,
+      firstHandle, buf, this.inPtr, now);
   }
 
   socketText(handle, text, now) {
@@ -177,7 +209,7 @@ export class Core extends Native {
     return this.x.wss_socket_frame(this.ptr, handle, len, binary ? 1 : 0, now);
   }
 
-  socketDrained(now) { return this.x.wss_socket_drained(this.ptr, now); }
+  socketBuffered(amount, now) { return this.x.wss_socket_buffered(this.ptr, amount, now); }
 
   socketClosed(code, reason, wasClean, now) {
     return this.callWith(reason, (p, n) => this.x.wss_socket_closed(this.ptr, code, p, n, wasClean ? 1 : 0, now));

@@ -2,18 +2,11 @@
 // timers and Web Locks, and feeds back what happens. It decides nothing; every
 // decision is the core's (wasm/src/core.c).
 
-import { ACT, Core, ENOMEM, TEXT_FROM_SERVER, TEXT_FROM_TABS } from './core-wasm.js';
+import { ACT, Core, ENOMEM, TEXT_FROM_SERVER, TEXT_FROM_TABS, passable } from './core-wasm.js';
 import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, randomId, tabLockName } from './bus.js';
 
-const MAX_FRAMES_PER_POST = 65536;
-// The core refuses envelopes over 4096 bytes; a longer text is cut to just
-// over that before it is copied in, so a hostile post costs nothing to count.
-const MAX_ENVELOPE_CHARS = 4096;
-const isU32 = (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 // The host numbers payloads below this; the core numbers the ones it makes from it.
 const MADE_HANDLES = 0x80000000;
-const isFrame = (d) => typeof d === 'string' || d instanceof ArrayBuffer ||
-  (typeof Blob === 'function' && d instanceof Blob);
 
 // A task after the ones already queued (unlike a microtask), without the
 // clamping of setTimeout: frames that arrive in one burst share one post.
@@ -107,18 +100,16 @@ export class LeaderHost {
     return p;
   }
 
+  // Every post goes to the core, which judges it: text as an envelope, a
+  // tab's batch with its frames stored, and what cannot be passed on
+  // (neither) as unreadable. Server frames are for the tabs.
   onBus(msg) {
-    if (typeof msg === 'string') {
-      const text = msg.length > MAX_ENVELOPE_CHARS ? msg.slice(0, MAX_ENVELOPE_CHARS + 1) : msg;
-      this.run(this.core.busControl(text, this.now()));
-    } else if (msg && msg.t === TAB_FRAMES) {
-      this.onTabFrames(msg);
-    } else if (msg && msg.t === TAB_KEPT) {
-      this.onTabKept(msg);
-    } else if (!(msg && msg.t === SERVER_FRAMES)) {
-      // Not ours: the core counts it as malformed and nothing else happens.
-      this.run(this.core.busControl('', this.now()));
-    }
+    const now = this.now();
+    const t = msg && msg.t;
+    if (typeof msg === 'string') this.run(this.core.busControl(msg, now));
+    else if (t === TAB_FRAMES && passable(msg, false)) this.onTabFrames(msg, now);
+    else if (t === TAB_KEPT && passable(msg, true)) this.onTabKept(msg, now);
+    else if (t !== SERVER_FRAMES) this.run(this.core.busUnreadable(now));
   }
 
   // Stores a tab's frames under consecutive handles (the core takes a batch
@@ -137,36 +128,19 @@ export class LeaderHost {
     if (rc === ENOMEM) for (let i = 0; i < n; i++) this.payloads.delete(firstHandle + i);
   }
 
-  onTabFrames(msg) {
-    const frames = msg.f;
-    const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
-      frames.every(isFrame);
-    if (!ok || !isU32(msg.tab) || !isU32(msg.s) || !isU32(msg.v) || !isU32(msg.l)) {
-      this.run(this.core.busControl('', this.now()));
-      return;
-    }
-    const firstHandle = this.storeAll(frames);
-    const now = this.now();
+  onTabFrames(msg, now) {
+    const firstHandle = this.storeAll(msg.f);
     // A protocol profile reads the frames; otherwise their lengths are all the core needs.
     const rc = this.run(this.core.wantsText() & TEXT_FROM_TABS
-      ? this.core.tabFramesText(msg.v, msg.l, msg.tab, msg.s, frames, firstHandle, now)
-      : this.core.tabFrames(msg.v, msg.l, msg.tab, msg.s, frames.map(byteLength), firstHandle, now));
-    this.unstore(rc, firstHandle, frames.length);
+      ? this.core.tabFramesText(msg, firstHandle, now)
+      : this.core.tabFrames(msg, msg.f.map(byteLength), firstHandle, now));
+    this.unstore(rc, firstHandle, msg.f.length);
   }
 
   // A tab that follows this leader sends the frames a profile told it to keep.
-  onTabKept(msg) {
-    const { f: frames, q: seqs, m: marks } = msg;
-    const ok = Array.isArray(frames) && frames.length > 0 && frames.length <= MAX_FRAMES_PER_POST &&
-      frames.every(isFrame) && Array.isArray(seqs) && Array.isArray(marks) &&
-      seqs.length === frames.length && marks.length === frames.length && seqs.every(isU32) && marks.every(isU32);
-    if (!ok || !isU32(msg.tab) || !isU32(msg.v) || !isU32(msg.l)) {
-      this.run(this.core.busControl('', this.now()));
-      return;
-    }
-    const firstHandle = this.storeAll(frames);
-    const rc = this.run(this.core.tabRestore(msg.v, msg.l, msg.tab, seqs, marks, frames, firstHandle, this.now()));
-    this.unstore(rc, firstHandle, frames.length);
+  onTabKept(msg, now) {
+    const firstHandle = this.storeAll(msg.f);
+    this.unstore(this.run(this.core.tabRestore(msg, firstHandle, now)), firstHandle, msg.f.length);
   }
 
   visit(kind, a, b, handle, text, len) {
@@ -195,9 +169,9 @@ export class LeaderHost {
       case ACT.TIMER: this.arm(a); break;
       case ACT.WATCH: this.watch(a); break;
       case ACT.UNWATCH: this.unwatch(a); break;
-      case ACT.LOG: if (this.debug) console.debug(this.core.text(text, len)); break;
+      case ACT.LOG: this.log(this.core.text(text, len)); break;
       // IDLE: nothing to do; the worker lives as long as a page holds it.
-      case ACT.DRAIN: this.awaitDrain(); break;
+      case ACT.DRAIN: this.reportBuffered(a); break;
       default: break;
     }
   }
@@ -207,8 +181,13 @@ export class LeaderHost {
     try {
       ws = new WebSocket(this.url, this.protocols);
     } catch (err) {
-      // The tab validated the URL already; report it as a failed connection.
-      queueMicrotask(() => this.run(this.core.socketClosed(1006, '', false, this.now())));
+      // The tab validated the URL, yet the browser may refuse it (a page's
+      // Content-Security-Policy, say): a failed connection, whose reason the
+      // tabs get should the core give up. The error's name only: its message
+      // may quote the URL, and with it a token.
+      const reason = `wsshare: the browser refused the socket (${(err && err.name) || 'Error'})`;
+      this.log(reason);
+      queueMicrotask(() => this.run(this.core.socketClosed(1006, reason, false, this.now())));
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -230,16 +209,18 @@ export class LeaderHost {
     this.ws = ws;
   }
 
-  // The core acknowledges frames to their tabs only once the socket has passed
-  // them to the network: bufferedAmount falls as it does, in later tasks.
-  awaitDrain() {
+  // The core acknowledges a frame to its tab only once the socket has passed
+  // its bytes to the network: bufferedAmount falls as it does, in later tasks.
+  reportBuffered(delay) {
     const ws = this.ws;
-    const check = () => {
+    setTimeout(() => {
       if (this.stopped || !ws || this.ws !== ws) return; // closed: the core was told
-      if (ws.bufferedAmount === 0) this.run(this.core.socketDrained(this.now()));
-      else setTimeout(check, 0);
-    };
-    setTimeout(check, 0);
+      this.run(this.core.socketBuffered(ws.bufferedAmount, this.now()));
+    }, delay);
+  }
+
+  log(line) {
+    if (this.debug) console.debug(line);
   }
 
   arm(delay) {
@@ -259,7 +240,11 @@ export class LeaderHost {
         this.watches.delete(tab);
         this.run(this.core.tabGone(tab, this.now()));
       }
-    }).catch(() => {});
+    }).catch((err) => {
+      // unwatch() aborts the request. Any other failure means the core will
+      // not learn of a crash of this tab, only of its goodbye: worth a line.
+      if (!ctl.signal.aborted) this.log(`wsshare: cannot watch tab ${tab}: ${err && err.message}`);
+    });
   }
 
   unwatch(tab) {

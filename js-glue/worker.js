@@ -14,6 +14,8 @@ let host = null;
 let failure = null;
 let starting = null;
 const waiting = [];
+// The ports told 'ready': should this worker fail later, they hear it.
+const served = [];
 
 // This worker holds a lock of its own for its whole life, taken before it
 // answers anyone: its tabs wait on it and learn of its end, however it ends
@@ -33,8 +35,20 @@ const life = new Promise((held) => {
 });
 
 function answer(port) {
-  if (failure) port.postMessage({ t: 'fatal', message: failure });
-  else life.then((w) => port.postMessage({ t: 'ready', w }));
+  if (failure) {
+    port.postMessage({ t: 'fatal', message: failure });
+    return;
+  }
+  served.push(port);
+  life.then((w) => port.postMessage({ t: 'ready', w }));
+}
+
+// This worker can serve no more: every tab it answered hears why (a tab takes
+// 'fatal' at any time, and goes to another leader), and it ends.
+function fail(why) {
+  failure = why;
+  for (const port of served.splice(0)) port.postMessage({ t: 'fatal', message: why });
+  self.close();
 }
 
 function start(init) {
@@ -59,12 +73,12 @@ function lead() {
     host.start();
     return;
   }
-  // Should the request fail, this worker can never lead: it ends, and its
-  // tabs, which wait on its life lock, start another.
+  // Should the request fail, this worker can never lead: it says so to its
+  // tabs, which start another, and ends.
   locks.request(leaderLockName(host.hash), () => {
     host.start();
     return new Promise(() => {});
-  }).catch(() => self.close());
+  }).catch((err) => fail(`wsshare: the worker cannot take the leader lock (${(err && err.message) || err})`));
 }
 
 function onInit(port, msg) {

@@ -106,7 +106,7 @@ static uint32_t acks(wss_core *core, uint32_t events, uint32_t tabs, uint32_t ba
         }
         (void)wss_flush(core, now);
         drain(core);
-        (void)wss_socket_drained(core, now);
+        (void)wss_socket_buffered(core, 0, now);
         drain(core);
     }
     return done;

@@ -311,13 +311,28 @@ static void step(host *h, reader *r)
     }
     case 14:
         if (h->drain_wanted && h->sock == OPEN) {
+            /* Any level, a partial drain or none at all, or nothing left. */
+            uint32_t level = u8(r) < 128 ? 0 : u16(r);
+
             h->drain_wanted = 0;
-            perform(h, wss_socket_drained(h->core, h->now), 0, 0);
+            perform(h, wss_socket_buffered(h->core, level, h->now), 0, 0);
         } else {
             (void)wss_stats_json(h->core);
         }
         break;
     default:
+        /* A post the host could not pass on, or a batch whose numbers are
+         * no whole uint32 (as JS numbers off the bus may be). */
+        if (u8(r) & 1) {
+            perform(h, wss_bus_unreadable(h->core, h->now), 0, 0);
+        } else {
+            uint32_t len = u16(r);
+            uint32_t first = give(h, 1);
+
+            perform(h, wss_tab_frames(h->core, 1, h->leader, u8(r), u8(r) + 0.5, 1, first, &len,
+                                      h->now),
+                    first, 1);
+        }
         (void)wss_scratch(h->core, u8(r));
         break;
     }

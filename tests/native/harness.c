@@ -578,6 +578,20 @@ int fx_frames_v(fx *f, uint32_t version, uint32_t tab, uint32_t seq0, uint32_t c
     return take(f, rc, first, count);
 }
 
+int fx_frames_raw(fx *f, double version, double leader, double tab, double seq0,
+                  uint32_t count, const uint32_t *lens)
+{
+    uint32_t first = give(f, count);
+
+    return take(f, wss_tab_frames(f->core, version, leader, tab, seq0, count, first, lens, f->now),
+                first, count);
+}
+
+int fx_unreadable(fx *f)
+{
+    return take(f, wss_bus_unreadable(f->core, f->now), 0, 0);
+}
+
 int fx_frames(fx *f, uint32_t tab, uint32_t seq0, uint32_t count, const uint32_t *lens)
 {
     return fx_frames_v(f, WSS_BUS_VERSION, tab, seq0, count, lens);
@@ -647,12 +661,17 @@ int fx_binary(fx *f, uint32_t tab, uint32_t seq, uint32_t len)
 
 int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text)
 {
-    uint32_t meta[3];
+    return fx_restore_raw(f, tab, seq, mark, text);
+}
+
+int fx_restore_raw(fx *f, uint32_t tab, double seq, double mark, const char *text)
+{
+    double meta[3];
     uint32_t first = give(f, 1);
 
     meta[0] = seq;
     meta[1] = mark;
-    meta[2] = (uint32_t)strlen(text);
+    meta[2] = (double)strlen(text);
     remember_text(f, first, text);
     return take(f,
                 wss_tab_restore(f->core, WSS_BUS_VERSION, f->leader, tab, 1, first, meta, text,
@@ -774,7 +793,12 @@ int fx_closed(fx *f, uint32_t code, const char *reason, int clean)
 
 int fx_drained(fx *f)
 {
-    return take(f, wss_socket_drained(f->core, f->now), 0, 0);
+    return fx_buffered(f, 0);
+}
+
+int fx_buffered(fx *f, double amount)
+{
+    return take(f, wss_socket_buffered(f->core, amount, f->now), 0, 0);
 }
 
 int fx_begin(fx *f)
@@ -879,6 +903,10 @@ const char *fx_describe(const fx *f)
         case WSS_ACT_TIMER:
             n = x->a == UINT32_MAX ? snprintf(p, room, "TIMER:off")
                                    : snprintf(p, room, "TIMER:%u", x->a);
+            break;
+        case WSS_ACT_DRAIN:
+            /* At once, or after the wait the core chose. */
+            n = x->a == 0 ? snprintf(p, room, "DRAIN") : snprintf(p, room, "DRAIN:%u", x->a);
             break;
         case WSS_ACT_CLOSE:
         case WSS_ACT_WATCH:

@@ -187,7 +187,16 @@ uint32_t fx_made_held(const fx *f);
 int fx_closed(fx *f, uint32_t code, const char *reason, int clean);
 int fx_online(fx *f);
 int fx_tick(fx *f);
+/* A batch with the numbers as the bus carried them (any JS number). */
+int fx_frames_raw(fx *f, double version, double leader, double tab, double seq0,
+                  uint32_t count, const uint32_t *lens);
+/* A kept frame with its number and mark as the bus carried them. */
+int fx_restore_raw(fx *f, uint32_t tab, double seq, double mark, const char *text);
+/* A post the host could not pass on. */
+int fx_unreadable(fx *f);
+/* The socket reports its bufferedAmount: fx_drained, nothing left in it. */
 int fx_drained(fx *f);
+int fx_buffered(fx *f, double amount);
 int fx_flush(fx *f);
 
 /* Hello from `tab` (next 1), the socket opened, the flush done: the usual start. */

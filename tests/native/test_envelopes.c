@@ -489,6 +489,45 @@ static void core_should_give_its_version_and_a_reusable_scratch_buffer(void)
     fx_close(&f);
 }
 
+/* What the bus carried that the host could not pass on, and batches whose
+ * numbers are not whole numbers in 0..2^32-1, are the core's to count. */
+static void bus_should_count_unreadable_posts_and_batches_with_bad_numbers(void)
+{
+    static const double bad[] = {-1, 1.5, 4294967296.0, 1e300};
+    fx f;
+    uint32_t len = 10;
+    size_t i;
+    int col;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    CHECK_EQ(fx_unreadable(&f), WSS_EINVAL);
+    CHECK_ACTS(&f, "");
+    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 1);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (col = 0; col < 4; col++) {
+            double n[4] = {WSS_BUS_VERSION, 0, 7, 1};
+
+            n[1] = f.leader;
+            n[col] = bad[i];
+            CHECK_EQ(fx_frames_raw(&f, n[0], n[1], n[2], n[3], 1, &len), WSS_EREJECT);
+            CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 0);
+            CHECK_EQ(fx_count(&f, WSS_ACT_RELEASE), 1);
+        }
+    }
+    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 1 + 4 * 4);
+    /* A kept frame's number and mark likewise. */
+    CHECK_EQ(fx_restore_raw(&f, 7, 1.5, 0, "{}"), WSS_EREJECT);
+    CHECK_EQ(fx_restore_raw(&f, 7, 1, -1, "{}"), WSS_EREJECT);
+    CHECK_EQ(fx_count(&f, WSS_ACT_RELEASE), 1);
+    CHECK_EQ(fx_stat(&f, "rejected.malformed"), 1 + 4 * 4 + 2);
+    CHECK_EQ(fx_restore_raw(&f, 7, 1, 0, "{}"), WSS_OK);
+    /* The same numbers whole: frame 1 goes. */
+    fx_frames(&f, 7, 1, 1, NULL);
+    CHECK_EQ(fx_count(&f, WSS_ACT_SEND), 1);
+    fx_close(&f);
+}
+
 const test_case envelope_tests[] = {
     TEST_CASE(bus_should_count_and_drop_malformed_envelopes),
     TEST_CASE(bus_should_refuse_a_key_it_reads_given_twice_and_text_that_is_not_strict_json),
@@ -508,5 +547,6 @@ const test_case envelope_tests[] = {
     TEST_CASE(stats_should_count_control_posts_and_errors),
     TEST_CASE(core_should_answer_a_stats_query_to_the_tab_that_asked),
     TEST_CASE(core_should_give_its_version_and_a_reusable_scratch_buffer),
+    TEST_CASE(bus_should_count_unreadable_posts_and_batches_with_bad_numbers),
     TEST_END,
 };

@@ -53,16 +53,17 @@ typedef struct stab {
     double bye_at;
     uint32_t first_max;            /* the highest seq whose first copy reached the server */
     int16_t first_core[SEQ_SPAN];  /* the leader whose socket carried it first; -1: none */
-    uint32_t first_epoch[SEQ_SPAN]; /* that leader's drains when it sent the frame */
+    uint64_t first_end[SEQ_SPAN];  /* where its bytes ended in that leader's socket */
     long long posted_ack[MAX_LEADERS]; /* per leader: the highest ack it posted for the tab */
     long long heard_ack[MAX_LEADERS];  /* per leader: the highest ack that reached the tab */
 } stab;
 
-/* A frame handed to a socket: its tab, its number, the leader's drains then. */
+/* A frame handed to a socket: its tab, its number, and where its bytes end
+ * among all the socket was given. */
 typedef struct sframe {
     uint32_t tab;
     uint32_t seq;
-    uint32_t epoch;
+    uint64_t end;
 } sframe;
 
 /* A leader: one core and its host (socket, timer, flush, drain, tab locks). */
@@ -76,7 +77,10 @@ typedef struct score {
     int flush_due;
     int close_due;
     double timer_at; /* 0: disarmed */
-    uint32_t drains; /* drains completed: the frames sent before one are confirmed */
+    uint64_t sent;   /* bytes handed to the socket */
+    uint64_t gone;   /* of those, passed to the network */
+    uint64_t told;   /* of those, as the core was last told: the frames that end
+                      * within them are confirmed */
     sframe *buf;     /* sent, not yet passed to the network, oldest first */
     uint32_t nbuf;
     uint32_t capbuf;
@@ -457,7 +461,7 @@ static void reach_server(sim *s, int ci, const sframe *f)
             check_fail(__FILE__, __LINE__, "tab %u: seq %u reached the server first after seq %u",
                        t->id, k, t->first_max);
         t->first_core[k] = (int16_t)ci;
-        t->first_epoch[k] = f->epoch;
+        t->first_end[k] = f->end;
         if (k > t->first_max)
             t->first_max = k;
         return;
@@ -465,7 +469,7 @@ static void reach_server(sim *s, int ci, const sframe *f)
     if (fc == ci || s->cores[fc].alive) {
         check_fail(__FILE__, __LINE__, "tab %u: leader %u sent seq %u twice", t->id,
                    s->cores[ci].id, k);
-    } else if (s->cores[fc].drains <= t->first_epoch[k]) {
+    } else if (s->cores[fc].told < t->first_end[k]) {
         s->t.dup_undrained++;
     } else if (s->v->lossy_death && t->posted_ack[fc] >= (long long)k &&
                t->heard_ack[fc] < (long long)k) {
@@ -488,8 +492,15 @@ static void pass_to_network(sim *s, int ci, uint32_t n)
         return;
     for (i = 0; i < n; i++)
         reach_server(s, ci, &c->buf[i]);
+    c->gone = c->buf[n - 1].end;
     memmove(c->buf, c->buf + n, (c->nbuf - n) * sizeof(sframe));
     c->nbuf -= n;
+}
+
+/* A frame's byte length, as its tab gave it. */
+static uint32_t frame_len(uint32_t tab, uint32_t seq)
+{
+    return 1 + (tab * 7 + seq * 13) % 200;
 }
 
 /* ---- the leader host: performs the core's actions -------------------------- */
@@ -647,7 +658,8 @@ static void apply(sim *s, int ci, int rc)
             }
             c->buf[c->nbuf].tab = s->h_tab[a->handle];
             c->buf[c->nbuf].seq = s->h_seq[a->handle];
-            c->buf[c->nbuf].epoch = c->drains;
+            c->sent += frame_len(s->h_tab[a->handle], s->h_seq[a->handle]);
+            c->buf[c->nbuf].end = c->sent;
             c->nbuf++;
             break;
         case WSS_ACT_RELEASE:
@@ -724,7 +736,7 @@ static void core_frames(sim *s, const msg *m)
 
     for (i = 0; i < m->count; i++) {
         give_handle(s, m->core, m->tab, m->seq0 + i);
-        lens[i] = 1 + (m->tab * 7 + (m->seq0 + i) * 13) % 200;
+        lens[i] = frame_len(m->tab, m->seq0 + i);
     }
     apply(s, m->core,
           wss_tab_frames(c->core, WSS_BUS_VERSION, m->leader, m->tab, m->seq0, m->count, first,
@@ -746,18 +758,18 @@ static void fire_open(sim *s)
     apply(s, s->cur, wss_socket_opened(c->core, "", 0, "", 0, s->now));
 }
 
-/* bufferedAmount fell to 0: the network has every frame sent so far. */
+/* The host reports bufferedAmount as the core asked: what the network has not
+ * taken yet, often more than nothing (the socket need never be idle). */
 static void fire_drain(sim *s)
 {
     score *c = live(s);
 
     c->drain_due = 0;
-    pass_to_network(s, s->cur, c->nbuf);
-    c->drains++;
-    apply(s, s->cur, wss_socket_drained(c->core, s->now));
+    c->told = c->gone;
+    apply(s, s->cur, wss_socket_buffered(c->core, (double)(c->sent - c->gone), s->now));
 }
 
-/* Bytes leave the socket before the host sees it drained. */
+/* Bytes leave the socket, whether the host looks or not. */
 static void fire_progress(sim *s)
 {
     score *c = live(s);
@@ -1106,9 +1118,10 @@ static void wind_down(sim *s)
             deliver_one(s);
         else if (c->open_due)
             fire_open(s);
-        else if (c->drain_due)
+        else if (c->drain_due) {
+            pass_to_network(s, s->cur, c->nbuf);
             fire_drain(s);
-        else if (c->flush_due)
+        } else if (c->flush_due)
             fire_flush(s);
         else if (c->close_due)
             fire_close(s);

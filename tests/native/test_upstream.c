@@ -361,6 +361,127 @@ static void core_should_queue_frames_of_a_tab_that_joined_while_the_socket_was_c
     fx_close(&f);
 }
 
+/* ---- acks follow the bytes that left the socket (bufferedAmount) ---------- */
+
+static void core_should_ack_only_the_frames_whose_bytes_left_the_socket(void)
+{
+    fx f;
+    uint32_t lens[3] = {10, 20, 30};
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 3, lens);
+    CHECK_ACTS(&f, "SEND#1 DRAIN SEND#2 SEND#3 FLUSH");
+    /* 45 of the 60 bytes are buffered: frame 1 (10) left, frame 2 (to 30) did not. */
+    fx_buffered(&f, 45);
+    CHECK_ACTS(&f, "POST:ack DRAIN:1");
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 1);
+    /* Frame 2 ends where 30 bytes are left: it went, frame 3 is still there. */
+    fx_buffered(&f, 30);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 2);
+    CHECK_ACTS(&f, "POST:ack DRAIN:2");
+    /* No progress: nothing acked, asked again later. */
+    fx_buffered(&f, 30);
+    CHECK_ACTS(&f, "DRAIN:4");
+    fx_buffered(&f, 0);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 3);
+    CHECK_ACTS(&f, "POST:ack");
+    fx_close(&f);
+}
+
+static void core_should_ack_frames_of_a_socket_that_never_goes_idle(void)
+{
+    fx f;
+    uint32_t seq = 1;
+    int round;
+    uint32_t len = 100;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    /* Each round the app sends one more frame before the last one left:
+     * bufferedAmount never falls to 0, yet every frame but the last is acked. */
+    fx_frames(&f, 7, seq++, 1, &len);
+    for (round = 0; round < 20; round++) {
+        fx_frames(&f, 7, seq++, 1, &len);
+        /* Half of the newest frame is still in the buffer. */
+        fx_buffered(&f, 50);
+        CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), (long long)seq - 2);
+        CHECK_EQ(fx_count(&f, WSS_ACT_DRAIN), 1);
+    }
+    fx_close(&f);
+}
+
+static void core_should_ask_for_the_buffer_less_often_while_it_stays_full(void)
+{
+    fx f;
+    uint32_t len = 100;
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 1, &len);
+    CHECK_ACTS(&f, "SEND#1 DRAIN FLUSH");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:1");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:2");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:4");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:8");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:16");
+    fx_buffered(&f, 100);
+    CHECK_ACTS(&f, "DRAIN:16");
+    fx_buffered(&f, 0);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_DRAIN), 0);
+    /* Empty, it stops asking; the next send asks at once again. */
+    fx_frames(&f, 7, 2, 1, &len);
+    CHECK_ACTS(&f, "SEND#2 DRAIN");
+    fx_close(&f);
+}
+
+static void core_should_give_each_partly_drained_frame_its_own_ack_delay(void)
+{
+    fx f;
+    uint32_t lens[2] = {10, 10};
+
+    fx_open(&f, "{\"ackDelayMs\":100}");
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, lens);
+    fx_buffered(&f, 10);
+    CHECK_ACTS(&f, "DRAIN:1 TIMER:100");
+    fx_advance(&f, 50);
+    fx_buffered(&f, 0);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_advance(&f, 50);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 1);
+    CHECK_ACTS(&f, "POST:ack TIMER:50");
+    fx_advance(&f, 50);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 2);
+    fx_close(&f);
+}
+
+static void core_should_count_a_text_frame_by_its_utf8_bytes(void)
+{
+    fx f;
+    /* "h\xc3\xa9" is 2 characters, 3 bytes: the length the core is given, and
+     * the bytes bufferedAmount counts for it. */
+    uint32_t lens[2] = {3, 3};
+
+    fx_open(&f, NULL);
+    fx_start(&f, 7);
+    fx_frames(&f, 7, 1, 2, lens);
+    /* Counted in characters, 2 left would mean frame 1 went: it did not. */
+    fx_buffered(&f, 4);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_buffered(&f, 3);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 1);
+    fx_close(&f);
+}
+
 /* ---- the ack delay: acks wait ackDelayMs after the drain ---------------------- */
 
 static void core_should_ack_drained_frames_only_after_the_ack_delay(void)
@@ -452,6 +573,11 @@ static void core_should_ack_a_refused_frame_with_the_drained_ones_when_nothing_e
 
 const test_case upstream_tests[] = {
     TEST_CASE(core_should_send_frames_in_order_and_ack_them_once_the_socket_drained),
+    TEST_CASE(core_should_ack_only_the_frames_whose_bytes_left_the_socket),
+    TEST_CASE(core_should_ack_frames_of_a_socket_that_never_goes_idle),
+    TEST_CASE(core_should_ask_for_the_buffer_less_often_while_it_stays_full),
+    TEST_CASE(core_should_give_each_partly_drained_frame_its_own_ack_delay),
+    TEST_CASE(core_should_count_a_text_frame_by_its_utf8_bytes),
     TEST_CASE(core_should_ack_drained_frames_only_after_the_ack_delay),
     TEST_CASE(core_should_keep_a_later_drains_frames_for_their_own_delay),
     TEST_CASE(core_should_never_ack_what_a_socket_lost_within_the_delay),

@@ -256,7 +256,7 @@ static void advance(double ms)
     now += ms;
     if (drain_wanted && open_) {
         drain_wanted = 0;
-        perform(wss_socket_drained(core, now));
+        perform(wss_socket_buffered(core, 0, now));
     }
     if (timer_at != 0 && now >= timer_at) {
         timer_at = 0;

@@ -125,8 +125,9 @@ enum wss_action_kind {
     WSS_ACT_UNWATCH = 10,  /* stop watching tab `a` */
     WSS_ACT_LOG = 11,      /* a debug line in `text`; never carries a payload or a token */
     WSS_ACT_IDLE = 12,     /* no tab left and the socket is closed: the host may stop */
-    WSS_ACT_DRAIN = 13,    /* call wss_socket_drained once the socket buffers nothing
-                            * (every frame sent so far passed to the network) */
+    WSS_ACT_DRAIN = 13,    /* after `a` ms, report the socket's bufferedAmount through
+                            * wss_socket_buffered (one at a time: a later DRAIN
+                            * comes only from that call or a later send) */
     WSS_ACT_PAYLOAD = 14   /* store `text` as payload `a`: a frame the core made (a
                             * protocol profile's answer or rewrite), used by a later
                             * SEND or POST_DATA like any other; the core numbers these
@@ -152,7 +153,7 @@ enum wss_action_kind {
  *   UNWATCH        tab id               0         0        NULL / 0
  *   LOG            0                    0         0        line, UTF-8 / bytes
  *   IDLE           0                    0         0        NULL / 0
- *   DRAIN          0                    0         0        NULL / 0
+ *   DRAIN          ms to wait first     0         0        NULL / 0
  *   PAYLOAD        handle to store as   0         0        frame text, UTF-8 / bytes
  *   ELECT_POST     0                    0         0        message JSON / bytes
  *   ELECT_TIMER    ms; UINT32_MAX: off  0         0        NULL / 0
@@ -194,7 +195,8 @@ static inline const uint32_t *wss_data_targets(const wss_action *x)
 {
     return (const uint32_t *)(const void *)x->text + x->b;
 }
-/* TIMER, ELECT_TIMER, SESSION_TIMER: the delay in ms, UINT32_MAX to disarm. */
+/* TIMER, ELECT_TIMER, SESSION_TIMER: the delay in ms, UINT32_MAX to disarm.
+ * DRAIN: the wait before the host reports the socket's bufferedAmount. */
 static inline uint32_t wss_timer_ms(const wss_action *x) { return x->a; }
 /* CLOSE: the close code. WATCH, UNWATCH: the tab. PAYLOAD: the handle to store. */
 static inline uint32_t wss_close_code(const wss_action *x) { return x->a; }
@@ -229,7 +231,7 @@ void wss_init_hooks(const wss_hooks *hooks);
  *   tabTimeoutMs          0        0     4294967295  silence after which a tab is dropped; 0 never (*)
  *   leader                0        0     4294967295  this leader's id, in every envelope it posts
  *   beatMs                0        0     4294967295  interval of the leader's beat envelopes; 0 none
- *   ackDelayMs            100      0     4294967295  acks wait this long after the socket drained (**)
+ *   ackDelayMs            100      0     4294967295  acks wait this long after a frame's bytes left the socket (**)
  *   seed                  0        0     4294967295  seeds the retry jitter; the host draws it at random
  *   locks                 true     -     -           tabs hold Web Locks the host can watch (WATCH)
  *   debug                 false    -     -           LOG actions
@@ -289,21 +291,33 @@ WSS_EXPORT int wss_start(wss_core *core, double now_ms);
  * Returns WSS_OK (taken); WSS_EINVAL for text over 4096 bytes, not one
  * strict JSON object, or a field missing or out of range; WSS_EREJECT for
  * another bus version, a type the leader does not take, an envelope for
- * another leader, or a bye from a tab it does not know; WSS_ENOMEM. */
+ * another leader, or a bye from a tab it does not know; WSS_ENOMEM.
+ * The host may pass only the first WSS_MAX_ENVELOPE_BYTES + 1 bytes of a
+ * longer text: it is refused for its size all the same. */
 WSS_EXPORT int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms);
+#define WSS_MAX_ENVELOPE_BYTES 4096
+
+/* A post arrived on the bus that the host cannot pass on: neither text nor a
+ * batch of frames it can store (another app's message, a broken tab). It is
+ * counted in the stats as malformed and dropped; returns WSS_EINVAL. */
+WSS_EXPORT int wss_bus_unreadable(wss_core *core, double now_ms);
 
 /* A tab posted `count` frames, numbered seq0, seq0+1, ...; the host has stored
  * their payloads under handles first_handle, first_handle+1, ... and their
  * byte lengths in `lens`. Every handle comes back exactly once, as a SEND or a
  * RELEASE action. `version` is the envelope's protocol version and `leader`
  * the leader id the tab addressed; frames for another leader are refused.
+ * The post's numbers (version, leader, tab, seq0) come as the bus carried
+ * them, JS numbers: a batch where one is not a whole number in 0..2^32-1 is
+ * refused as malformed.
  * Returns WSS_OK (each frame sent, queued, or refused to its tab with an
  * error envelope; a gap in the numbers asks the tab to send again);
- * WSS_EREJECT, every handle released, for another version or leader, an
- * unknown tab (asked to say hello again), seq0 0, lens NULL or numbers that
- * wrap; WSS_ENOMEM (no handle returned: they are the host's). */
-WSS_EXPORT int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
-                              uint32_t seq0, uint32_t count, uint32_t first_handle,
+ * WSS_EINVAL, every handle released, for a malformed number; WSS_EREJECT,
+ * every handle released, for another version or leader, an unknown tab
+ * (asked to say hello again), seq0 0, lens NULL or numbers that wrap;
+ * WSS_ENOMEM (no handle returned: they are the host's). */
+WSS_EXPORT int wss_tab_frames(wss_core *core, double version, double leader, double tab,
+                              double seq0, uint32_t count, uint32_t first_handle,
                               const uint32_t *lens, double now_ms);
 
 /* With wss_tab_frames_text and wss_tab_restore, a frame's length word has this
@@ -315,22 +329,24 @@ WSS_EXPORT int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader,
  * lens[i] is frame i's byte length, with WSS_FRAME_BINARY for a binary frame
  * (whose bytes are not in `bytes`). Call it when wss_wants_text says so.
  * Results as wss_tab_frames. */
-WSS_EXPORT int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader,
-                                   uint32_t tab, uint32_t seq0, uint32_t count,
-                                   uint32_t first_handle, const uint32_t *lens,
-                                   const char *bytes, double now_ms);
+WSS_EXPORT int wss_tab_frames_text(wss_core *core, double version, double leader, double tab,
+                                   double seq0, uint32_t count, uint32_t first_handle,
+                                   const uint32_t *lens, const char *bytes, double now_ms);
 
 /* A tab that follows this leader sends again the frames a protocol profile
  * told it to keep (an ack envelope's "k" notes), before anything else: `meta`
- * holds (seq, mark, length word) for each, as the notes gave them, the
- * lengths as for wss_tab_frames_text; payloads under first_handle, ... The
+ * holds (seq, mark, length word) for each, as the notes gave them and as
+ * JS numbers (a batch where one is not a whole number in 0..2^32-1 is
+ * refused as malformed), the lengths as for wss_tab_frames_text; payloads
+ * under first_handle, ... The
  * profile rebuilds from them what the tab relies on (a handshake, live
  * subscriptions) and answers requests among them with an error: they are
  * never sent twice. Every handle comes back once, as for wss_tab_frames.
- * Returns WSS_OK; WSS_EREJECT (every handle released) for another version or
- * leader, an unknown tab, or meta NULL with count > 0; WSS_ENOMEM. */
-WSS_EXPORT int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab,
-                               uint32_t count, uint32_t first_handle, const uint32_t *meta,
+ * Returns WSS_OK; WSS_EINVAL (every handle released) for a malformed number;
+ * WSS_EREJECT (every handle released) for another version or leader, an
+ * unknown tab, or meta NULL with count > 0; WSS_ENOMEM. */
+WSS_EXPORT int wss_tab_restore(wss_core *core, double version, double leader, double tab,
+                               uint32_t count, uint32_t first_handle, const double *meta,
                                const char *bytes, double now_ms);
 
 /* What the profile needs to read (bits): WSS_TEXT_FROM_TABS, pass tab frames
@@ -366,11 +382,15 @@ WSS_EXPORT int wss_socket_frame(wss_core *core, uint32_t handle, uint32_t len, i
 WSS_EXPORT int wss_socket_text(wss_core *core, uint32_t handle, const char *text, size_t len,
                                double now_ms);
 
-/* The socket has passed every frame sent so far to the network (its
- * bufferedAmount is 0), as a DRAIN action asked to learn: the frames sent
- * until then are acknowledged to their tabs ackDelayMs later (a TIMER).
+/* The socket's bufferedAmount, as a DRAIN action asked: `buffered` bytes of
+ * those handed to it (the lengths SEND frames were given with: a text
+ * frame's UTF-8, a binary frame's bytes) are still in its buffer, so every
+ * byte before them has gone to the network. Each tab frame whose bytes have
+ * all gone is acknowledged ackDelayMs later (a TIMER), whether or not the
+ * socket ever empties. While bytes remain, the core asks again (DRAIN). A
+ * JS number: a double, so that no size is cut.
  * Returns WSS_OK (WSS_ENOMEM only should the room kept for it fail). */
-WSS_EXPORT int wss_socket_drained(wss_core *core, double now_ms);
+WSS_EXPORT int wss_socket_buffered(wss_core *core, double buffered, double now_ms);
 
 /* The server socket closed (also after a failed open: code 1006). Unless the
  * code is listed in reconnect.stopOn or the retries are used up, the core

@@ -142,7 +142,7 @@ static cJSON *envelope_new(uint32_t leader, const char *type)
 }
 
 /* Prints and frees; NULL if anything before failed (obj NULL or !ok). */
-static char *finish(cJSON *obj, int ok)
+static char *print_envelope(cJSON *obj, int ok)
 {
     char *text = NULL;
 
@@ -167,7 +167,7 @@ char *bus_welcome(uint32_t leader, uint32_t tab, const char *state, const char *
 {
     cJSON *obj = envelope_new(leader, "welcome");
 
-    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_str(obj, "state", state) &&
+    return print_envelope(obj, obj != NULL && add_num(obj, "tab", tab) && add_str(obj, "state", state) &&
                            add_str(obj, "protocol", protocol) &&
                            add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq) &&
                            add_num(obj, "acked", acked) &&
@@ -179,7 +179,7 @@ char *bus_open(uint32_t leader, const char *protocol, const char *extensions, ui
 {
     cJSON *obj = envelope_new(leader, "open");
 
-    return finish(obj, obj != NULL && add_str(obj, "protocol", protocol) &&
+    return print_envelope(obj, obj != NULL && add_str(obj, "protocol", protocol) &&
                            add_str(obj, "extensions", extensions) && add_num(obj, "seq", seq) &&
                            cJSON_AddBoolToObject(obj, "resume", resume) != NULL);
 }
@@ -188,14 +188,14 @@ char *bus_reconnecting(uint32_t leader, uint32_t attempt, uint32_t delay)
 {
     cJSON *obj = envelope_new(leader, "reconnecting");
 
-    return finish(obj, obj != NULL && add_num(obj, "attempt", attempt) && add_num(obj, "delay", delay));
+    return print_envelope(obj, obj != NULL && add_num(obj, "attempt", attempt) && add_num(obj, "delay", delay));
 }
 
 char *bus_close(uint32_t leader, uint32_t tab, uint32_t code, const char *reason, int was_clean)
 {
     cJSON *obj = envelope_new(leader, "close");
 
-    return finish(obj, obj != NULL && (tab == 0 || add_num(obj, "tab", tab)) &&
+    return print_envelope(obj, obj != NULL && (tab == 0 || add_num(obj, "tab", tab)) &&
                            add_num(obj, "code", code) &&
                            add_str(obj, "reason", reason) &&
                            cJSON_AddBoolToObject(obj, "clean", was_clean) != NULL);
@@ -205,7 +205,7 @@ static char *tab_only(uint32_t leader, const char *type, uint32_t tab)
 {
     cJSON *obj = envelope_new(leader, type);
 
-    return finish(obj, obj != NULL && add_num(obj, "tab", tab));
+    return print_envelope(obj, obj != NULL && add_num(obj, "tab", tab));
 }
 
 char *bus_gone(uint32_t leader, uint32_t tab)
@@ -222,14 +222,14 @@ char *bus_resend(uint32_t leader, uint32_t tab, uint32_t from)
 {
     cJSON *obj = envelope_new(leader, "resend");
 
-    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "from", from));
+    return print_envelope(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "from", from));
 }
 
 char *bus_error(uint32_t leader, uint32_t tab, uint32_t seq, const char *code, const char *message)
 {
     cJSON *obj = envelope_new(leader, "error");
 
-    return finish(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "seq", seq) &&
+    return print_envelope(obj, obj != NULL && add_num(obj, "tab", tab) && add_num(obj, "seq", seq) &&
                            add_str(obj, "code", code) && add_str(obj, "message", message));
 }
 
@@ -299,7 +299,7 @@ char *bus_acks(uint32_t leader, const tab_table *tabs, const uint32_t *notes, ui
             cJSON_Delete(seq);
         }
     }
-    return finish(obj, ok);
+    return print_envelope(obj, ok);
 }
 
 char *bus_stats(uint32_t leader, uint32_t tab, uint32_t id, const char *stats_json)
@@ -312,15 +312,15 @@ char *bus_stats(uint32_t leader, uint32_t tab, uint32_t id, const char *stats_js
     ok = ok && cJSON_AddItemToObject(obj, "stats", stats);
     if (!ok)
         cJSON_Delete(stats);
-    return finish(obj, ok);
+    return print_envelope(obj, ok);
 }
 
 char *bus_leader(uint32_t leader)
 {
-    return finish(envelope_new(leader, "leader"), 1);
+    return print_envelope(envelope_new(leader, "leader"), 1);
 }
 
 char *bus_beat(uint32_t leader)
 {
-    return finish(envelope_new(leader, "beat"), 1);
+    return print_envelope(envelope_new(leader, "beat"), 1);
 }

@@ -21,14 +21,17 @@ static int keep_room(wss_core *core, uint32_t frames, uint32_t tabs)
 {
     uint64_t n = OWED_ACTIONS + FIXED_ACTIONS + (uint64_t)frames + 2 * (uint64_t)tabs;
 
-    if (n > UINT32_MAX || actions_keep_room(&core->actions, (uint32_t)n) != WSS_OK) {
+    /* The sent log is empty when the socket opens (a closed one took its
+     * marks): room for a mark per queued frame and one per tab is enough. */
+    if (n > UINT32_MAX || actions_keep_room(&core->actions, (uint32_t)n) != WSS_OK ||
+        sent_reserve(&core->sent, frames + tabs) != WSS_OK) {
         core->stats.oom++;
         return WSS_ENOMEM;
     }
     return WSS_OK;
 }
 
-static void post(wss_core *core, char *text)
+static void post_envelope(wss_core *core, char *text)
 {
     if (text == NULL) {
         core->stats.oom++;
@@ -79,7 +82,7 @@ static void post_news(wss_core *core, int what)
     }
 }
 
-static void push(wss_core *core, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle)
+static void add_action(wss_core *core, uint32_t kind, uint32_t a, uint32_t b, uint32_t handle)
 {
     if (actions_push(&core->actions, kind, a, b, handle) != WSS_OK)
         core->stats.oom++;
@@ -95,7 +98,7 @@ static void request_flush(wss_core *core)
 {
     if (!core->flush_pending) {
         core->flush_pending = 1;
-        push(core, WSS_ACT_FLUSH, 0, 0, 0);
+        add_action(core, WSS_ACT_FLUSH, 0, 0, 0);
     }
 }
 
@@ -107,7 +110,7 @@ static void earliest(double *deadline, double d)
 
 /* Arms the host's timer for the earliest deadline (a tab's silence, the next
  * beat, the next retry, owed posts), if it changed. */
-static void rearm(wss_core *core)
+static void arm_timer(wss_core *core)
 {
     double deadline = core->next_beat;
     uint32_t i;
@@ -119,22 +122,22 @@ static void rearm(wss_core *core)
         earliest(&deadline, core->retry_at);
     if (core->owed)
         earliest(&deadline, core->owed_at);
-    if (core->ack_at > 0)
-        earliest(&deadline, core->ack_at);
+    if (core->sent.drained > 0)
+        earliest(&deadline, core->sent.items[core->sent.head].ack_at);
     if (deadline == core->armed_deadline)
         return;
     core->armed_deadline = deadline;
     if (deadline == 0) {
-        push(core, WSS_ACT_TIMER, UINT32_MAX, 0, 0);
+        add_action(core, WSS_ACT_TIMER, UINT32_MAX, 0, 0);
     } else {
         double delay = deadline - core->now;
 
-        push(core, WSS_ACT_TIMER, delay <= 0 ? 0 : (uint32_t)(delay + 0.999), 0, 0);
+        add_action(core, WSS_ACT_TIMER, delay <= 0 ? 0 : (uint32_t)(delay + 0.999), 0, 0);
     }
 }
 
 static void post_acks(wss_core *core);
-static void ack_drained(wss_core *core);
+static void ack_due(wss_core *core);
 
 /* Posts what an earlier call owed for lack of memory, oldest news first. */
 static void post_owed(wss_core *core)
@@ -158,7 +161,7 @@ static void post_owed(wss_core *core)
 /* Starts an event: forget the previous call's actions, post what is owed,
  * make room for all the event can produce (`extra` beyond the fixed few),
  * so that no push can fail once the state starts to change. */
-static int begin(wss_core *core, uint32_t extra, double now)
+static int start_event(wss_core *core, uint32_t extra, double now)
 {
     actions_reset(&core->actions);
     if (core->stats.started_ms == 0)
@@ -170,7 +173,7 @@ static int begin(wss_core *core, uint32_t extra, double now)
         actions_reserve(&core->actions, FIXED_ACTIONS + extra) != WSS_OK) {
         core->stats.oom++;
         /* What posting the owed changed still needs the timer right. */
-        rearm(core);
+        arm_timer(core);
         return WSS_ENOMEM;
     }
     return WSS_OK;
@@ -214,37 +217,68 @@ static void post_acks(wss_core *core)
         core->owed_at = core->now + WSS_OOM_RETRY_MS;
         return;
     }
-    post(core, text);
+    post_envelope(core, text);
     for (i = 0; i < core->tabs.count; i++)
         core->tabs.items[i].ack_dirty = 0;
     core->nnotes = 0;
 }
 
-/* A frame of `tab` is done with: handed to the socket, or refused. Acks are
- * cumulative and let the tab forget the frames they cover, so they wait until
- * the socket has passed every frame sent so far to the network: a leader whose
- * page closes takes the bytes its socket still buffers with it. */
-static void settle(wss_core *core, wss_tab *tab, uint32_t seq)
+/* Moves a tab's ack up to `seq`, never back: a mark may outlive its tab,
+ * and a tab of the same id may have joined since. */
+static void ack_upto(wss_tab *tab, uint32_t seq)
 {
-    tab->done = seq;
-    if (!core->undrained && core->ack_at == 0 && tab->acked != seq) {
+    if (seq > tab->acked && seq <= tab->done) {
         tab->acked = seq;
         tab->ack_dirty = 1;
     }
 }
 
+/* A frame of `tab` is done with: handed to the socket (`sent`), or refused,
+ * or taken by the profile. Acks are cumulative and let the tab forget the
+ * frames they cover, so one waits until the socket has passed on every byte
+ * handed to it up to that frame, and ack_delay_ms more: a leader whose page
+ * closes takes the bytes its socket still buffers with it. A frame not sent
+ * behind bytes that left already goes with the frames it follows. The room
+ * for its mark was reserved by the call. */
+static void settle(wss_core *core, wss_tab *tab, uint32_t seq, int sent)
+{
+    sent_log *log = &core->sent;
+    sent_mark m;
+
+    tab->done = seq;
+    if (!sent && log->count == 0 && log->left == log->bytes) {
+        ack_upto(tab, seq);
+        return;
+    }
+    m.end = log->bytes;
+    m.tab = tab->id;
+    m.seq = seq;
+    m.ack_at = 0;
+    if (!sent && log->drained == log->count && log->left == log->bytes) {
+        m.ack_at = log->items[log->head + log->count - 1].ack_at;
+        log->drained++;
+    }
+    sent_append(log, &m);
+}
+
+/* Asks the host for the socket's bufferedAmount after `wait` ms. */
+static void request_drain(wss_core *core, uint32_t wait)
+{
+    core->drain_requested = 1;
+    core->drain_wait = wait;
+    add_action(core, WSS_ACT_DRAIN, wait, 0, 0);
+}
+
 static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle, uint32_t len)
 {
-    push(core, WSS_ACT_SEND, 0, 0, handle);
+    add_action(core, WSS_ACT_SEND, 0, 0, handle);
     core->stats.frames_to_server++;
     core->stats.bytes_to_server += len;
-    core->undrained = 1;
-    if (!core->drain_requested) {
-        core->drain_requested = 1;
-        push(core, WSS_ACT_DRAIN, 0, 0, 0);
-    }
+    core->sent.bytes += len;
+    if (!core->drain_requested)
+        request_drain(core, 0);
     if (tab != NULL)
-        settle(core, tab, seq);
+        settle(core, tab, seq, 1);
 }
 
 /* Refuses one frame at its tab: the tab gets an error, never a silent drop.
@@ -253,11 +287,11 @@ static void send_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t hand
 static void refuse_frame(wss_core *core, wss_tab *tab, uint32_t seq, uint32_t handle,
                          const char *code, const char *message)
 {
-    push(core, WSS_ACT_RELEASE, 0, 0, handle);
-    post(core, bus_error(core->cfg.leader, tab->id, seq, code, message));
+    add_action(core, WSS_ACT_RELEASE, 0, 0, handle);
+    post_envelope(core, bus_error(core->cfg.leader, tab->id, seq, code, message));
     core->stats.errors++;
     if (tab->queued == 0)
-        settle(core, tab, seq);
+        settle(core, tab, seq, 0);
 }
 
 static void release_queue(wss_core *core)
@@ -265,7 +299,7 @@ static void release_queue(wss_core *core)
     qframe f;
 
     while (queue_pop(&core->queue, &f))
-        push(core, WSS_ACT_RELEASE, 0, 0, f.handle);
+        add_action(core, WSS_ACT_RELEASE, 0, 0, f.handle);
 }
 
 /* Queues a frame, with room kept for the actions its sending will take. */
@@ -288,7 +322,7 @@ static void open_socket(wss_core *core)
     core->owed &= ~(OWE_RECONNECTING | OWE_CLOSE);
     core->protocol[0] = '\0';
     core->extensions[0] = '\0';
-    push(core, WSS_ACT_OPEN, 0, 0, 0);
+    add_action(core, WSS_ACT_OPEN, 0, 0, 0);
     debug_log(core, "wsshare: opening the server socket");
 }
 
@@ -296,7 +330,7 @@ static void become_idle(wss_core *core)
 {
     core->sock = SOCK_IDLE;
     core->retry_at = 0;
-    push(core, WSS_ACT_IDLE, 0, 0, 0);
+    add_action(core, WSS_ACT_IDLE, 0, 0, 0);
 }
 
 /* Closes the socket (or stops retrying) once no tab is left to use it. */
@@ -325,9 +359,9 @@ static void drop_tab(wss_core *core, uint32_t id, int announce)
     if (core->prof != NULL)
         core->prof->ops->tab_gone(core->prof, &core->io, id);
     tabs_remove(&core->tabs, id);
-    push(core, WSS_ACT_UNWATCH, id, 0, 0);
+    add_action(core, WSS_ACT_UNWATCH, id, 0, 0);
     if (announce)
-        post(core, bus_gone(core->cfg.leader, id));
+        post_envelope(core, bus_gone(core->cfg.leader, id));
     close_if_unused(core);
 }
 
@@ -402,7 +436,7 @@ static int io_send_text(void *ctx, const char *text, size_t len)
 
 static void io_release(void *ctx, uint32_t handle)
 {
-    push(ctx, WSS_ACT_RELEASE, 0, 0, handle);
+    add_action(ctx, WSS_ACT_RELEASE, 0, 0, handle);
 }
 
 static int io_deliver(void *ctx, uint32_t tab, uint32_t handle, uint32_t len)
@@ -424,7 +458,7 @@ static int io_deliver_text(void *ctx, uint32_t tab, const char *text, size_t len
     if (h == 0 || deliver(core, tab, h, (uint32_t)len) != WSS_OK) {
         /* A payload made but not delivered is forgotten at once. */
         if (h != 0)
-            push(core, WSS_ACT_RELEASE, 0, 0, h);
+            add_action(core, WSS_ACT_RELEASE, 0, 0, h);
         core->stats.oom++;
         return WSS_ENOMEM;
     }
@@ -464,7 +498,7 @@ static void io_error(void *ctx, uint32_t tab, uint32_t seq, const char *code, co
 {
     wss_core *core = ctx;
 
-    post(core, bus_error(core->cfg.leader, tab, seq, code, message));
+    post_envelope(core, bus_error(core->cfg.leader, tab, seq, code, message));
     core->stats.errors++;
 }
 
@@ -496,7 +530,7 @@ static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *rea
     core->closing[core->nclosing++] = tab;
     /* What the profile gave the tab before it closes it comes first. */
     post_batch(core);
-    post(core, bus_close(core->cfg.leader, tab, code, reason, 1));
+    post_envelope(core, bus_close(core->cfg.leader, tab, code, reason, 1));
 }
 
 /* Lets go of the tabs the profile closed during its last call. */
@@ -574,6 +608,7 @@ void wss_destroy(wss_core *core)
     tabs_free(&core->tabs);
     queue_free(&core->queue);
     fanout_free(&core->out);
+    sent_free(&core->sent);
     wss_free(core->stats_text);
     wss_free(core->scratch);
     wss_free(core->notes);
@@ -585,14 +620,14 @@ void wss_destroy(wss_core *core)
 
 int wss_start(wss_core *core, double now_ms)
 {
-    int rc = begin(core, 0, now_ms);
+    int rc = start_event(core, 0, now_ms);
 
     if (rc != WSS_OK)
         return rc;
-    post(core, bus_leader(core->cfg.leader));
+    post_envelope(core, bus_leader(core->cfg.leader));
     if (core->cfg.beat_ms > 0)
         core->next_beat = core->now + core->cfg.beat_ms;
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
@@ -615,7 +650,7 @@ static void on_hello(wss_core *core, const envelope *env)
         }
         tab->prior = env->posted;
         core->stats.tabs_joined++;
-        push(core, WSS_ACT_WATCH, tab->id, 0, 0);
+        add_action(core, WSS_ACT_WATCH, tab->id, 0, 0);
     }
     if (env->last > tab->accepted)
         tab->accepted = env->last;
@@ -624,7 +659,7 @@ static void on_hello(wss_core *core, const envelope *env)
      * welcome's sequence number is exactly where this tab's stream starts.
      * Frames held behind an owed open are not posted yet: the tab gets them. */
     post_batch(core);
-    post(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol,
+    post_envelope(core, bus_welcome(core->cfg.leader, tab->id, state_name(core), core->protocol,
                            core->extensions,
                            core->out.count > 0 ? core->out.seq0 : core->next_down_seq,
                            tab->acked, resumes(core)));
@@ -642,7 +677,7 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     wss_tab *tab;
     int why;
     /* A bye from the last tab releases the whole queue. */
-    int rc = begin(core, core->queue.count, now_ms);
+    int rc = start_event(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -672,19 +707,30 @@ int wss_bus_control(wss_core *core, const char *json, size_t len, double now_ms)
     case ENV_PING:
         if (tab == NULL) {
             core->stats.rejected[REJ_UNKNOWN_TAB]++;
-            post(core, bus_rehello(core->cfg.leader, env.tab));
+            post_envelope(core, bus_rehello(core->cfg.leader, env.tab));
         } else {
             tab->last_seen = core->now;
         }
         break;
     case ENV_STATS_QUERY:
-        post(core, bus_stats(core->cfg.leader, env.tab, env.id, wss_stats_json(core)));
+        post_envelope(core, bus_stats(core->cfg.leader, env.tab, env.id, wss_stats_json(core)));
         break;
     default:
         break;
     }
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
+}
+
+int wss_bus_unreadable(wss_core *core, double now_ms)
+{
+    int rc = start_event(core, 0, now_ms);
+
+    if (rc != WSS_OK)
+        return rc;
+    core->stats.rejected[REJ_MALFORMED]++;
+    arm_timer(core);
+    return WSS_EINVAL;
 }
 
 /* Hands a tab's frame to the profile; PROF_PASS when there is none. */
@@ -700,25 +746,59 @@ static int profile_take(wss_core *core, const prof_frame *f)
     return rc;
 }
 
+/* A batch's numbers as the bus carried them: JS numbers, which the core
+ * takes only as whole numbers in 0..UINT32_MAX. */
+typedef struct batch_head {
+    uint32_t version;
+    uint32_t leader;
+    uint32_t tab;
+    uint32_t seq0;
+    int whole; /* every number was one: else the batch is malformed */
+} batch_head;
+
+static int whole_u32(double x, uint32_t *out)
+{
+    *out = 0;
+    if (!(x >= 0 && x <= (double)UINT32_MAX))
+        return 0;
+    *out = (uint32_t)x;
+    return (double)*out == x;
+}
+
+static batch_head read_head(double version, double leader, double tab, double seq0)
+{
+    batch_head h;
+
+    h.whole = whole_u32(version, &h.version);
+    h.whole &= whole_u32(leader, &h.leader);
+    h.whole &= whole_u32(tab, &h.tab);
+    h.whole &= whole_u32(seq0, &h.seq0);
+    return h;
+}
+
 /* Refuses a batch whole: the frames' handles go back, and a tab the core does
  * not know (it joined an earlier leader) is told to introduce itself, and
  * will then re-send. Returns WSS_EREJECT. */
-static int refuse_batch(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                        const wss_tab *tab, uint32_t count, uint32_t first_handle)
+static int refuse_batch(wss_core *core, const batch_head *h, const wss_tab *tab,
+                        uint32_t count, uint32_t first_handle)
 {
+    uint32_t version = h->version;
+    uint32_t leader = h->leader;
+    uint32_t tab_id = h->tab;
     /* Frames addressed to another leader are that leader's business: the
      * tab re-sends whatever it does not get acknowledged. */
-    int why = version != WSS_BUS_VERSION  ? REJ_VERSION
+    int why = !h->whole                   ? REJ_MALFORMED
+              : version != WSS_BUS_VERSION  ? REJ_VERSION
               : leader != core->cfg.leader ? REJ_OTHER_LEADER
               : tab == NULL                ? REJ_UNKNOWN_TAB
                                            : REJ_MALFORMED;
     uint32_t i;
 
     for (i = 0; i < count; i++)
-        push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+        add_action(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
     core->stats.rejected[why]++;
-    if (why == REJ_UNKNOWN_TAB && version == WSS_BUS_VERSION && tab_id != 0)
-        post(core, bus_rehello(core->cfg.leader, tab_id));
+    if (why == REJ_UNKNOWN_TAB && tab_id != 0)
+        post_envelope(core, bus_rehello(core->cfg.leader, tab_id));
     return WSS_EREJECT;
 }
 
@@ -738,32 +818,41 @@ static const char *frame_text(const char *bytes, uint32_t raw_len, size_t *at)
 /* Starts a call that brings frames of a tab: the tab in *out, or the batch
  * refused whole (WSS_EREJECT) when it is not for this leader or not
  * `well_formed`. */
-static int frames_begin(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                        uint32_t count, uint32_t first_handle, int well_formed, double now_ms,
-                        wss_tab **out)
+static int start_frames_event(wss_core *core, const batch_head *h, uint32_t count,
+                              uint32_t first_handle, int well_formed, double now_ms,
+                              wss_tab **out)
 {
     /* A refused frame takes two actions: its release and its error. */
-    int rc = begin(core, count > UINT32_MAX / 2 ? UINT32_MAX : 2 * count, now_ms);
+    int rc = start_event(core, count > UINT32_MAX / 2 ? UINT32_MAX : 2 * count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
-    *out = tabs_find(&core->tabs, tab_id);
-    if (version != WSS_BUS_VERSION || leader != core->cfg.leader || *out == NULL || !well_formed)
-        return refuse_batch(core, version, leader, tab_id, *out, count, first_handle);
+    /* Each frame may leave a mark in the sent log. */
+    if (sent_reserve(&core->sent, count) != WSS_OK) {
+        core->stats.oom++;
+        arm_timer(core);
+        return WSS_ENOMEM;
+    }
+    *out = h->whole ? tabs_find(&core->tabs, h->tab) : NULL;
+    if (!h->whole || h->version != WSS_BUS_VERSION || h->leader != core->cfg.leader ||
+        *out == NULL || !well_formed)
+        return refuse_batch(core, h, *out, count, first_handle);
     (*out)->last_seen = core->now;
     return WSS_OK;
 }
 
-static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                      uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
-                      const char *bytes, double now_ms)
+static int tab_frames(wss_core *core, const batch_head *h, uint32_t count,
+                      uint32_t first_handle, const uint32_t *lens, const char *bytes,
+                      double now_ms)
 {
     wss_tab *tab;
     uint32_t i;
+    uint32_t seq0 = h->seq0;
     size_t at = 0;
-    int rc = frames_begin(core, version, leader, tab_id, count, first_handle,
-                          !(count > 0 && lens == NULL) && seq0 != 0 && count <= UINT32_MAX - seq0,
-                          now_ms, &tab);
+    int rc = start_frames_event(core, h, count, first_handle,
+                                !(count > 0 && lens == NULL) && seq0 != 0 &&
+                                    count <= UINT32_MAX - seq0,
+                                now_ms, &tab);
 
     if (rc != WSS_OK)
         return rc;
@@ -777,7 +866,7 @@ static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_
         f.binary = bytes != NULL && (lens[i] & WSS_FRAME_BINARY) != 0;
         if (seq < tab->next_seq) {
             /* Re-sent after a leader change: already handled. */
-            push(core, WSS_ACT_RELEASE, 0, 0, handle);
+            add_action(core, WSS_ACT_RELEASE, 0, 0, handle);
             core->stats.duplicates++;
             tab->ack_dirty = 1;
             continue;
@@ -785,9 +874,9 @@ static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_
         if (seq > tab->next_seq) {
             /* A gap: frames went missing on the way. Ask for them again. */
             for (; i < count; i++)
-                push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+                add_action(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
             core->stats.rejected[REJ_REPLAY]++;
-            post(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
+            post_envelope(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
             break;
         }
         tab->next_seq++;
@@ -809,12 +898,12 @@ static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_
                  * it is acknowledged with them. */
                 tab->profiled = 1;
                 if (tab->queued == 0)
-                    settle(core, tab, seq);
+                    settle(core, tab, seq, 0);
             }
             if (closing(core, tab->id)) {
                 /* The profile closed this tab: the rest of its frames go unread. */
                 for (i++; i < count; i++)
-                    push(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
+                    add_action(core, WSS_ACT_RELEASE, 0, 0, first_handle + i);
                 break;
             }
         } else if (core->sock == SOCK_OPEN) {
@@ -844,35 +933,42 @@ static int tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_
     }
     let_go_closed(core);
     request_flush(core);
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
-int wss_tab_frames(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                   uint32_t seq0, uint32_t count, uint32_t first_handle, const uint32_t *lens,
-                   double now_ms)
+int wss_tab_frames(wss_core *core, double version, double leader, double tab, double seq0,
+                   uint32_t count, uint32_t first_handle, const uint32_t *lens, double now_ms)
 {
-    return tab_frames(core, version, leader, tab_id, seq0, count, first_handle, lens, NULL, now_ms);
+    batch_head h = read_head(version, leader, tab, seq0);
+
+    return tab_frames(core, &h, count, first_handle, lens, NULL, now_ms);
 }
 
-int wss_tab_frames_text(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                        uint32_t seq0, uint32_t count, uint32_t first_handle,
-                        const uint32_t *lens, const char *bytes, double now_ms)
+int wss_tab_frames_text(wss_core *core, double version, double leader, double tab, double seq0,
+                        uint32_t count, uint32_t first_handle, const uint32_t *lens,
+                        const char *bytes, double now_ms)
 {
-    return tab_frames(core, version, leader, tab_id, seq0, count, first_handle, lens,
-                      bytes != NULL ? bytes : "", now_ms);
+    batch_head h = read_head(version, leader, tab, seq0);
+
+    return tab_frames(core, &h, count, first_handle, lens, bytes != NULL ? bytes : "", now_ms);
 }
 
-int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t tab_id,
-                    uint32_t count, uint32_t first_handle, const uint32_t *meta,
+int wss_tab_restore(wss_core *core, double version, double leader, double tab_id,
+                    uint32_t count, uint32_t first_handle, const double *meta,
                     const char *bytes, double now_ms)
 {
+    batch_head h = read_head(version, leader, tab_id, 1);
     wss_tab *tab;
     uint32_t i;
+    uint32_t word[3];
     size_t at = 0;
-    int rc = frames_begin(core, version, leader, tab_id, count, first_handle,
-                          !(count > 0 && meta == NULL), now_ms, &tab);
+    int whole = !(count > 0 && meta == NULL);
+    int rc;
 
+    for (i = 0; whole && i < 3 * (uint64_t)count; i++)
+        whole = whole_u32(meta[i], &word[0]);
+    rc = start_frames_event(core, &h, count, first_handle, whole, now_ms, &tab);
     if (rc != WSS_OK)
         return rc;
     if (bytes == NULL)
@@ -880,32 +976,35 @@ int wss_tab_restore(wss_core *core, uint32_t version, uint32_t leader, uint32_t 
     for (i = 0; i < count; i++) {
         prof_frame f;
 
+        (void)whole_u32(meta[3 * i], &word[0]);
+        (void)whole_u32(meta[3 * i + 1], &word[1]);
+        (void)whole_u32(meta[3 * i + 2], &word[2]);
         f.tab = tab->id;
-        f.seq = meta[3 * i];
-        f.mark = meta[3 * i + 1];
-        f.len = meta[3 * i + 2] & ~WSS_FRAME_BINARY;
-        f.text = frame_text(bytes, meta[3 * i + 2], &at);
-        f.binary = (meta[3 * i + 2] & WSS_FRAME_BINARY) != 0;
+        f.seq = word[0];
+        f.mark = word[1];
+        f.len = word[2] & ~WSS_FRAME_BINARY;
+        f.text = frame_text(bytes, word[2], &at);
+        f.binary = (word[2] & WSS_FRAME_BINARY) != 0;
         f.handle = first_handle + i;
         f.replay = 1;
         rc = closing(core, tab->id) ? PROF_PASS : profile_take(core, &f);
         /* What no profile takes was kept for a profile this leader does not
          * run: nothing to rebuild. */
         if (rc != PROF_TAKEN)
-            push(core, WSS_ACT_RELEASE, 0, 0, f.handle);
+            add_action(core, WSS_ACT_RELEASE, 0, 0, f.handle);
         if (rc == PROF_TAKEN)
             tab->profiled = 1;
     }
     let_go_closed(core);
     request_flush(core);
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
 int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms)
 {
     /* The last tab's going releases the whole queue. */
-    int rc = begin(core, core->queue.count, now_ms);
+    int rc = start_event(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -913,7 +1012,7 @@ int wss_tab_gone(wss_core *core, uint32_t tab, double now_ms)
         core->stats.tabs_lost++;
         drop_tab(core, tab, 0);
     }
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
@@ -934,7 +1033,7 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     wss_tab *tab;
     qframe f;
     uint32_t i;
-    int rc = begin(core, core->queue.count, now_ms);
+    int rc = start_event(core, core->queue.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -960,21 +1059,22 @@ int wss_socket_opened(wss_core *core, const char *protocol, size_t protocol_len,
     /* Every frame the tabs numbered so far is now sent or refused: the acks
      * held back for refused frames behind queued ones can go. */
     for (i = 0; i < core->tabs.count; i++)
-        settle(core, &core->tabs.items[i], core->tabs.items[i].next_seq - 1);
+        if (core->tabs.items[i].done != core->tabs.items[i].next_seq - 1)
+            settle(core, &core->tabs.items[i], core->tabs.items[i].next_seq - 1, 0);
     request_flush(core);
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
 static int socket_frame(wss_core *core, uint32_t handle, uint32_t len, const char *text,
                         double now_ms)
 {
-    int rc = begin(core, 0, now_ms);
+    int rc = start_event(core, 0, now_ms);
 
     if (rc != WSS_OK)
         return rc;
     if (core->sock != SOCK_OPEN || core->tabs.count == 0) {
-        push(core, WSS_ACT_RELEASE, 0, 0, handle);
+        add_action(core, WSS_ACT_RELEASE, 0, 0, handle);
     } else {
         int took = core->prof == NULL ? PROF_PASS
                                       : core->prof->ops->server_frame(core->prof, &core->io,
@@ -987,13 +1087,13 @@ static int socket_frame(wss_core *core, uint32_t handle, uint32_t len, const cha
             core->stats.bytes_from_server += len;
         } else {
             core->stats.oom++;
-            push(core, WSS_ACT_RELEASE, 0, 0, handle);
+            add_action(core, WSS_ACT_RELEASE, 0, 0, handle);
             rc = WSS_ENOMEM;
         }
         let_go_closed(core);
     }
     /* Posting what was owed may have changed the deadlines. */
-    rearm(core);
+    arm_timer(core);
     return rc;
 }
 
@@ -1021,33 +1121,56 @@ unsigned wss_wants_text(const wss_core *core)
            (core->prof_active || core->prof->ops->server_first ? WSS_TEXT_FROM_SERVER : 0u);
 }
 
-int wss_socket_drained(wss_core *core, double now_ms)
+/* The marks whose bytes all left are acked at `ack_at`. Acked at one time, a
+ * run of marks of one tab is one: the log stays as short as the tabs that
+ * took turns within one ack delay, however many frames each sent. */
+static void drain_marks(sent_log *log, double ack_at)
 {
-    uint32_t i;
-    int rc = begin(core, 0, now_ms);
+    sent_mark *at = log->items + log->head;
+    uint32_t r = log->drained;
+    uint32_t w = log->drained;
+
+    for (; r < log->count && at[r].end <= log->left; r++) {
+        if (w > 0 && at[w - 1].tab == at[r].tab && at[w - 1].ack_at == ack_at) {
+            at[w - 1].seq = at[r].seq;
+            at[w - 1].end = at[r].end;
+        } else {
+            at[w] = at[r];
+            at[w].ack_at = ack_at;
+            w++;
+        }
+    }
+    if (r != w)
+        memmove(at + w, at + r, (log->count - r) * sizeof(*at));
+    log->count -= r - w;
+    log->drained = w;
+}
+
+int wss_socket_buffered(wss_core *core, double buffered, double now_ms)
+{
+    sent_log *log = &core->sent;
+    uint64_t left = 0;
+    int rc = start_event(core, 0, now_ms);
 
     if (rc != WSS_OK)
         return rc;
     core->drain_requested = 0;
-    if (core->undrained) {
-        core->undrained = 0;
-        if (core->cfg.ack_delay_ms == 0) {
-            for (i = 0; i < core->tabs.count; i++)
-                core->tabs.items[i].drained = core->tabs.items[i].done;
-            ack_drained(core);
-        } else if (core->ack_at == 0) {
-            for (i = 0; i < core->tabs.count; i++)
-                core->tabs.items[i].drained = core->tabs.items[i].done;
-            core->ack_at = core->now + core->cfg.ack_delay_ms;
-        } else {
-            /* One ack is due already: this drain's frames wait their own
-             * delay behind it (a later drain only moves this one on). */
-            for (i = 0; i < core->tabs.count; i++)
-                core->tabs.items[i].drained_next = core->tabs.items[i].done;
-            core->ack_next_at = core->now + core->cfg.ack_delay_ms;
-        }
+    /* bufferedAmount counts the bytes of the frames sent and not yet passed
+     * on (a text frame's as UTF-8), as the lengths the core was given do. A
+     * level that is no number, or above what was sent, counts as none gone. */
+    if (buffered >= 0 && buffered < (double)log->bytes)
+        left = log->bytes - (uint64_t)buffered;
+    if (left > log->left)
+        log->left = left;
+    drain_marks(log, core->now + core->cfg.ack_delay_ms);
+    ack_due(core);
+    /* Bytes remain: ask again, a little later each time. */
+    if (log->left < log->bytes) {
+        uint32_t wait = core->drain_wait == 0 ? 1 : 2 * core->drain_wait;
+
+        request_drain(core, wait > WSS_DRAIN_POLL_MAX_MS ? WSS_DRAIN_POLL_MAX_MS : wait);
     }
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
@@ -1074,7 +1197,7 @@ static void give_up(wss_core *core)
     debug_log(core, "wsshare: server socket closed for good");
     release_queue(core);
     for (i = 0; i < core->tabs.count; i++) {
-        push(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
+        add_action(core, WSS_ACT_UNWATCH, core->tabs.items[i].id, 0, 0);
         if (core->prof != NULL)
             core->prof->ops->tab_gone(core->prof, &core->io, core->tabs.items[i].id);
     }
@@ -1084,28 +1207,27 @@ static void give_up(wss_core *core)
     become_idle(core);
 }
 
-/* What the socket passed to the network ack_delay_ms ago is acknowledged;
- * with nothing sent since, frames done without being sent (refused ones) are
- * too. The next drain's frames, if any, become the ones due. */
-static void ack_drained(wss_core *core)
+/* The frames whose bytes left the socket ack_delay_ms ago are acknowledged. */
+static void ack_due(wss_core *core)
 {
-    uint32_t i;
+    sent_log *log = &core->sent;
+    int any = 0;
 
-    for (i = 0; i < core->tabs.count; i++) {
-        wss_tab *tab = &core->tabs.items[i];
-        uint32_t upto = tab->drained;
+    while (log->drained > 0 && log->items[log->head].ack_at <= core->now) {
+        const sent_mark *m = &log->items[log->head];
+        wss_tab *tab = tabs_find(&core->tabs, m->tab);
 
-        if (!core->undrained && core->ack_next_at == 0)
-            upto = tab->done;
-        if (tab->acked != upto) {
-            tab->acked = upto;
-            tab->ack_dirty = 1;
-        }
-        tab->drained = tab->drained_next;
+        if (tab != NULL)
+            ack_upto(tab, m->seq);
+        log->head++;
+        log->count--;
+        log->drained--;
+        any = 1;
     }
-    core->ack_at = core->ack_next_at;
-    core->ack_next_at = 0;
-    post_acks(core);
+    if (log->count == 0)
+        log->head = 0;
+    if (any)
+        post_acks(core);
 }
 
 /* The tabs keep their socket open and their frames queued while it waits.
@@ -1128,7 +1250,7 @@ static void schedule_retry(wss_core *core)
         } else if (tab->done != tab->acked) {
             tab->next_seq = tab->acked + 1;
             tab->done = tab->acked;
-            post(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
+            post_envelope(core, bus_resend(core->cfg.leader, tab->id, tab->next_seq));
         }
     }
     core->retry_delay = backoff_next(&core->retry, &core->cfg.reconnect);
@@ -1142,7 +1264,7 @@ static void schedule_retry(wss_core *core)
 int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t reason_len,
                       int was_clean, double now_ms)
 {
-    int rc = begin(core, core->queue.count + core->tabs.count, now_ms);
+    int rc = start_event(core, core->queue.count + core->tabs.count, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -1163,10 +1285,8 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
     post_acks(core);
     /* What the socket still buffered, or passed on too recently to be sure
      * of, is gone with it: never confirmed. */
-    core->undrained = 0;
+    sent_clear(&core->sent);
     core->drain_requested = 0;
-    core->ack_at = 0;
-    core->ack_next_at = 0;
     if (core->sock == SOCK_CLOSING) {
         if (core->tabs.count > 0) {
             /* Tabs joined while the unused socket was closing: start afresh. */
@@ -1186,13 +1306,13 @@ int wss_socket_closed(wss_core *core, uint32_t code, const char *reason, size_t 
         else
             schedule_retry(core);
     }
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
 int wss_online(wss_core *core, double now_ms)
 {
-    int rc = begin(core, 0, now_ms);
+    int rc = start_event(core, 0, now_ms);
 
     if (rc != WSS_OK)
         return rc;
@@ -1200,7 +1320,7 @@ int wss_online(wss_core *core, double now_ms)
         debug_log(core, "wsshare: back online, retrying now");
         open_socket(core);
     }
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
@@ -1212,11 +1332,11 @@ int wss_tick(wss_core *core, double now_ms)
     /* The timer that called is spent, whatever happens next. */
     core->armed_deadline = 0;
     /* Each silent tab takes two actions; the last one releases the queue. */
-    rc = begin(core, core->queue.count + 2 * core->tabs.count, now_ms);
+    rc = start_event(core, core->queue.count + 2 * core->tabs.count, now_ms);
     if (rc != WSS_OK)
         return rc;
     if (core->next_beat > 0 && core->next_beat <= core->now) {
-        post(core, bus_beat(core->cfg.leader));
+        post_envelope(core, bus_beat(core->cfg.leader));
         core->next_beat = core->now + core->cfg.beat_ms;
     }
     while (core->cfg.tab_timeout_ms > 0 && i < core->tabs.count) {
@@ -1230,24 +1350,23 @@ int wss_tick(wss_core *core, double now_ms)
             i++;
         }
     }
-    if (core->ack_at > 0 && core->ack_at <= core->now)
-        ack_drained(core);
+    ack_due(core);
     if (core->sock == SOCK_WAITING && core->retry_at <= core->now)
         open_socket(core);
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
 int wss_flush(wss_core *core, double now_ms)
 {
-    int rc = begin(core, 0, now_ms);
+    int rc = start_event(core, 0, now_ms);
 
     if (rc != WSS_OK)
         return rc;
     core->flush_pending = 0;
     post_batch(core);
     post_acks(core);
-    rearm(core);
+    arm_timer(core);
     return WSS_OK;
 }
 
@@ -1270,15 +1389,11 @@ const char *wss_stats_json(wss_core *core)
 
 uint32_t *wss_scratch(wss_core *core, uint32_t n)
 {
-    if (n > core->scratch_cap) {
-        uint32_t *p = wss_realloc(core->scratch, (size_t)n * sizeof(uint32_t));
+    void *p = core->scratch;
+    int rc = wss_grow(&p, &core->scratch_cap, n, sizeof(uint32_t));
 
-        if (p == NULL)
-            return NULL;
-        core->scratch = p;
-        core->scratch_cap = n;
-    }
-    return core->scratch;
+    core->scratch = p;
+    return rc == WSS_OK ? core->scratch : NULL;
 }
 
 const char *wss_version(void)

@@ -274,14 +274,14 @@ fail:
 
 /* ---- actions ------------------------------------------------------------------ */
 
-static void push(wss_elect *e, uint32_t kind, uint32_t a, uint32_t b)
+static void add_action(wss_elect *e, uint32_t kind, uint32_t a, uint32_t b)
 {
     /* Room was kept at creation: this cannot fail. */
     (void)actions_push(&e->actions, kind, a, b, 0);
 }
 
 /* Posts a message; our posts' times are what others time us out by. */
-static void post(wss_elect *e, int type, uint32_t term, int reply)
+static void post_message(wss_elect *e, int type, uint32_t term, int reply)
 {
     char *text = encode(e, type, term, reply);
 
@@ -312,7 +312,7 @@ static double lease_end(const wss_elect *e)
 
 static void beat(wss_elect *e)
 {
-    post(e, M_BEAT, e->lead_term, 0);
+    post_message(e, M_BEAT, e->lead_term, 0);
     e->next_beat = e->now + e->beat_ms;
 }
 
@@ -324,9 +324,9 @@ static void announce(wss_elect *e, uint32_t leader, uint32_t term)
     e->announced = leader;
     if (leader == e->id) {
         e->stats.leads++;
-        push(e, WSS_ACT_LEAD, term, 0);
+        add_action(e, WSS_ACT_LEAD, term, 0);
     } else {
-        push(e, WSS_ACT_FOLLOW, leader, term);
+        add_action(e, WSS_ACT_FOLLOW, leader, term);
     }
 }
 
@@ -337,7 +337,7 @@ static void stop_leading(wss_elect *e)
     e->stats.step_downs++;
     e->role = R_IDLE;
     e->announced = 0;
-    push(e, WSS_ACT_STOP, e->lead_term, 0);
+    add_action(e, WSS_ACT_STOP, e->lead_term, 0);
 }
 
 static void follow(wss_elect *e, const elect_msg *m)
@@ -372,7 +372,7 @@ static void claim(wss_elect *e, int fresh, int reply)
     e->claim_until = e->now + e->claim_ms;
     if (fresh)
         e->posts[0] = e->posts[1] = e->posts[2] = e->now;
-    post(e, M_CLAIM, e->term, reply);
+    post_message(e, M_CLAIM, e->term, reply);
 }
 
 /* The claim window closed with no better claim and no leader heard: lead,
@@ -383,7 +383,7 @@ static void close_window(wss_elect *e)
 {
     if (e->posts[1] + e->lease_ms - e->claim_ms <= e->now + e->beat_ms) {
         e->claim_until = e->now + e->claim_ms;
-        post(e, M_CLAIM, e->term, 0);
+        post_message(e, M_CLAIM, e->term, 0);
         return;
     }
     e->role = R_LEAD;
@@ -437,19 +437,19 @@ static void advance(wss_elect *e)
 
 /* Arms the host's timer when the next deadline comes before the armed one;
  * a later deadline waits for the armed timer, which arms again. */
-static void rearm(wss_elect *e)
+static void arm_timer(wss_elect *e)
 {
     double want = deadline(e);
 
     if (want == 0) {
         if (e->armed != 0)
-            push(e, WSS_ACT_ELECT_TIMER, UINT32_MAX, 0);
+            add_action(e, WSS_ACT_ELECT_TIMER, UINT32_MAX, 0);
         e->armed = 0;
     } else if (e->armed == 0 || want < e->armed) {
         double delay = want - e->now;
 
         e->armed = want;
-        push(e, WSS_ACT_ELECT_TIMER,
+        add_action(e, WSS_ACT_ELECT_TIMER,
              delay <= 0 ? 0 : delay >= (double)UINT32_MAX - 1 ? UINT32_MAX - 1
                                                               : (uint32_t)(delay + 0.999),
              0);
@@ -460,7 +460,7 @@ static void rearm(wss_elect *e)
  * back). A leader whose lease ran out (it could not beat in time: a frozen
  * page) stops before anything else, for others may lead by now; it claims,
  * which also asks a leader to answer. */
-static void begin(wss_elect *e, double now)
+static void start_event(wss_elect *e, double now)
 {
     actions_reset(&e->actions);
     if (now > e->now)
@@ -472,10 +472,10 @@ static void begin(wss_elect *e, double now)
 }
 
 /* Ends an event: passed deadlines, then the timer for the next one. */
-static void finish(wss_elect *e)
+static void end_event(wss_elect *e)
 {
     advance(e);
-    rearm(e);
+    arm_timer(e);
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -493,7 +493,7 @@ static void answer(wss_elect *e, const elect_msg *m, int stand)
     if (stand)
         claim(e, 1, 1);
     else
-        post(e, M_CLAIM, e->term, 1);
+        post_message(e, M_CLAIM, e->term, 1);
 }
 
 static void on_claim(wss_elect *e, const elect_msg *m)
@@ -613,7 +613,7 @@ int wss_elect_message(wss_elect *e, const char *json, size_t len, double now_ms)
     int why;
     int rc;
 
-    begin(e, now_ms);
+    start_event(e, now_ms);
     rc = decode(e, json, len, &m, &why);
     if (rc != WSS_OK) {
         e->stats.rejected[why]++;
@@ -630,51 +630,51 @@ int wss_elect_message(wss_elect *e, const char *json, size_t len, double now_ms)
         else
             on_beat(e, &m);
     }
-    finish(e);
+    end_event(e);
     return rc;
 }
 
 int wss_elect_start(wss_elect *e, int visible, double now_ms)
 {
-    begin(e, now_ms);
+    start_event(e, now_ms);
     if (e->role != R_IDLE)
         return WSS_EREJECT;
     e->visible = visible != 0;
     e->leader = 0;
     claim(e, 1, 0);
-    finish(e);
+    end_event(e);
     return WSS_OK;
 }
 
 int wss_elect_tick(wss_elect *e, double now_ms)
 {
     e->armed = 0;
-    begin(e, now_ms);
-    finish(e);
+    start_event(e, now_ms);
+    end_event(e);
     return WSS_OK;
 }
 
 int wss_elect_visibility(wss_elect *e, int visible, double now_ms)
 {
-    begin(e, now_ms);
+    start_event(e, now_ms);
     e->visible = visible != 0;
     if (e->role == R_CLAIM)
-        post(e, M_CLAIM, e->term, 1);
+        post_message(e, M_CLAIM, e->term, 1);
     else if (e->role == R_YIELD && claim_better(e->visible, e->id, e->rival_vis, e->rival))
         claim(e, 1, 0);
-    finish(e);
+    end_event(e);
     return WSS_OK;
 }
 
 int wss_elect_resign(wss_elect *e, double now_ms)
 {
-    begin(e, now_ms);
+    start_event(e, now_ms);
     if (e->role == R_LEAD || e->role == R_CLAIM)
-        post(e, M_RESIGN, e->role == R_LEAD ? e->lead_term : e->term, 0);
+        post_message(e, M_RESIGN, e->role == R_LEAD ? e->lead_term : e->term, 0);
     stop_leading(e);
     e->role = R_IDLE;
     e->announced = 0;
-    finish(e);
+    end_event(e);
     return WSS_OK;
 }
 

@@ -8,32 +8,25 @@
 
 #include "internal.h"
 
-/* Room for `need` frames: the buffer holds cap handles, then cap targets. */
-static int grow(uint32_t **arr, uint32_t *cap, uint32_t count, uint32_t need)
+/* Room for `need` frames: the buffer holds cap handles, then cap targets,
+ * so each frame takes two words. */
+static int make_room(fanout *f, uint32_t need)
 {
-    uint32_t n = *cap ? *cap : 64;
-    uint32_t *p;
+    uint32_t was = f->cap;
+    void *p = f->handles;
 
-    if (need <= *cap)
-        return WSS_OK;
-    while (n < need)
-        n *= 2;
-    if (n > UINT32_MAX / 2 / sizeof(*p))
+    if (wss_grow(&p, &f->cap, need, 2 * sizeof(uint32_t)) != WSS_OK)
         return WSS_ENOMEM;
-    p = wss_realloc(*arr, 2 * n * sizeof(*p));
-    if (p == NULL)
-        return WSS_ENOMEM;
+    f->handles = p;
     /* The targets move up to where the larger half starts. */
-    if (count > 0)
-        memmove(p + n, p + *cap, count * sizeof(*p));
-    *arr = p;
-    *cap = n;
+    if (f->cap != was && f->count > 0)
+        memmove(f->handles + f->cap, f->handles + was, f->count * sizeof(uint32_t));
     return WSS_OK;
 }
 
 int fanout_add(fanout *f, uint32_t handle, uint32_t len, uint32_t seq, uint32_t to)
 {
-    if (grow(&f->handles, &f->cap, f->count, f->count + 1) != WSS_OK)
+    if (make_room(f, f->count + 1) != WSS_OK)
         return WSS_ENOMEM;
     if (f->count == 0) {
         f->seq0 = seq;

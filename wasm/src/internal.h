@@ -14,9 +14,6 @@
 #endif
 
 /* Compile-time limits; override with -D. */
-#ifndef WSS_MAX_ENVELOPE_BYTES
-#define WSS_MAX_ENVELOPE_BYTES 4096
-#endif
 #ifndef WSS_MAX_TABS
 #define WSS_MAX_TABS 1024
 #endif
@@ -26,6 +23,12 @@
 /* Close codes reconnect.stopOn may list. */
 #ifndef WSS_MAX_STOP_CODES
 #define WSS_MAX_STOP_CODES 32
+#endif
+/* While bytes stay in the socket's buffer, the core asks for its level again
+ * after 1 ms, then twice as long each time, up to this: a socket that is never
+ * idle costs the host a look every few ms, and its acks come that much later. */
+#ifndef WSS_DRAIN_POLL_MAX_MS
+#define WSS_DRAIN_POLL_MAX_MS 16
 #endif
 /* How soon the core tries again to post what it owes after running out of memory. */
 #ifndef WSS_OOM_RETRY_MS
@@ -130,10 +133,8 @@ typedef struct wss_tab {
                          * leader: their re-sends bypass the queue bounds */
     uint32_t done;      /* highest frame number handed to the socket (or refused) */
     uint32_t acked;     /* highest frame number done and confirmed: the socket
-                         * passed everything sent before it to the network,
+                         * passed every byte sent up to it to the network,
                          * cfg.ack_delay_ms ago */
-    uint32_t drained;   /* done when the socket last drained: acked at ack_at */
-    uint32_t drained_next; /* done at a later drain: acked at ack_next_at */
     int ack_dirty;      /* acked moved since the last ack envelope */
     uint32_t queued;    /* frames of this tab in the outbound queue; kept so a
                          * refusal need not scan a full queue per frame */
@@ -181,6 +182,37 @@ int queue_push(frame_queue *q, const qframe *f);
 /* Removes the oldest frame into *out; 0 when empty. */
 int queue_pop(frame_queue *q, qframe *out);
 void queue_free(frame_queue *q);
+
+/* ---- sent.c ---- */
+/* A tab frame done with while the socket may still buffer bytes sent before
+ * it (or its own): acknowledged once the socket passed byte `end` on. */
+typedef struct sent_mark {
+    uint64_t end;  /* bytes handed to the socket up to and with this frame */
+    double ack_at; /* once drained: when it is acknowledged */
+    uint32_t tab;
+    uint32_t seq;
+} sent_mark;
+
+/* The frames between the socket and their acks, oldest first: those from
+ * `head` to `head + drained` have left the socket and wait for their ack_at
+ * (later ones never earlier), the rest are still in its buffer. */
+typedef struct sent_log {
+    sent_mark *items;
+    uint32_t head;
+    uint32_t count; /* marks from head on */
+    uint32_t cap;
+    uint32_t drained;
+    uint64_t bytes;      /* handed to this socket since it opened */
+    uint64_t left;       /* of those, gone from its buffer, as last reported */
+} sent_log;
+
+/* Makes room for `n` marks beyond those held, so that the next n appends
+ * cannot fail; the room is never given back. */
+int sent_reserve(sent_log *s, uint32_t n);
+/* Appends a mark (room must have been reserved). */
+void sent_append(sent_log *s, const sent_mark *m);
+void sent_clear(sent_log *s);
+void sent_free(sent_log *s);
 
 /* ---- fanout.c ---- */
 /* Server frames gathered for the next bus post. */
@@ -315,10 +347,9 @@ struct wss_core {
     wss_stats stats;
     int sock;
     int flush_pending;
-    int undrained;       /* frames were sent that the socket may still buffer */
+    sent_log sent;       /* what the socket was given, and what left it */
     int drain_requested; /* a DRAIN action is out, not yet answered */
-    double ack_at;       /* when the frames drained first are acked; 0: none due */
-    double ack_next_at;  /* when those of a later drain are; 0: none */
+    uint32_t drain_wait; /* ms the last DRAIN asked the host to wait */
     uint32_t next_down_seq;
     double armed_deadline; /* the deadline the host's timer is set for; 0: none */
     double next_beat;      /* when the next beat is due; 0: beats are off */

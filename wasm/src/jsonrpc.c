@@ -80,30 +80,23 @@ enum { M_OTHER, M_REQ, M_RESP, M_DUP };
 typedef struct sbuf {
     char *s;
     size_t len;
-    size_t cap;
+    uint32_t cap;
     int bad;
 } sbuf;
 
 static void put(sbuf *b, const char *s, size_t n)
 {
-    char *t;
-    size_t cap = b->cap ? b->cap : 128;
+    void *t = b->s;
 
     if (b->bad)
         return;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    if (cap != b->cap) {
-        t = wss_realloc(b->s, cap);
-        if (t == NULL) {
-            wss_free(b->s);
-            b->s = NULL;
-            b->bad = 1;
-            return;
-        }
-        b->s = t;
-        b->cap = cap;
+    if (n >= UINT32_MAX - b->len || wss_grow(&t, &b->cap, (uint32_t)(b->len + n + 1), 1) != WSS_OK) {
+        wss_free(b->s);
+        b->s = NULL;
+        b->bad = 1;
+        return;
     }
+    b->s = t;
     memcpy(b->s + b->len, s, n);
     b->len += n;
 }

@@ -6,29 +6,24 @@
 
 #include "internal.h"
 
-static int grow(frame_queue *q)
+/* Doubles the ring (wss_grow keeps its size a power of two); the frames that
+ * wrapped to its start move up behind the others. */
+static int make_room(frame_queue *q)
 {
-    uint32_t cap = q->cap ? q->cap * 2 : 64;
-    qframe *items;
-    uint32_t i;
+    uint32_t was = q->cap;
+    void *p = q->items;
 
-    if (cap < q->cap)
+    if (wss_grow(&p, &q->cap, q->count + 1, sizeof(qframe)) != WSS_OK)
         return WSS_ENOMEM;
-    items = wss_malloc(cap * sizeof(*items));
-    if (items == NULL)
-        return WSS_ENOMEM;
-    for (i = 0; i < q->count; i++)
-        items[i] = q->items[(q->head + i) & (q->cap - 1)];
-    wss_free(q->items);
-    q->items = items;
-    q->head = 0;
-    q->cap = cap;
+    q->items = p;
+    if (q->head + q->count > was)
+        memcpy(q->items + was, q->items, (q->head + q->count - was) * sizeof(qframe));
     return WSS_OK;
 }
 
 int queue_push(frame_queue *q, const qframe *f)
 {
-    if (q->count == q->cap && grow(q) != WSS_OK)
+    if (q->count == q->cap && make_room(q) != WSS_OK)
         return WSS_ENOMEM;
     q->items[(q->head + q->count) & (q->cap - 1)] = *f;
     q->count++;

@@ -23,22 +23,19 @@ wss_tab *tabs_add(tab_table *t, uint32_t id, uint32_t next_seq, double now)
 
     if (t->count >= WSS_MAX_TABS)
         return NULL;
-    if (t->count == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 8;
-        wss_tab *items = wss_realloc(t->items, cap * sizeof(*items));
+    {
+        void *items = t->items;
+        int rc = wss_grow(&items, &t->cap, t->count + 1, sizeof(wss_tab));
 
-        if (items == NULL)
-            return NULL;
         t->items = items;
-        t->cap = cap;
+        if (rc != WSS_OK)
+            return NULL;
     }
     tab = &t->items[t->count++];
     tab->id = id;
     tab->next_seq = next_seq;
     tab->done = next_seq - 1;
     tab->acked = next_seq - 1;
-    tab->drained = next_seq - 1;
-    tab->drained_next = next_seq - 1;
     tab->accepted = 0;
     tab->ack_dirty = 0;
     tab->queued = 0;

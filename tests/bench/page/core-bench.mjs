@@ -40,7 +40,7 @@ const WORKLOADS = {
       }
       core.flush(now);
       drain();
-      core.socketDrained(now);
+      core.socketBuffered(0, now);
       drain();
     }
     return done;
