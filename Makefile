@@ -50,16 +50,17 @@ EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@build/exported_functions.json
 EMFLAGS_DIST := -Oz -flto
 EMFLAGS_DEBUG := -O1 -g -sASSERTIONS=1 -fsanitize=undefined -fsanitize-trap=undefined
 
-# The tab's session (wasm/src/session.c) runs in every page, compiled to
-# JavaScript by wasm2js: pages need no 'wasm-unsafe-eval'. It allocates
-# nothing; a small fixed memory holds its pool and stack. Its exports are every
-# wss_session_* function the header declares.
-PAGE_SRC := wasm/src/session.c
+# The tab's session and link (wasm/src/session.c, link.c) run in every page,
+# compiled to JavaScript by wasm2js: pages need no 'wasm-unsafe-eval'. They
+# allocate nothing; a fixed memory holds their pools, the link's shared
+# buffers and the stack. Its exports are every wss_session_* and wss_link_*
+# function the header declares.
+PAGE_SRC := wasm/src/session.c wasm/src/link.c
 LEADER_SRC := $(filter-out $(PAGE_SRC),$(CORE_SRC))
 LPAREN := (
-PAGE_EXPORTS = $(shell grep -o '\bwss_session_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
+PAGE_EXPORTS = $(shell grep -o '\bwss_\(session\|link\)_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
                  sed 's/.$$//; s/^/"_/; s/$$/"/' | paste -sd, -)
-EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=131072 \
+EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=393216 \
                -sTOTAL_STACK=4096 -sALLOW_MEMORY_GROWTH=0 -sENVIRONMENT=web,worker \
                -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
 
@@ -69,7 +70,7 @@ ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
 # What a page loads is held to a size budget: its private members (named with
 # a leading underscore, never part of the API) get short names.
 ESBUILD_TAB := --mangle-props='^_[a-zA-Z]'
-JS_SRC := $(wildcard js-glue/*.js) build/page/session.mjs
+JS_SRC := $(wildcard js-glue/*.js) build/page/page.mjs
 
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare-leader.mjs dist/wsshare.d.ts
@@ -223,11 +224,11 @@ build/debug/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) package.json $(CJSON_DIR)/cJ
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DEBUG) $(INCLUDES) \
 	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
 
-build/page/session.wasm: $(PAGE_SRC) wasm/include/wsshare.h
+build/page/page.wasm: $(PAGE_SRC) wasm/include/wsshare.h
 	@mkdir -p build/page
 	$(EMCC) $(EMFLAGS_PAGE) -Iwasm/include $(PAGE_SRC) -o $@
 
-build/page/session.mjs: build/page/session.wasm
+build/page/page.mjs: build/page/page.wasm
 	wasm2js $< -Oz -o $@
 
 # ---- the JavaScript side --------------------------------------------------------

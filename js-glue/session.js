@@ -3,7 +3,7 @@
 // reaches a leader and what happens when that leader dies; this wrapper only
 // feeds it and hands its actions to the tab, one call at a time.
 
-import * as C from '../build/page/session.mjs';
+import * as C from '../build/page/page.mjs';
 
 export const MODE = { auto: 1, sharedworker: 2, election: 3, direct: 4 };
 export const CAN = { BUS: 1, SHAREDWORKER: 2, WORKER: 4 };

@@ -3,25 +3,24 @@
 // tab elected among those of the same url, protocols and key); this tab talks
 // to "the leader" over a BroadcastChannel and does not care where it lives.
 // In 'direct' mode it simply wraps a WebSocket of its own.
+//
+// Every decision is C's: the session (wasm/src/session.c) picks the way to a
+// leader and judges its life; the link (wasm/src/link.c) speaks the bus. This
+// class is the WebSocket face and performs what they say (_act, _linkAct).
 
 import {
-  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, electChannelName, envelope, randomId, sharingKey,
+  BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, electChannelName, randomId, sharingKey,
   tabLockName, workerLockName,
 } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
 import { CAN, SESSION, Session, WATCH, WAY, BEAT_MS as SESSION_BEAT_MS } from './session.js';
+import { CLEAN, ERR, HEARD_SESSION, LINK, Link, REASON_APP, REASON_ENVELOPE, isU32 } from './link.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-const BATCH_FRAMES = 512;
-const BATCH_BYTES = 256 * 1024;
-const HELLO_RETRY_MS = 1000;
-const PING_EVERY_MS = 20000;
-const BYE_TIMEOUT_MS = 1000;
-const STATS_TIMEOUT_MS = 2000;
 const MODES = ['auto', 'sharedworker', 'election', 'direct'];
 const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'graphql-ws', 'jsonrpc'];
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
@@ -90,6 +89,7 @@ function detailEvent(type, fields) {
 const canElect = () => typeof Worker === 'function';
 const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
 const visible = () => typeof document === 'undefined' || !document.hidden;
+const isFrame = (d) => typeof d === 'string' || d instanceof ArrayBuffer;
 
 export class SharedWebSocket extends EventTarget {
   constructor(url, protocols, options) {
@@ -104,24 +104,32 @@ export class SharedWebSocket extends EventTarget {
     this._origin = new URL(this._url).origin;
     this._protocols = normalizeProtocols(protocols);
     this._opts = opts;
-    this._state = CONNECTING;
+    this._state = CONNECTING; // a socket of the tab's own; the link's readyState otherwise
     this._protocol = '';
     this._extensions = '';
     this._binaryType = 'blob';
     this._handlers = {};
     this._buffered = 0;
-    this._timers = new Set();
     this._counts = { sent: 0, received: 0 };
     this._debug = opts.debug ? (...a) => console.debug('wsshare:', ...a) : () => {};
     this._entered = 0;
-    // The session (C) picks the way to a leader and what follows its death;
-    // this class performs what it says (_act).
+    this._tab = randomId();
+    // Payloads the link numbered, until it releases them: { data, len } by seq.
+    this._frames = new Map();
+    this._asks = new Map();
+    this._farewell = {}; // by FAREWELL's `a`: the text a page that goes posts first
     const caps = (typeof BroadcastChannel === 'function' ? CAN.BUS : 0) |
       (typeof SharedWorker === 'function' ? CAN.SHAREDWORKER : 0) | (canElect() ? CAN.WORKER : 0);
     this._session = new Session(mode, caps, (kind, a, text) => this._act(kind, a, text));
-    if (!this._session.ok) throw fail('NotSupportedError', 'wsshare: too many sockets open in this page');
+    this._link = new Link(this._tab, opts.maxMessageBytes, (...x) => this._linkAct(...x));
+    if (!this._session.ok || !this._link.ok) {
+      this._session.free();
+      this._link.free();
+      throw fail('NotSupportedError', 'wsshare: too many sockets open in this page');
+    }
     if (!this._session.start(visible())) {
       this._session.free();
+      this._link.free();
       throw fail('NotSupportedError', mode === 'sharedworker'
         ? 'wsshare: SharedWorker or BroadcastChannel is not available here'
         : 'wsshare: Worker or BroadcastChannel is not available here');
@@ -144,7 +152,7 @@ export class SharedWebSocket extends EventTarget {
   get url() { return this._url; }
   get protocol() { return this._protocol; }
   get extensions() { return this._extensions; }
-  get readyState() { return this._state; }
+  get readyState() { return this._link ? this._link.state : this._state; }
   get bufferedAmount() { return this._ws ? this._ws.bufferedAmount : this._buffered; }
   get binaryType() { return this._binaryType; }
   set binaryType(value) {
@@ -155,39 +163,31 @@ export class SharedWebSocket extends EventTarget {
   get mode() { return this._mode; }
   // In 'direct' mode this tab leads its own socket; in 'election' mode the
   // elected tab does; a SharedWorker is nobody's tab.
-  get isLeader() { return this._mode === 'direct' || (!!this._ownLeader && this._ownLeader === this._leaderId); }
+  get isLeader() { return this._mode === 'direct' || (!!this._link && this._link.isLeader); }
 
   send(data) {
-    if (this._state === CONNECTING) {
+    if (this.readyState === CONNECTING) {
       throw fail('InvalidStateError', "Failed to execute 'send' on 'SharedWebSocket': Still in CONNECTING state.");
     }
     const payload = snapshot(data);
     const len = byteLength(payload);
+    if (this._link) {
+      this._link.send(len, (seq) => {
+        if (!seq) return;
+        this._frames.set(seq, { data: payload, len });
+        this._counts.sent++;
+      });
+      return;
+    }
     if (this._state !== OPEN) {
       this._buffered += len; // as the browser does after close: counted, not sent
       return;
     }
-    if (this._ws) {
-      // A tab that shared goes on with a socket of its own: until it opens,
-      // frames wait behind the ones no leader acknowledged.
-      if (this._ws.readyState === CONNECTING) this._carry.push(payload);
-      else this._ws.send(payload);
-      this._counts.sent++;
-      return;
-    }
-    const max = this._opts.maxMessageBytes;
-    if (max !== undefined && len > max) {
-      this._fire(errorEvent(`wsshare: message of ${len} bytes exceeds maxMessageBytes (${max}); not sent`));
-      return;
-    }
-    const frame = { seq: this._seq++, data: payload, len };
-    this._unacked.push(frame);
-    this._pending.push(frame);
-    this._pendingBytes += len;
-    this._buffered += len;
+    // A tab that shared goes on with a socket of its own: until it opens,
+    // frames wait behind the ones no leader acknowledged.
+    if (this._ws.readyState === CONNECTING) this._carry.push(payload);
+    else this._ws.send(payload);
     this._counts.sent++;
-    if (this._pending.length >= BATCH_FRAMES || this._pendingBytes >= BATCH_BYTES) this._flushSends();
-    else if (this._pending.length === 1) queueMicrotask(() => this._flushSends());
   }
 
   close(code, reason) {
@@ -201,50 +201,38 @@ export class SharedWebSocket extends EventTarget {
       reason = String(reason);
       if (byteLength(reason) > 123) throw fail('SyntaxError', 'The close reason must not be greater than 123 UTF-8 bytes.');
     }
-    if (this._state === CLOSING || this._state === CLOSED) return;
-    if (this._ws) {
-      this._state = CLOSING;
-      this._ws.close(code, reason);
+    const state = this.readyState;
+    if (state === CLOSING || state === CLOSED) return;
+    if (this._link) {
+      this._closeReason = reason === undefined ? '' : reason;
+      this._link.close(code === undefined ? 0 : code);
       return;
     }
-    const wasOpen = this._state === OPEN;
     this._state = CLOSING;
-    if (!wasOpen) {
-      // Like the browser: closing before the handshake fails the connection.
-      this._later(0, () => {
-        this._leave();
-        this._fire(new Event('error'));
-        this._finish(1006, '', false);
-      });
-      return;
-    }
-    this._flushSends();
-    this._closeCode = code === undefined ? 1005 : code;
-    this._closeReason = reason === undefined ? '' : reason;
-    this._post(this._bye);
-    this._later(BYE_TIMEOUT_MS, () => this._finish(this._closeCode, this._closeReason, true));
+    if (this._ws) this._ws.close(code, reason);
   }
 
   stats() {
+    const link = this._link;
     const own = {
       mode: this._mode,
       isLeader: this.isLeader,
       tab: {
-        id: this._tab || 0,
-        readyState: this._state,
+        id: this._hash ? this._tab : 0, // a tab that never shared has no id on a bus
+        readyState: this.readyState,
         bufferedAmount: this.bufferedAmount,
-        unacked: this._unacked ? this._unacked.length : 0,
+        unacked: link ? link.next - link.unacked : 0,
         sent: this._counts.sent,
         received: this._counts.received,
       },
       leader: null,
     };
-    if (!this._bus || !this._welcomed || this._state === CLOSED) return Promise.resolve(own);
+    if (!link || !this._bus) return Promise.resolve(own);
     return new Promise((resolve) => {
-      const id = ++this._statsId;
-      const timer = this._later(STATS_TIMEOUT_MS, () => { this._statsWaiters.delete(id); resolve(own); });
-      this._statsWaiters.set(id, (leader) => { this._cancel(timer); resolve({ ...own, leader }); });
-      this._post(envelope('stats?', { tab: this._tab, id, l: this._leaderId }));
+      link.stats((id) => {
+        if (!id) resolve(own);
+        else this._asks.set(id, (env) => resolve(env ? { ...own, leader: env.stats } : own));
+      });
     });
   }
 
@@ -262,8 +250,13 @@ export class SharedWebSocket extends EventTarget {
       this._carry = [];
       this._buffered = 0;
       // Open already: this tab was sharing, and goes on with a socket of its own.
-      if (this._state === OPEN) this._fire(new Event('open'));
-      else this._setOpen();
+      if (this._state !== CONNECTING) {
+        this._fire(new Event('open'));
+      } else {
+        this._state = OPEN;
+        this._debug('open', this._mode);
+        this._fire(new Event('open'));
+      }
     };
     ws.onmessage = (e) => this._deliver(e.data);
     ws.onerror = () => this._fire(new Event('error'));
@@ -279,25 +272,95 @@ export class SharedWebSocket extends EventTarget {
     switch (kind) {
       case SESSION.START: this._enter(a); break;
       case SESSION.LOST: this._lost(); break;
-      case SESSION.FAIL:
-        this._fire(errorEvent(`wsshare: ${text}`));
-        this._finish(1006, '', false);
-        break;
+      case SESSION.FAIL: if (this._link) this._link.fail(text); break;
       case SESSION.TIMER:
-        this._cancel(this._sessionTimer);
-        this._sessionTimer = a === 0xffffffff ? undefined : this._later(a, () => this._session.tick());
+        clearTimeout(this._sessionTimer);
+        this._sessionTimer = a === 0xffffffff ? undefined : setTimeout(() => this._session.tick(), a);
         break;
       default: break;
     }
   }
 
+  // The link's actions (see wss_link_action_kind in wasm/include/wsshare.h).
+  _linkAct(kind, a, b, handle, extra, ctx) {
+    switch (kind) {
+      case LINK.POST: this._post(extra); break;
+      case LINK.POST_FRAMES:
+        for (let s = a; s < a + b; s += extra) {
+          const f = [];
+          for (let q = s; q < Math.min(a + b, s + extra); q++) f.push(this._frames.get(q).data);
+          this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._tab, s, f });
+        }
+        break;
+      case LINK.POST_KEPT: {
+        const q = extra.slice(0, b);
+        this._post({ v: BUS_VERSION, t: TAB_KEPT, l: handle, tab: this._tab, q, m: extra.slice(b), f: q.map((s) => this._frames.get(s).data) });
+        break;
+      }
+      case LINK.FAREWELL: this._farewell[a] = b ? extra : null; break;
+      case LINK.ELECT_BUS:
+        if (a && !this._electBus) this._electBus = new BroadcastChannel(electChannelName(this._hash));
+        else if (!a) this._closeElectBus();
+        break;
+      case LINK.DELIVER: for (let i = a; i < a + b; i++) this._deliver(ctx.frames[ctx.off + i]); break;
+      case LINK.COUNT: this._buffered += a; break;
+      case LINK.ACKED: for (let s = a; s <= b; s++) this._buffered -= this._frames.get(s).len; break;
+      case LINK.RELEASE: for (let s = a; s <= b; s++) this._frames.delete(s); break;
+      case LINK.FLUSH: queueMicrotask(() => { if (this._link) this._link.flush(); }); break;
+      case LINK.PROTOCOL:
+        this._protocol = ctx.protocol || '';
+        this._extensions = ctx.extensions || '';
+        break;
+      case LINK.OPEN:
+        this._debug('open', this._mode);
+        this._fire(new Event('open'));
+        break;
+      case LINK.ERROR: this._fire(this._error(a, b, ctx)); break;
+      case LINK.CLOSE:
+        this._finish(a, b & REASON_APP ? this._closeReason : b & REASON_ENVELOPE ? ctx.reason || '' : '', !!(b & CLEAN));
+        break;
+      case LINK.RECONNECTING: this._fire(detailEvent('reconnecting', { attempt: a, delay: b })); break;
+      case LINK.LEADERCHANGE: this._fire(detailEvent('leaderchange', { isLeader: !!a })); break;
+      case LINK.STATS: {
+        const settle = this._asks.get(a);
+        this._asks.delete(a);
+        if (settle) settle(b ? ctx : null);
+        break;
+      }
+      case LINK.HEARD:
+        if (a & HEARD_SESSION) this._session.heard();
+        if (this._election) this._election.heard();
+        break;
+      case LINK.TIMER:
+        clearTimeout(this._linkTimer);
+        this._linkTimer = a === 0xffffffff ? undefined : setTimeout(() => { if (this._link) this._link.tick(); }, a);
+        break;
+      default: break;
+    }
+  }
+
+  _error(why, n, ctx) {
+    switch (why) {
+      case ERR.TOO_BIG: return errorEvent(`wsshare: message of ${n} bytes exceeds maxMessageBytes (${this._opts.maxMessageBytes}); not sent`);
+      case ERR.LEADER: return errorEvent(`wsshare: ${ctx.message} (${ctx.code})`);
+      case ERR.NOTES: return errorEvent(`wsshare: more than ${n} frames to keep for a next leader; a change of leader will close this socket`);
+      case ERR.SESSION: return errorEvent(`wsshare: ${ctx}`);
+      default: return new Event('error');
+    }
+  }
+
   // Reaches the leader another way, or the same way anew, leaving the last.
   _enter(way) {
-    if (this._state === CLOSED) return;
+    if (this._closed) return;
     if (way === WAY.DIRECT) {
       // What no leader acknowledged leaves first, on the tab's own socket.
-      const carry = this._unacked ? this._unacked.map((f) => f.data) : [];
-      this._leave();
+      const carry = [];
+      const link = this._link;
+      if (link) {
+        link.leave();
+        for (let s = link.unacked; s < link.next; s++) carry.push(this._frames.get(s).data);
+        this._state = link.state;
+      }
       this._teardown();
       this._startDirect(carry);
       return;
@@ -307,45 +370,21 @@ export class SharedWebSocket extends EventTarget {
     if (!this._bus) this._startShared();
     const entered = ++this._entered;
     this._locked.then(() => {
-      if (entered !== this._entered || this._state === CLOSED) return;
+      if (entered !== this._entered || this._closed) return;
       if (way === WAY.ELECTION) this._startElection();
       else this._startWorker();
     });
   }
 
   // The leader this tab reached is gone: every frame not acknowledged waits
-  // for the next one, which re-sends the tab's hello; the app hears of it as
-  // of a reconnect.
+  // for the next one, which re-sends the tab's hello.
   _lost() {
     this._debug('the leader is gone');
     // Its successor gets a name of its own, which every tab of the dead
     // worker derives alike: a browser may still hold the dying worker under
     // the old name and hand it out again (Firefox does).
     if (this._workerId) this._workerName = `${channelName(this._hash)}/after/${this._workerId}`;
-    this._welcomed = false;
-    this._leaderId = 0;
-    if (this._closesWithLeader()) return;
-    if (!this._reconnecting) this._reconnect(1, 0);
-  }
-
-  // A new leader is a new server connection. Unless a profile or the app's
-  // opt-in resumes it, an open tab closes as its own socket would have.
-  _closesWithLeader() {
-    if (this._state !== OPEN || this._resume || this._quiet) return false;
-    this._leave(true);
-    this._fire(new Event('error'));
-    this._finish(1006, '', false);
-    return true;
-  }
-
-  // The connection is being made again. A client whose protocol profile
-  // resumes it for them (its frames were kept) must not see that: such a
-  // client answers a second open with a second handshake.
-  // The leader's retries are told while the socket has not opened yet too.
-  _reconnect(attempt, delay, connecting) {
-    if (this._quiet || !(this._state === OPEN || (connecting && this._state === CONNECTING))) return;
-    this._reconnecting = true;
-    this._fire(detailEvent('reconnecting', { attempt, delay }));
+    if (this._link) this._link.lost();
   }
 
   // Lets go of whatever the current way holds (never the bus or the tab lock).
@@ -383,26 +422,10 @@ export class SharedWebSocket extends EventTarget {
 
   _startShared() {
     this._hash = sharingKey(this._url, this._protocols, this._opts.key);
-    this._tab = randomId();
-    this._bye = envelope('bye', { tab: this._tab });
-    this._leaderId = 0; // the leader this tab follows; 0 until one welcomes it
-    this._seq = 1;
-    this._posted = 0; // the last frame number posted to any leader
-    this._unacked = [];
-    // Frames the leader's protocol profile asked us to keep after their ack
-    // (a handshake, a subscription, a request not yet answered): a next
-    // leader gets them first, and rebuilds from them.
-    this._kept = new Map();
-    this._pending = [];
-    this._pendingBytes = 0;
-    this._welcomed = false;
-    this._lastSeq = 0;
-    this._statsId = 0;
-    this._statsWaiters = new Map();
     this._bus = new BroadcastChannel(channelName(this._hash));
     this._bus.onmessage = (e) => this._onBus(e.data);
     this._onPageHide = (e) => this._pageHide(e);
-    this._onPageShow = (e) => this._pageShow(e);
+    this._onPageShow = (e) => { if (this._link) this._link.pageshow(e.persisted); };
     this._onVisibility = () => this._session.visibility(visible());
     if (typeof addEventListener === 'function') {
       addEventListener('pagehide', this._onPageHide);
@@ -502,7 +525,7 @@ export class SharedWebSocket extends EventTarget {
   // ---- election mode: the elected tab runs the leader in a Worker ----
 
   _startElection() {
-    if (this._state === CLOSED) return;
+    if (this._closed) return;
     if (!hasLocks()) {
       this._startCandidate();
       return;
@@ -520,6 +543,7 @@ export class SharedWebSocket extends EventTarget {
     const id = randomId();
     const init = this._init({ leader: id, config: { ...this._init().config, beatMs: BEAT_MS } });
     this._ownLeader = id;
+    if (this._link) this._link.lead(id);
     let worker = null;
     try {
       worker = new Worker(this._urls().workerUrl);
@@ -577,6 +601,7 @@ export class SharedWebSocket extends EventTarget {
       this._leaderHost = null;
     }
     this._ownLeader = 0;
+    if (this._link) this._link.lead(0);
   }
 
   // Without Web Locks every tab runs a candidate in a Worker of its own; the
@@ -607,268 +632,49 @@ export class SharedWebSocket extends EventTarget {
   // This tab's candidate leads (under the leader id given) or no longer (0).
   // Its announcement on the bus may come before or after this word.
   _role(id, term) {
-    const was = this.isLeader;
     this._ownLeader = id;
-    // While it leads, the page keeps its resignation ready on a channel
-    // already open: a closing page may get no further than one post (_leave).
-    this._resignation = id ? JSON.stringify({ v: 1, t: 'resign', id: this._tab, term }) : '';
-    if (id && !this._electBus) this._electBus = new BroadcastChannel(electChannelName(this._hash));
-    else if (!id) this._closeElectBus();
-    if (this.isLeader !== was) this._fire(detailEvent('leaderchange', { isLeader: this.isLeader }));
-  }
-
-  // A leader announced itself: follow it, and tell the app if it is a change.
-  _follow(id) {
-    if (id === this._leaderId) return;
-    const had = this._leaderId;
-    this._leaderId = id;
-    this._welcomed = false;
-    const isLeader = this.isLeader;
-    if (had || isLeader) this._fire(detailEvent('leaderchange', { isLeader }));
-    if (had && this._closesWithLeader()) return;
-    if (had && !this._reconnecting) this._reconnect(1, 0);
-    this._hello();
+    if (this._link) this._link.role(id, term);
   }
 
   _hello() {
-    if (this._state === CLOSED || this._state === CLOSING) return;
-    const next = this._unacked.length ? this._unacked[0].seq : this._seq;
-    // `last`: frames up to it were accepted by send(); a new leader queues
-    // their re-sends whatever its bounds.
-    // `p`: frames up to it went to a leader, which may have handled them.
-    this._post(envelope('hello', { tab: this._tab, next, last: this._seq - 1, p: this._posted, l: this._leaderId }));
-    this._cancel(this._helloTimer);
-    this._helloTimer = this._later(HELLO_RETRY_MS, () => { if (!this._welcomed) this._hello(); });
+    if (this._link) this._link.hello();
   }
 
   _post(msg) {
     if (this._bus) this._bus.postMessage(msg);
   }
 
-  // Frames wait for a leader's welcome: it tells where to resume from.
-  _flushSends() {
-    if (!this._pending.length || !this._bus || !this._welcomed) return;
-    const s = this._pending[0].seq;
-    this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: this._leaderId, tab: this._tab, s, f: this._pending.map((f) => f.data) });
-    this._posted = Math.max(this._posted, s + this._pending.length - 1);
-    this._pending = [];
-    this._pendingBytes = 0;
-  }
-
-  _resendFrom(seq) {
-    // Frames not yet posted are unacked too: they go out once, in this pass.
-    this._pending = [];
-    this._pendingBytes = 0;
-    for (const frame of this._unacked) {
-      if (frame.seq < seq) continue;
-      this._pending.push(frame);
-      if (this._pending.length >= BATCH_FRAMES) this._flushSends();
-    }
-    this._flushSends();
-  }
-
   _onBus(msg) {
+    const link = this._link;
+    if (!link) return;
     if (typeof msg === 'string') {
       let env;
       try { env = JSON.parse(msg); } catch (err) { return; }
-      if (env && env.v === BUS_VERSION) this._onControl(env);
-    } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f) &&
-               msg.l === this._leaderId) {
-      this._session.heard();
-      if (this._election) this._election.heard();
-      this._onFrames(msg.s, msg.f, Array.isArray(msg.o) ? msg.o : null);
+      if (env && env.v === BUS_VERSION) link.envelope(env);
+    } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f) && isU32(msg.l)) {
+      // A post that is not numbered or carries other than text or bytes is
+      // another script's: the leader is heard, and none of it taken.
+      const ok = isU32(msg.s) && msg.f.every(isFrame);
+      link.frames(msg.l, ok ? msg.s : 0, ok ? msg.f : [], ok && Array.isArray(msg.o) ? msg.o : null);
     }
-  }
-
-  _onControl(env) {
-    const mine = env.tab === this._tab;
-    if (env.t === 'leader') {
-      if (this._election) this._election.heard();
-      this._follow(env.l);
-      return;
-    }
-    // A welcome answers our hello; anything else is heeded only from the
-    // leader we follow, never from one that was replaced.
-    if (env.t === 'welcome' && mine && (!this._leaderId || env.l === this._leaderId)) {
-      this._leaderId = env.l;
-    }
-    if (env.l !== this._leaderId) return;
-    this._session.heard();
-    if (this._election) this._election.heard();
-    switch (env.t) {
-      case 'welcome':
-        if (mine) this._onWelcome(env);
-        break;
-      case 'open':
-        if (this._welcomed) this._sharedOpen(env);
-        break;
-      case 'reconnecting':
-        if (this._welcomed) this._reconnect(env.attempt, env.delay, true);
-        break;
-      case 'ack':
-        this._notes(env.k, 3, (seq, mark) => this._keep(seq, mark));
-        this._notes(env.x, 2, (seq) => this._keep(seq));
-        this._notes(env.a, 2, (seq) => this._acked(seq));
-        break;
-      case 'close':
-        // A close for one tab is a profile's: its own connection ended.
-        if (this._welcomed && (env.tab === undefined || mine)) this._sharedClose(env);
-        break;
-      case 'gone':
-        if (mine && this._state === CLOSING) this._finish(this._closeCode, this._closeReason, true);
-        break;
-      case 'error':
-        if (mine) this._fire(errorEvent(`wsshare: ${env.message} (${env.code})`));
-        break;
-      case 'resend':
-        if (mine) this._resendFrom(env.from);
-        break;
-      case 'rehello':
-        // The leader does not know us (any more): it welcomes us afresh.
-        if (mine) {
-          this._welcomed = false;
-          this._hello();
-        }
-        break;
-      case 'stats':
-        if (mine && this._statsWaiters.has(env.id)) {
-          this._statsWaiters.get(env.id)(env.stats);
-          this._statsWaiters.delete(env.id);
-        }
-        break;
-      default:
-        break;
-    }
-  }
-
-  _onWelcome(env) {
-    const fresh = !this._welcomed;
-    if (fresh) {
-      // A leader numbers its server frames from its own start: follow its count.
-      this._welcomed = true;
-      this._lastSeq = env.seq - 1;
-      clearInterval(this._ping);
-      this._ping = setInterval(() => this._post(envelope('ping', { tab: this._tab, l: this._leaderId })), PING_EVERY_MS);
-    }
-    this._cancel(this._helloTimer);
-    this._resume = !!env.resume;
-    this._acked(env.acked);
-    // A leader that did not know us rebuilds first from what we kept.
-    if (fresh && this._kept.size) {
-      const kept = [...this._kept.values()];
-      this._post({
-        v: BUS_VERSION, t: TAB_KEPT, l: this._leaderId, tab: this._tab,
-        q: kept.map((f) => f.seq), m: kept.map((f) => f.mark), f: kept.map((f) => f.data),
-      });
-    }
-    if (this._unacked.length) this._resendFrom(this._unacked[0].seq);
-    if (env.state === 'open') this._sharedOpen(env);
-  }
-
-  // The shared socket is open: the first time, or again after a reconnect
-  // or a change of leader (then `open` fires again; readyState stayed OPEN).
-  _sharedOpen(env) {
-    this._resume = !!env.resume;
-    this._protocol = env.protocol || '';
-    this._extensions = env.extensions || '';
-    if (this._state === CONNECTING) {
-      this._reconnecting = false;
-      this._setOpen();
-    } else if (this._reconnecting && this._state === OPEN) {
-      this._reconnecting = false;
-      this._fire(new Event('open'));
-    }
-  }
-
-  // Calls fn(seq, mark) for this tab's entries of a flat [tab, seq, (mark)] list.
-  _notes(list, width, fn) {
-    if (!Array.isArray(list)) return;
-    for (let i = 0; i + width <= list.length; i += width) if (list[i] === this._tab) fn(list[i + 1], list[i + 2]);
-  }
-
-  // Keeps frame `seq` with `mark` for a next leader, or forgets it (no mark).
-  _keep(seq, mark) {
-    // A profile speaks for this tab's client from here on: see _reconnect.
-    if (mark !== undefined) this._quiet = true;
-    const frame = this._kept.get(seq) || this._unacked.find((f) => f.seq === seq);
-    if (!frame) return;
-    frame.mark = mark;
-    if (mark === undefined) this._kept.delete(seq);
-  }
-
-  _acked(seq) {
-    const list = this._unacked;
-    let n = 0;
-    while (n < list.length && list[n].seq <= seq) {
-      const frame = list[n++];
-      this._buffered -= frame.len;
-      if (frame.mark !== undefined) this._kept.set(frame.seq, frame);
-    }
-    if (n) list.splice(0, n);
-  }
-
-  _onFrames(seq0, frames, to) {
-    if (!this._welcomed || this._state === CLOSED || this._state === CONNECTING) return;
-    // The leader numbers its posts without a gap and sends text or bytes: a
-    // post that does neither is another script's, and dropped whole.
-    if (!Number.isInteger(seq0) || seq0 > this._lastSeq + 1 ||
-        frames.some((d) => typeof d !== 'string' && !(d instanceof ArrayBuffer))) return;
-    for (let i = 0; i < frames.length; i++) {
-      const seq = seq0 + i;
-      if (seq <= this._lastSeq) continue;
-      this._lastSeq = seq;
-      // A profile's answer goes to the tab that asked: the others only count it.
-      if (!to || !to[i] || to[i] === this._tab) this._deliver(frames[i]);
-    }
-  }
-
-  _sharedClose(env) {
-    if (this._state === CLOSED) return;
-    this._leave(true);
-    if (!env.clean) this._fire(new Event('error'));
-    this._finish(env.code, env.reason || '', !!env.clean);
   }
 
   // A page entering the back/forward cache lets go of the socket as a plain
   // WebSocket would; if it comes back, it finds the socket closed. A leading
   // tab hands over at once, whether its page is cached or going away.
   _pageHide(e) {
-    if (this._state === CLOSED) return;
-    // A closing page may end before its candidate's worker reads another
-    // message: the page says the leader resigns itself, so the others elect
-    // at once, and says it first.
-    if (this._resignation) this._electBus.postMessage(this._resignation);
-    this._leave();
+    if (!this._link) return;
+    // Firefox may stop a closing page's script a few statements in: the
+    // farewell the link wrote goes first, ready-made.
+    const { 1: bye, 2: resign } = this._farewell;
+    if (resign && this._electBus) this._electBus.postMessage(resign);
+    if (bye) this._bus.postMessage(bye);
+    this._link.pagehide(e.persisted);
     if (this._election) this._election.resign();
     if (this._candidate) this._candidate.postMessage({ t: 'stop' });
-    this._hiddenAway = e.persisted;
-  }
-
-  _pageShow(e) {
-    if (e.persisted && this._hiddenAway && this._state !== CLOSED) {
-      this._fire(new Event('error'));
-      this._finish(1006, '', false);
-    }
-  }
-
-  // Detaches from the leader: says goodbye unless the leader already let us go.
-  // Firefox may stop a closing tab's pagehide script a few statements in, so
-  // the goodbye is ready-made and posted before anything else is done.
-  _leave(silent) {
-    if (!this._bus) return;
-    if (this._pending.length) this._flushSends();
-    if (!silent && this._welcomed) this._bus.postMessage(this._bye);
-    this._welcomed = false;
   }
 
   // ---- shared by every mode ----
-
-  _setOpen() {
-    if (this._state !== CONNECTING) return;
-    this._state = OPEN;
-    this._debug('open', this._mode);
-    this._fire(new Event('open'));
-  }
 
   _deliver(data) {
     let payload = data;
@@ -878,7 +684,8 @@ export class SharedWebSocket extends EventTarget {
   }
 
   _finish(code, reason, wasClean) {
-    if (this._state === CLOSED) return;
+    if (this._closed) return;
+    this._closed = true;
     this._state = CLOSED;
     this._teardown();
     this._session.free();
@@ -887,15 +694,16 @@ export class SharedWebSocket extends EventTarget {
   }
 
   _teardown() {
-    for (const t of this._timers) clearTimeout(t);
-    this._timers.clear();
-    // Their timeouts are gone with the timers: stats() asked as the tab went
-    // settles now, without the leader's part.
-    if (this._statsWaiters) {
-      for (const settle of this._statsWaiters.values()) settle(null);
-      this._statsWaiters.clear();
+    clearTimeout(this._sessionTimer);
+    clearTimeout(this._linkTimer);
+    if (this._link) {
+      this._link.free();
+      this._link = null;
     }
-    clearInterval(this._ping);
+    this._frames.clear();
+    // stats() asked as the tab went settles now, without the leader's part.
+    for (const settle of this._asks.values()) settle(null);
+    this._asks.clear();
     this._dropWay();
     if (this._bus) {
       this._bus.close();
@@ -915,18 +723,6 @@ export class SharedWebSocket extends EventTarget {
     if (!this._electBus) return;
     this._electBus.close();
     this._electBus = null;
-  }
-
-  _later(ms, fn) {
-    const t = setTimeout(() => { this._timers.delete(t); fn(); }, ms);
-    this._timers.add(t);
-    return t;
-  }
-
-  _cancel(t) {
-    if (t === undefined) return;
-    clearTimeout(t);
-    this._timers.delete(t);
   }
 
   _fire(event) {

@@ -17,6 +17,7 @@ extern const test_case election_tests[];
 extern const test_case failover_tests[];
 extern const test_case reconnect_tests[];
 extern const test_case session_tests[];
+extern const test_case link_tests[];
 extern const test_case jscan_tests[];
 extern const test_case graphql_tests[];
 extern const test_case jsonrpc_tests[];
@@ -29,8 +30,8 @@ int main(int argc, char **argv)
     static const test_case *const suites[] = {
         config_tests, tab_tests,  upstream_tests, downstream_tests,
         envelope_tests, oom_tests, property_tests, leader_tests, election_tests,
-        failover_tests, reconnect_tests, session_tests, jscan_tests, graphql_tests, jsonrpc_tests,
-        profile_tests, actioncable_tests, number_tests, NULL,
+        failover_tests, reconnect_tests, session_tests, link_tests, jscan_tests, graphql_tests,
+        jsonrpc_tests, profile_tests, actioncable_tests, number_tests, NULL,
     };
 
     return run_suites(suites, argc > 1 ? argv[1] : NULL) == 0 ? 0 : 1;

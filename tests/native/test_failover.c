@@ -1,5 +1,5 @@
 /*
- * Failover, simulated: tabs modelled on shared-websocket.js outlive a series
+ * Failover, simulated: tabs (the page's link, wasm/src/link.c) outlive a series
  * of leaders (cores created, started and destroyed at random moments) over a
  * simulated BroadcastChannel, under a fake clock, with a server socket whose
  * undrained frames die with their leader's page. Checked after every event and
@@ -8,7 +8,6 @@
  * dying leader had not confirmed (or, where its page takes its unsent posts
  * with it, whose acknowledgement died with it).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,11 +21,7 @@
 #define SEQ_SPAN 1024  /* frames a tab may number */
 #define WIND_DOWN_LIMIT 20000
 
-/* shared-websocket.js */
-#define BATCH_FRAMES 512
-#define HELLO_RETRY_MS 1000.0
-#define PING_EVERY_MS 20000.0
-#define BYE_TIMEOUT_MS 1000.0
+#define SETTLE_STEP_MS 1000.0 /* how far the clock moves while the wind-down waits */
 
 enum tab_state { T_CONNECTING, T_OPEN, T_CLOSING, T_CLOSED };
 enum sock_state { S_NONE, S_CONNECTING, S_OPEN, S_CLOSING };
@@ -38,19 +33,17 @@ typedef struct variant {
     int drops;       /* the bus loses tab -> leader batches of frames now and then */
 } variant;
 
-/* A tab, as shared-websocket.js keeps it, and the server's books on it. */
+/* A tab: its link, what the sim sees of it, and the server's books on it. */
 typedef struct stab {
     uint32_t id;
-    int state;
+    wss_link *link;
+    int state;       /* the link's readyState, after its last call */
     int left;        /* closed or crashed: its frames are no longer owed */
-    int welcomed;
+    int welcomed;    /* by `leader`, as the envelopes it took say */
     uint32_t leader; /* the leader id it follows; 0: none yet */
     uint32_t seq;    /* the number its next frame gets */
     uint32_t lo;     /* unacknowledged: [lo, seq) */
-    uint32_t pend;   /* not yet posted: [pend, seq) */
-    double hello_at; /* the hello retry; 0: none */
-    double ping_at;
-    double bye_at;
+    double timer_at; /* the link's timer; 0: none */
     uint32_t first_max;            /* the highest seq whose first copy reached the server */
     int16_t first_core[SEQ_SPAN];  /* the leader whose socket carried it first; -1: none */
     uint64_t first_end[SEQ_SPAN];  /* where its bytes ended in that leader's socket */
@@ -97,6 +90,8 @@ typedef struct penv {
     long long acked; /* welcome */
     long long from;  /* resend */
     int open;        /* welcome: state "open" */
+    int resume;      /* welcome, open: the connection is made again under the tabs */
+    long long seq;   /* welcome: the leader's next server frame */
     uint32_t *pairs; /* ack: tab, seq, tab, seq ... */
     uint32_t npairs;
 } penv;
@@ -224,7 +219,7 @@ static void tab_post_text(sim *s, const stab *t, char *text)
     enqueue(s, &m);
 }
 
-static void tab_post_batch(sim *s, const stab *t, uint32_t seq0, uint32_t count)
+static void tab_post_batch(sim *s, const stab *t, uint32_t leader, uint32_t seq0, uint32_t count)
 {
     msg m;
 
@@ -237,86 +232,86 @@ static void tab_post_batch(sim *s, const stab *t, uint32_t seq0, uint32_t count)
     m.tab = t->id;
     m.up = 1;
     m.batch = 1;
-    m.leader = t->leader;
+    m.leader = leader;
     m.seq0 = seq0;
     m.count = count;
     enqueue(s, &m);
 }
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ---- the tab: the page's link, as shared-websocket.js performs it ---------- */
 
-/* A tab's envelope, as JSON text the leader will read. */
-static char *format(const char *fmt, ...)
+static void tab_finish(sim *s, stab *t);
+
+/* Performs the actions of the tab's last link call. */
+static void tab_apply(sim *s, stab *t)
 {
-    char *text = xrealloc(NULL, 128);
-    va_list ap;
+    uint32_t n, i, k;
+    const wss_action *a = wss_link_actions(t->link, &n);
+    int flush = 0;
 
-    va_start(ap, fmt);
-    vsnprintf(text, 128, fmt, ap);
-    va_end(ap);
-    return text;
+    for (i = 0; i < n; i++, a++) {
+        switch (a->kind) {
+        case WSS_ACT_LINK_POST: {
+            char *text = xrealloc(NULL, a->len + 1);
+
+            memcpy(text, a->text, a->len);
+            text[a->len] = '\0';
+            tab_post_text(s, t, text);
+            break;
+        }
+        case WSS_ACT_LINK_POST_FRAMES:
+            for (k = 0; k < a->b; k += a->len)
+                tab_post_batch(s, t, a->handle, a->a + k, a->b - k < a->len ? a->b - k : a->len);
+            break;
+        case WSS_ACT_LINK_ACKED:
+            /* The tab forgets these frames. Each must have reached the server
+             * already: a frame only in a socket's buffer dies with its leader,
+             * and then no one has it any more. */
+            if (a->b >= t->seq)
+                check_fail(__FILE__, __LINE__, "tab %u: acked up to %u, the tab numbered up to %u",
+                           t->id, a->b, t->seq - 1);
+            for (k = a->a; k <= a->b && k < SEQ_SPAN; k++) {
+                if (t->first_core[k] < 0) {
+                    check_fail(__FILE__, __LINE__,
+                               "tab %u forgets seq %u on an ack from leader %u, but the server "
+                               "never got it", t->id, k, t->leader);
+                    break;
+                }
+            }
+            break;
+        case WSS_ACT_LINK_FLUSH:
+            flush = 1; /* the microtask: after this call */
+            break;
+        case WSS_ACT_LINK_TIMER:
+            t->timer_at = a->a == UINT32_MAX ? 0 : s->now + a->a;
+            break;
+        case WSS_ACT_LINK_ERROR:
+            /* Nothing here ends a tab but its own close() (an error when
+             * closed before the open, as a browser's socket): any other error
+             * is a socket the app would have seen fail. */
+            if (!t->left)
+                check_fail(__FILE__, __LINE__, "tab %u: error %u", t->id, a->a);
+            break;
+        case WSS_ACT_LINK_CLOSE:
+            tab_finish(s, t);
+            return;
+        default:
+            break;
+        }
+    }
+    t->state = (int)wss_link_state(t->link);
+    t->seq = wss_link_next(t->link);
+    t->lo = wss_link_unacked(t->link);
+    if (flush && t->link != NULL) {
+        wss_link_flush(t->link, s->now);
+        tab_apply(s, t);
+    }
 }
-
-/* ---- the tab: shared-websocket.js, the parts that carry frames ------------ */
 
 static void tab_hello(sim *s, stab *t)
 {
-    if (t->state == T_CLOSING || t->state == T_CLOSED)
-        return;
-    tab_post_text(s, t,
-                  format("{\"v\":1,\"t\":\"hello\",\"tab\":%u,\"next\":%u,\"last\":%u,\"l\":%u}",
-                         t->id, t->lo < t->seq ? t->lo : t->seq, t->seq - 1, t->leader));
-    t->hello_at = s->now + HELLO_RETRY_MS;
-}
-
-/* _flushSends: what waits goes out in one post, once welcomed. */
-static void tab_flush(sim *s, stab *t)
-{
-    if (t->pend == t->seq || !t->welcomed)
-        return;
-    tab_post_batch(s, t, t->pend, t->seq - t->pend);
-    t->pend = t->seq;
-}
-
-/* _resendFrom: every unacknowledged frame from `from`, in posts of at most
- * BATCH_FRAMES; not posted before a welcome. */
-static void tab_resend_from(sim *s, stab *t, uint32_t from)
-{
-    uint32_t end = t->seq;
-
-    t->pend = from > t->lo ? from : t->lo;
-    if (t->pend > end)
-        t->pend = end;
-    while (t->welcomed && end - t->pend > BATCH_FRAMES) {
-        tab_post_batch(s, t, t->pend, BATCH_FRAMES);
-        t->pend += BATCH_FRAMES;
-    }
-    tab_flush(s, t);
-}
-
-/* _acked: the tab forgets every frame up to `seq`. Each must have reached the
- * server already: a frame that is only in a socket's buffer dies with its
- * leader, and then no one has it any more. */
-static void tab_acked(stab *t, long long seq, uint32_t leader)
-{
-    if (seq >= (long long)t->seq)
-        check_fail(__FILE__, __LINE__, "tab %u: leader %u acks %lld, the tab numbered up to %u",
-                   t->id, leader, seq, t->seq - 1);
-    while (t->lo < t->seq && (long long)t->lo <= seq) {
-        if (t->first_core[t->lo] < 0) {
-            check_fail(__FILE__, __LINE__,
-                       "tab %u forgets seq %u on an ack from leader %u, but the server never got it",
-                       t->id, t->lo, leader);
-            return;
-        }
-        t->lo++;
-    }
-}
-
-static void tab_shared_open(stab *t)
-{
-    if (t->state == T_CONNECTING)
-        t->state = T_OPEN;
+    wss_link_hello(t->link, s->now);
+    tab_apply(s, t);
 }
 
 /* The tab's page is gone (closed after its goodbye, or crashed): its lock is
@@ -325,76 +320,70 @@ static void tab_finish(sim *s, stab *t)
 {
     score *c = live(s);
 
+    wss_link_free(t->link);
+    t->link = NULL;
     t->state = T_CLOSED;
     t->left = 1;
+    t->timer_at = 0;
     if (c != NULL && c->watched[tab_index(s, t)])
         c->gone_due[tab_index(s, t)] = 1;
 }
 
-static void tab_follow(sim *s, stab *t, uint32_t id)
+static uint32_t env_type(const char *type)
 {
-    if (id == t->leader)
-        return;
-    t->leader = id;
-    t->welcomed = 0;
-    tab_hello(s, t);
+    static const char *const types[] = {"leader", "welcome", "open", "reconnecting", "ack",
+                                        "close", "gone", "error", "resend", "rehello", "stats"};
+    uint32_t i;
+
+    for (i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(type, types[i]) == 0)
+            return i + 1;
+    return 0;
 }
 
-static void tab_welcome(sim *s, stab *t, const penv *e)
-{
-    if (!t->welcomed) {
-        t->welcomed = 1;
-        t->ping_at = s->now + PING_EVERY_MS;
-    }
-    t->hello_at = 0;
-    tab_acked(t, e->acked, e->l);
-    if (t->lo < t->seq)
-        tab_resend_from(s, t, t->lo);
-    if (e->open)
-        tab_shared_open(t);
-}
-
-/* _onControl; `li` is the index of the leader that posted the envelope. */
+/* An envelope reaches the tab, parsed as shared-websocket.js parses it; `li`
+ * is the index of the leader that posted it. */
 static void tab_on_envelope(sim *s, stab *t, const penv *e, int li)
 {
     int mine = e->tab == t->id;
-    uint32_t i;
+    uint32_t type = env_type(e->type), i, n = 0;
+    uint32_t *words = wss_link_scratch();
+    double x = 0, y = 0;
+    uint32_t flags = (e->resume ? WSS_LINK_RESUME : 0) | (e->open ? WSS_LINK_OPEN : 0);
+    int rc;
 
     /* What reached the tab, heeded or not: only an ack that never came can
      * excuse a duplicate of a confirmed frame. */
-    if (strcmp(e->type, "welcome") == 0 && mine && e->acked > t->heard_ack[li])
+    if (type == WSS_LINK_ENV_WELCOME && mine && e->acked > t->heard_ack[li])
         t->heard_ack[li] = e->acked;
     for (i = 0; i + 1 < e->npairs; i += 2)
         if (e->pairs[i] == t->id && (long long)e->pairs[i + 1] > t->heard_ack[li])
             t->heard_ack[li] = e->pairs[i + 1];
-    if (strcmp(e->type, "leader") == 0) {
-        tab_follow(s, t, e->l);
-        return;
+    if (type == WSS_LINK_ENV_WELCOME) {
+        x = (double)e->seq;
+        y = (double)e->acked;
+    } else if (type == WSS_LINK_ENV_RESEND) {
+        x = (double)e->from;
     }
-    if (strcmp(e->type, "welcome") == 0 && mine && (t->leader == 0 || e->l == t->leader))
+    rc = wss_link_envelope(t->link, type, e->l, e->tab, x, y, flags, s->now);
+    if (type == WSS_LINK_ENV_LEADER && e->l != t->leader) {
         t->leader = e->l;
-    if (e->l != t->leader)
-        return;
-    if (strcmp(e->type, "welcome") == 0) {
-        if (mine)
-            tab_welcome(s, t, e);
-    } else if (strcmp(e->type, "open") == 0) {
-        if (t->welcomed)
-            tab_shared_open(t);
-    } else if (strcmp(e->type, "ack") == 0) {
-        for (i = 0; i + 1 < e->npairs; i += 2)
-            if (e->pairs[i] == t->id)
-                tab_acked(t, e->pairs[i + 1], e->l);
-    } else if (strcmp(e->type, "gone") == 0) {
-        if (mine && t->state == T_CLOSING)
-            tab_finish(s, t);
-    } else if (strcmp(e->type, "resend") == 0) {
-        if (mine)
-            tab_resend_from(s, t, (uint32_t)e->from);
-    } else if (strcmp(e->type, "rehello") == 0) {
-        if (mine)
-            tab_hello(s, t);
+        t->welcomed = 0;
+    } else if (rc == WSS_OK && mine && type == WSS_LINK_ENV_WELCOME) {
+        t->leader = e->l;
+        t->welcomed = 1;
+    } else if (rc == WSS_OK && mine && type == WSS_LINK_ENV_REHELLO) {
+        t->welcomed = 0;
     }
+    tab_apply(s, t);
+    if (rc != WSS_OK || type != WSS_LINK_ENV_ACK || t->link == NULL)
+        return;
+    for (i = 0; i + 1 < e->npairs && n + 2 <= WSS_LINK_SCRATCH; i += 2) {
+        words[n++] = e->pairs[i];
+        words[n++] = e->pairs[i + 1];
+    }
+    wss_link_notes(t->link, WSS_LINK_NOTES_ACK, n, s->now);
+    tab_apply(s, t);
 }
 
 static void tab_join(sim *s)
@@ -404,8 +393,13 @@ static void tab_join(sim *s)
 
     memset(t, 0, sizeof(*t));
     t->id = 501 + 7 * s->ntabs++;
+    t->link = wss_link_new(t->id, -1);
+    if (t->link == NULL) {
+        check_fail(__FILE__, __LINE__, "no link for tab %u", t->id);
+        return;
+    }
     t->state = T_CONNECTING;
-    t->seq = t->lo = t->pend = 1;
+    t->seq = t->lo = 1;
     for (i = 0; i < SEQ_SPAN; i++)
         t->first_core[i] = -1;
     for (i = 0; i < MAX_LEADERS; i++)
@@ -416,29 +410,30 @@ static void tab_join(sim *s)
 /* send(), `k` times, then the microtask that flushes. */
 static void tab_sends(sim *s, stab *t, uint32_t k)
 {
+    uint32_t i;
+
     if (t->state != T_OPEN || t->seq + k >= SEQ_SPAN)
         return;
-    t->seq += k;
-    s->t.frames += k;
-    tab_flush(s, t);
+    for (i = 0; i < k; i++) {
+        if (wss_link_send(t->link, 1 + (t->id * 7 + t->seq * 13) % 200, s->now) != t->seq)
+            check_fail(__FILE__, __LINE__, "tab %u: send() did not number its frame %u", t->id,
+                       t->seq);
+        t->seq = wss_link_next(t->link);
+        s->t.frames++;
+    }
+    wss_link_flush(t->link, s->now);
+    tab_apply(s, t);
 }
 
 /* close(): what waits goes out, then the goodbye; the tab is done at the
- * leader's `gone` or after a second. Before the open, it just leaves. */
+ * leader's `gone` or after a second. Before the open, it fails at once. */
 static void tab_close(sim *s, stab *t)
 {
-    if (t->state == T_OPEN) {
-        tab_flush(s, t);
-        tab_post_text(s, t, format("{\"v\":1,\"t\":\"bye\",\"tab\":%u}", t->id));
-        t->state = T_CLOSING;
-        t->left = 1;
-        t->bye_at = s->now + BYE_TIMEOUT_MS;
-    } else if (t->state == T_CONNECTING) {
-        if (t->welcomed)
-            tab_post_text(s, t, format("{\"v\":1,\"t\":\"bye\",\"tab\":%u}", t->id));
-        t->welcomed = 0;
-        tab_finish(s, t);
-    }
+    if (t->state != T_OPEN && t->state != T_CONNECTING)
+        return;
+    t->left = 1;
+    wss_link_close(t->link, 0, s->now);
+    tab_apply(s, t);
 }
 
 /* ---- the server ------------------------------------------------------------ */
@@ -574,6 +569,8 @@ static uint32_t read_envelope(sim *s, const char *text, uint32_t len)
     e->acked = num(root, "acked");
     e->from = num(root, "from");
     e->open = cJSON_IsString(state) && strcmp(state->valuestring, "open") == 0;
+    e->resume = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "resume"));
+    e->seq = num(root, "seq");
     if (cJSON_IsArray(list)) {
         e->npairs = (uint32_t)cJSON_GetArraySize(list);
         e->pairs = xrealloc(NULL, e->npairs * sizeof(uint32_t));
@@ -841,21 +838,10 @@ static void advance(sim *s, double ms)
     for (i = 0; i < s->ntabs; i++) {
         stab *t = &s->tabs[i];
 
-        if (t->state == T_CLOSED)
-            continue;
-        if (t->state == T_CLOSING && t->bye_at <= s->now) {
-            tab_finish(s, t);
-            continue;
-        }
-        if (t->hello_at != 0 && s->now >= t->hello_at) {
-            t->hello_at = 0;
-            if (!t->welcomed)
-                tab_hello(s, t);
-        }
-        while (t->ping_at != 0 && s->now >= t->ping_at) {
-            tab_post_text(s, t, format("{\"v\":1,\"t\":\"ping\",\"tab\":%u,\"l\":%u}", t->id,
-                                       t->leader));
-            t->ping_at += PING_EVERY_MS;
+        if (t->link != NULL && t->timer_at != 0 && s->now >= t->timer_at) {
+            t->timer_at = 0;
+            wss_link_tick(t->link, s->now);
+            tab_apply(s, t);
         }
     }
     c = live(s);
@@ -875,7 +861,7 @@ static void leader_start(sim *s)
 
     memset(c, 0, sizeof(*c));
     c->id = 1000 * (uint32_t)(ci + 1) + 1 + prng_below(&s->rng, 999);
-    snprintf(config, sizeof(config), "{\"leader\":%u,\"beatMs\":1000,\"ackDelayMs\":0}", c->id);
+    snprintf(config, sizeof(config), "{\"leader\":%u,\"beatMs\":1000,\"ackDelayMs\":0,\"reconnect\":true}", c->id);
     if (wss_create(&c->core, config, strlen(config)) != WSS_OK) {
         check_fail(__FILE__, __LINE__, "no core for leader %u", c->id);
         return;
@@ -891,7 +877,7 @@ static void deliver_down(sim *s, const msg *m)
 {
     stab *t = tab_by_id(s, m->tab);
 
-    if (t != NULL && t->state != T_CLOSED)
+    if (t != NULL && t->link != NULL)
         tab_on_envelope(s, t, &s->envs[m->env], m->core);
 }
 
@@ -1083,7 +1069,7 @@ static void step(sim *s)
 static int tab_settled(const sim *s, const stab *t)
 {
     return t->state == T_OPEN && t->welcomed && t->leader == s->cores[s->cur].id &&
-           t->lo == t->seq && t->pend == t->seq;
+           t->lo == t->seq;
 }
 
 static int settled(const sim *s)
@@ -1130,7 +1116,7 @@ static void wind_down(sim *s)
         else if (settled(s))
             return;
         else
-            advance(s, HELLO_RETRY_MS);
+            advance(s, SETTLE_STEP_MS);
     }
     for (i = 0; i < s->ntabs; i++) {
         const stab *t = &s->tabs[i];
@@ -1138,9 +1124,9 @@ static void wind_down(sim *s)
         if (!t->left && !tab_settled(s, t))
             check_fail(__FILE__, __LINE__,
                        "unsettled: tab %u state %d welcomed %d leader %u (live %u) "
-                       "unacked [%u, %u) pending from %u",
+                       "unacked [%u, %u)",
                        t->id, t->state, t->welcomed, t->leader, s->cores[s->cur].id, t->lo,
-                       t->seq, t->pend);
+                       t->seq);
     }
 }
 
@@ -1175,6 +1161,8 @@ static void free_sim(sim *s)
 {
     uint32_t i;
 
+    for (i = 0; i < s->ntabs; i++)
+        wss_link_free(s->tabs[i].link);
     for (i = 0; i < s->ncores; i++) {
         wss_destroy(s->cores[i].core);
         free(s->cores[i].buf);

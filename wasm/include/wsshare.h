@@ -680,6 +680,216 @@ uint32_t wss_session_way(const wss_session *s);
 /* How often a leader beats for tabs that watch it by its beats, in ms. */
 uint32_t wss_session_beat_ms(void);
 
+/* ---- The tab's link to its leader ----------------------------------------------
+ * The page's side of the bus, once a session took a way to a leader: the
+ * hello and the welcome; the numbers of the tab's frames, those no leader
+ * acknowledged yet (re-sent to the next one) and the frames a protocol
+ * profile asked the tab to keep (sent first to a next leader, which rebuilds
+ * from them); the server's frames, a duplicate or a post after a gap
+ * dropped; the batches of frames; the hello retry, the ping, the goodbye's
+ * and stats()' timeouts; and what the app hears when its leader changes.
+ * Like the session it allocates nothing (links come from a fixed pool) and
+ * needs no cJSON. Sans-IO: the host parses the leader's envelopes itself,
+ * reports their fields, and performs wss_link_actions in order.
+ *
+ * Payloads stay the host's, under the number of their frame: from the send
+ * that took frame `seq` (wss_link_send's answer) until a RELEASE names it.
+ * The link keeps only numbers and marks, so a tab may have any number of
+ * frames unacknowledged.
+ *
+ * One call at a time, for every link of the page: the actions of a call,
+ * their texts and the scratch words stay valid until the next call on any
+ * link. A host that learns of an event while it performs actions (an app's
+ * handler calls send() or close()) reports it once they are all performed.
+ *
+ * Bounds. A tab keeps at most WSS_LINK_NOTES (64) frames for a next leader,
+ * or marked for one while unacknowledged: a note beyond that is not kept;
+ * the link says so once (ERROR, WSS_LINK_ERR_NOTES) and at the next change
+ * of leader the open socket closes (error, then close 1006), as a socket of
+ * the tab's own would have, rather than resume without that frame. At most
+ * WSS_LINK_STATS (8) stats() questions are out at once; another is not
+ * asked (wss_link_stats answers 0: the app gets the tab's part only).
+ * Lists of fields (targets, notes) pass through the scratch words, at most
+ * WSS_LINK_SCRATCH at a time: the host splits a longer list into calls of
+ * whole entries, in order.
+ *
+ * Envelopes the link writes, byte for byte as the bus had them (JSON, in
+ * POST and ELECT_POST): {"v":1,"t":"hello","tab":T,"next":N,"last":L,"p":P,"l":I},
+ * {"v":1,"t":"bye","tab":T}, {"v":1,"t":"ping","tab":T,"l":I},
+ * {"v":1,"t":"stats?","tab":T,"id":N,"l":I} and, on the election channel,
+ * {"v":1,"t":"resign","id":T,"term":N} (POST; FAREWELL for a goodbye and the
+ * resignation a page posts as it goes). The host builds the data posts of
+ * POST_FRAMES and POST_KEPT: {v,t:'s',l,tab,s,f} and {v,t:'r',l,tab,q,m,f}.
+ */
+
+typedef struct wss_link wss_link;
+
+#define WSS_LINK_SCRATCH 256
+
+/* What the leader posted (wss_link_envelope's `type`); 0 for any other type
+ * (its beats), which says only that the leader lives. */
+enum wss_link_envelope_type {
+    WSS_LINK_ENV_LEADER = 1,       /* a leader announced itself: `leader` */
+    WSS_LINK_ENV_WELCOME = 2,      /* x: seq, y: acked; flags RESUME, OPEN (state "open") */
+    WSS_LINK_ENV_OPEN = 3,         /* flags RESUME */
+    WSS_LINK_ENV_RECONNECTING = 4, /* x: attempt, y: delay */
+    WSS_LINK_ENV_ACK = 5,          /* its notes follow: wss_link_notes, k, then x, then a */
+    WSS_LINK_ENV_CLOSE = 6,        /* x: code; flags CLEAN; `tab` 0 when it names none */
+    WSS_LINK_ENV_GONE = 7,
+    WSS_LINK_ENV_ERROR = 8,
+    WSS_LINK_ENV_RESEND = 9,       /* x: from */
+    WSS_LINK_ENV_REHELLO = 10,
+    WSS_LINK_ENV_STATS = 11        /* x: id */
+};
+
+/* Envelope flags; RESUME and OPEN in, CLEAN and the REASONs also in CLOSE actions. */
+#define WSS_LINK_RESUME 1u
+#define WSS_LINK_OPEN 2u
+#define WSS_LINK_CLEAN 1u
+#define WSS_LINK_REASON_APP 2u      /* the reason the app gave close() */
+#define WSS_LINK_REASON_ENVELOPE 4u /* the reason of the close envelope at hand */
+
+/* The lists of an ack envelope (wss_link_notes' `kind`). */
+enum wss_link_notes_kind {
+    WSS_LINK_NOTES_KEEP = 0,   /* "k": [tab, seq, mark, ...] keep the frame with its mark */
+    WSS_LINK_NOTES_FORGET = 1, /* "x": [tab, seq, ...] keep it no more */
+    WSS_LINK_NOTES_ACK = 2     /* "a": [tab, seq, ...] acknowledged up to seq */
+};
+
+/* What an ERROR action's `a` says (the text is the host's). */
+enum wss_link_error {
+    WSS_LINK_ERR_PLAIN = 0,   /* an error event, no message */
+    WSS_LINK_ERR_TOO_BIG = 1, /* send() of `b` bytes over maxMessageBytes: not sent */
+    WSS_LINK_ERR_LEADER = 2,  /* the error envelope at hand: its message and code */
+    WSS_LINK_ERR_NOTES = 3,   /* more than `b` frames to keep: see Bounds */
+    WSS_LINK_ERR_SESSION = 4  /* the session gave up: the text of its FAIL */
+};
+
+/* HEARD's `a`: whom the leader's word is news for. */
+#define WSS_LINK_HEARD_ELECTION 1u
+#define WSS_LINK_HEARD_ALL 3u /* the session (wss_session_heard) and the election */
+
+/* Actions of a link, in struct wss_action. From 96 on. */
+enum wss_link_action_kind {
+    WSS_ACT_LINK_POST = 96,         /* post `text` (JSON, `len` bytes) on the bus */
+    WSS_ACT_LINK_POST_FRAMES = 97,  /* post frames a .. a+b-1 to leader `handle`, in posts
+                                     * of at most `len` frames */
+    WSS_ACT_LINK_POST_KEPT = 98,    /* post the kept frames to leader `handle`: at `text`, `b`
+                                     * seqs then their `b` marks (uint32 each) */
+    WSS_ACT_LINK_FAREWELL = 99,     /* hold `text` ready as the page's farewell `a` (1: the
+                                     * goodbye on the bus, 2: the resignation on the election
+                                     * channel), or hold it no more (b 0): see pagehide */
+    WSS_ACT_LINK_ELECT_BUS = 100,   /* open (a 1) or close (a 0) the election channel */
+    WSS_ACT_LINK_DELIVER = 101,     /* a message event for each of the `b` frames from index
+                                     * `a` of the frames just reported */
+    WSS_ACT_LINK_COUNT = 102,       /* bufferedAmount grows by `a` bytes */
+    WSS_ACT_LINK_ACKED = 103,       /* bufferedAmount lets frames a .. b go */
+    WSS_ACT_LINK_RELEASE = 104,     /* forget the payloads of frames a .. b */
+    WSS_ACT_LINK_FLUSH = 105,       /* call wss_link_flush in a microtask */
+    WSS_ACT_LINK_PROTOCOL = 106,    /* protocol and extensions: the envelope's at hand */
+    WSS_ACT_LINK_OPEN = 107,        /* an open event (readyState is OPEN) */
+    WSS_ACT_LINK_ERROR = 108,       /* an error event: enum wss_link_error in `a` */
+    WSS_ACT_LINK_CLOSE = 109,       /* the socket is CLOSED: let go of all the way holds, then
+                                     * a close event, code `a`, flags `b` (CLEAN, REASON_*) */
+    WSS_ACT_LINK_RECONNECTING = 110, /* a reconnecting event: attempt `a`, delay `b` */
+    WSS_ACT_LINK_LEADERCHANGE = 111, /* a leaderchange event: isLeader `a` */
+    WSS_ACT_LINK_STATS = 112,       /* settle stats() question `a`: with the stats envelope at
+                                     * hand (b 1), or with the tab's part only (b 0) */
+    WSS_ACT_LINK_HEARD = 113,       /* the leader spoke: tell whom `a` says */
+    WSS_ACT_LINK_TIMER = 114        /* call wss_link_tick after `a` ms; replaces the armed one;
+                                     * UINT32_MAX disarms */
+};
+
+/* A link for tab `tab` (nonzero, drawn at random) whose app allows messages
+ * of at most `max_message_bytes` (negative: any); NULL for tab 0 or when
+ * WSS_LINK_MAX (256) links live already. Its socket is CONNECTING. */
+wss_link *wss_link_new(uint32_t tab, double max_message_bytes);
+
+/* Returns the link to the pool. NULL is allowed. */
+void wss_link_free(wss_link *k);
+
+/* The app's send() of `len` bytes (once the host saw the socket is not
+ * CONNECTING, which throws). Answers the frame's number, under which the host
+ * keeps the payload, or 0 when the frame is not sent (closing; too big). */
+uint32_t wss_link_send(wss_link *k, uint32_t len, double now_ms);
+
+/* The microtask a FLUSH asked for: the frames sent meanwhile go out. */
+int wss_link_flush(wss_link *k, double now_ms);
+
+/* The way reached a leader, or may have: say hello (repeated until welcomed). */
+int wss_link_hello(wss_link *k, double now_ms);
+
+/* The app's close() with `code` (0: none given), once the host validated it.
+ * WSS_EREJECT when closing or closed already. */
+int wss_link_close(wss_link *k, uint32_t code, double now_ms);
+
+/* A control envelope of the bus's version, parsed by the host: its type
+ * (enum wss_link_envelope_type, 0 for any other), `l`, `tab` (0 when absent)
+ * and the fields the type lists. WSS_EREJECT when it is not from the
+ * leader this tab follows: then an ack's notes are not reported. */
+int wss_link_envelope(wss_link *k, uint32_t type, uint32_t leader, uint32_t tab, double x,
+                      double y, uint32_t flags, double now_ms);
+
+/* One list of the ack envelope just reported, or a piece of it in whole
+ * entries: `words` numbers in the scratch words. */
+int wss_link_notes(wss_link *k, uint32_t kind, uint32_t words, double now_ms);
+
+/* The leader `leader` posted `count` server frames (at most WSS_LINK_SCRATCH:
+ * the host splits a longer post), numbered from seq0; when `targeted`, the
+ * scratch words hold the tab each is for (0: every tab). DELIVER names the
+ * ones for the app. */
+int wss_link_frames(wss_link *k, uint32_t leader, uint32_t seq0, uint32_t count, int targeted,
+                    double now_ms);
+
+/* The session says the leader reached is gone (its LOST action). */
+int wss_link_lost(wss_link *k, double now_ms);
+
+/* The session gave up (its FAIL action): error, then close 1006. */
+int wss_link_fail(wss_link *k, double now_ms);
+
+/* This tab's candidate leads, under id `own` in term `term`, or no longer
+ * (own 0): the election without Web Locks. */
+int wss_link_role(wss_link *k, uint32_t own, uint32_t term, double now_ms);
+
+/* This tab now runs the leader `own` (0: none), elected by Web Locks; no action. */
+void wss_link_lead(wss_link *k, uint32_t own);
+
+/* pagehide: the tab lets go of the leader. Before the call, first thing, the
+ * host posts the farewell it holds (FAREWELL: the resignation, then the
+ * goodbye): a closing page may not run much further. The link then posts
+ * what no farewell covered (frames that waited, then the goodbye). A page
+ * `persisted` in the back/forward cache finds its socket closed at its
+ * pageshow. */
+int wss_link_pagehide(wss_link *k, int persisted, double now_ms);
+int wss_link_pageshow(wss_link *k, int persisted, double now_ms);
+
+/* The tab goes on with a socket of its own: it leaves the leader. What was
+ * not acknowledged, [wss_link_unacked, wss_link_next), goes first on it. */
+int wss_link_leave(wss_link *k, double now_ms);
+
+/* stats(): asks the leader (POST) and answers the question's id, settled by a
+ * later STATS action; 0 when there is no leader to ask (not welcomed, closed,
+ * or WSS_LINK_STATS questions out). */
+uint32_t wss_link_stats(wss_link *k, double now_ms);
+
+/* The timer armed by the last LINK_TIMER action fired. */
+int wss_link_tick(wss_link *k, double now_ms);
+
+/* The actions of the last call on any link; *count receives how many (0
+ * for a link that is not live). */
+const wss_action *wss_link_actions(const wss_link *k, uint32_t *count);
+
+/* The scratch words (WSS_LINK_SCRATCH uint32 values) and how many there are. */
+uint32_t *wss_link_scratch(void);
+uint32_t wss_link_scratch_words(void);
+
+/* readyState (0 CONNECTING to 3 CLOSED); the first frame not acknowledged;
+ * the number the next frame gets; whether this tab runs the leader it follows. */
+uint32_t wss_link_state(const wss_link *k);
+uint32_t wss_link_unacked(const wss_link *k);
+uint32_t wss_link_next(const wss_link *k);
+int wss_link_is_leader(const wss_link *k);
+
 #ifdef __cplusplus
 }
 #endif

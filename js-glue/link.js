@@ -1,0 +1,151 @@
+// The tab's link to its leader (wasm/src/link.c), compiled to JavaScript with
+// the session. It decides the tab's side of the bus: hellos, frame numbers,
+// acks and re-sends, the frames kept for a next leader, duplicates and gaps,
+// batches, timers, and what the app hears when the leader changes. This
+// wrapper parses nothing beyond handing it an envelope's fields, and hands its
+// actions to the tab, one call at a time.
+
+import * as C from '../build/page/page.mjs';
+
+export const LINK = {
+  POST: 96, POST_FRAMES: 97, POST_KEPT: 98, FAREWELL: 99, ELECT_BUS: 100, DELIVER: 101, COUNT: 102,
+  ACKED: 103, RELEASE: 104, FLUSH: 105, PROTOCOL: 106, OPEN: 107, ERROR: 108, CLOSE: 109,
+  RECONNECTING: 110, LEADERCHANGE: 111, STATS: 112, HEARD: 113, TIMER: 114,
+};
+export const ERR = { PLAIN: 0, TOO_BIG: 1, LEADER: 2, NOTES: 3, SESSION: 4 };
+export const CLEAN = 1;
+export const REASON_APP = 2;
+export const REASON_ENVELOPE = 4;
+export const HEARD_SESSION = 2;
+// Envelope types, numbered from 1 as the header lists them.
+const TYPES = ['leader', 'welcome', 'open', 'reconnecting', 'ack', 'close', 'gone', 'error', 'resend', 'rehello', 'stats'];
+const ACK = 5;
+const SCRATCH = C.wss_link_scratch_words();
+
+const decoder = new TextDecoder();
+const now = () => performance.now();
+const words = () => new Uint32Array(C.memory.buffer, C.wss_link_scratch(), SCRATCH);
+
+export class Link {
+  // act(kind, a, b, handle, extra, ctx) performs one action: extra is a POST's
+  // text, a POST_KEPT's words or a POST_FRAMES' frames per post; ctx is what
+  // the call was about (the envelope, the frames). New events wait for the
+  // current call's actions to be done.
+  constructor(tab, maxMessageBytes, act) {
+    this.ptr = C.wss_link_new(tab, maxMessageBytes === undefined ? -1 : Number(maxMessageBytes));
+    this.act = act;
+    this.busy = false;
+    this.queued = [];
+  }
+
+  // Whether the pool had room (a page holds at most 256 links at once).
+  get ok() { return this.ptr !== 0; }
+  get state() { return C.wss_link_state(this.ptr); }
+  get unacked() { return C.wss_link_unacked(this.ptr) >>> 0; }
+  get next() { return C.wss_link_next(this.ptr) >>> 0; }
+  get isLeader() { return !!C.wss_link_is_leader(this.ptr); }
+
+  // keep(seq) stores the payload under its number before any action runs.
+  send(len, keep) { this.call(C.wss_link_send, [len], null, (seq) => keep(seq >>> 0)); }
+  flush() { this.call(C.wss_link_flush, []); }
+  hello() { this.call(C.wss_link_hello, []); }
+  close(code) { this.call(C.wss_link_close, [code]); }
+  lost() { this.call(C.wss_link_lost, []); }
+  fail(text) { this.call(C.wss_link_fail, [], text); }
+  role(id, term) { this.call(C.wss_link_role, [id, term]); }
+  lead(id) { if (this.ptr) C.wss_link_lead(this.ptr, id); } // never acts
+  pagehide(persisted) { this.call(C.wss_link_pagehide, [persisted ? 1 : 0]); }
+  pageshow(persisted) { this.call(C.wss_link_pageshow, [persisted ? 1 : 0]); }
+  leave() { this.call(C.wss_link_leave, []); }
+  tick() { this.call(C.wss_link_tick, []); }
+  // asked(id): the question's id, settled by a later STATS action, or 0 when
+  // there is no leader to ask.
+  stats(asked) { this.call(C.wss_link_stats, [], null, (id) => asked(id >>> 0)); }
+
+  free() {
+    if (this.ptr) C.wss_link_free(this.ptr);
+    this.ptr = 0;
+  }
+
+  // A control envelope, parsed: its fields as the header lists them.
+  envelope(env) {
+    const type = TYPES.indexOf(env.t) + 1; // 0: another (a beat), which is heard only
+    const t = env.t;
+    const x = t === 'welcome' ? env.seq : t === 'reconnecting' ? env.attempt : t === 'close' ? env.code
+      : t === 'resend' ? env.from : t === 'stats' ? env.id : 0;
+    const y = t === 'welcome' ? env.acked : t === 'reconnecting' ? env.delay : 0;
+    const flags = t === 'close' ? (env.clean ? 1 : 0) : (env.resume ? 1 : 0) | (env.state === 'open' ? 2 : 0);
+    const rc = this.call(C.wss_link_envelope, [type, env.l, isU32(env.tab) ? env.tab : 0, Number(x), Number(y), flags], env);
+    if (type !== ACK || rc !== 0) return;
+    // Keep notes first, then forget notes, then acks: a frame kept and
+    // acknowledged in one envelope is kept.
+    [env.k, env.x, env.a].forEach((list, kind) => {
+      if (!Array.isArray(list)) return;
+      const width = kind ? 2 : 3;
+      const step = SCRATCH - (SCRATCH % width);
+      for (let off = 0; off < list.length; off += step) {
+        const n = Math.min(step, list.length - off);
+        const w = words();
+        for (let i = 0; i < n; i++) w[i] = Number(list[off + i]) >>> 0;
+        this.call(C.wss_link_notes, [kind, n]);
+      }
+    });
+  }
+
+  // A post of server frames (already checked to be text or bytes, with a
+  // numbered first frame; else `frames` is empty), in pieces of whole frames.
+  frames(leader, seq0, frames, targets) {
+    let off = 0;
+    do {
+      const n = Math.min(SCRATCH, frames.length - off);
+      if (targets) {
+        const w = words();
+        for (let i = 0; i < n; i++) w[i] = Number(targets[off + i]) >>> 0;
+      }
+      this.call(C.wss_link_frames, [leader, seq0 + off, n, targets ? 1 : 0], { frames, off });
+      off += n;
+    } while (off < frames.length);
+  }
+
+  // One call into C, its actions copied out before any is performed: an
+  // action that reports back (an app's handler that sends) queues its event
+  // behind the rest. `then(rc)` runs between the call and its actions (with 0
+  // for a link freed meanwhile).
+  call(fn, args, ctx, then) {
+    if (!this.ptr) {
+      if (then) then(0); // gone meanwhile: nothing was taken
+      return -2;
+    }
+    if (this.busy) {
+      this.queued.push(() => this.call(fn, args, ctx, then));
+      return 0;
+    }
+    const rc = fn(this.ptr, ...args, now());
+    if (then) then(rc);
+    const m = new Uint32Array(C.memory.buffer);
+    const top = C.stackSave();
+    const box = C.stackAlloc(4);
+    const list = C.wss_link_actions(this.ptr, box) >> 2;
+    const count = m[box >> 2];
+    C.stackRestore(top);
+    const acts = [];
+    for (let i = 0; i < count; i++) {
+      const o = list + i * 6; // kind, a, b, handle, text pointer, text length
+      const [kind, a, b, handle, text, len] = m.subarray(o, o + 6);
+      let extra = len;
+      if (kind === LINK.POST || kind === LINK.FAREWELL) extra = decoder.decode(new Uint8Array(C.memory.buffer, text, len));
+      else if (kind === LINK.POST_KEPT) extra = Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b));
+      acts.push([kind, a, b, handle, extra]);
+    }
+    this.busy = true;
+    try {
+      for (const [kind, a, b, handle, extra] of acts) this.act(kind, a, b, handle, extra, ctx);
+    } finally {
+      this.busy = false;
+    }
+    while (this.queued.length && !this.busy) this.queued.shift()();
+    return rc;
+  }
+}
+
+export const isU32 = (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
