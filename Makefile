@@ -50,17 +50,17 @@ EMFLAGS_INTERFACES := -sEXPORTED_FUNCTIONS=@build/exported_functions.json
 EMFLAGS_DIST := -Oz -flto
 EMFLAGS_DEBUG := -O1 -g -sASSERTIONS=1 -fsanitize=undefined -fsanitize-trap=undefined
 
-# The tab's session and link (wasm/src/session.c, link.c) run in every page,
-# compiled to JavaScript by wasm2js: pages need no 'wasm-unsafe-eval'. They
-# allocate nothing; a fixed memory holds their pools, the link's shared
-# buffers and the stack. Its exports are every wss_session_* and wss_link_*
-# function the header declares.
-PAGE_SRC := wasm/src/session.c wasm/src/link.c
+# The tab's session, link and Web Locks election (wasm/src/session.c, link.c,
+# locks.c) run in every page, compiled to JavaScript by wasm2js: pages need no
+# 'wasm-unsafe-eval'. They allocate nothing; a fixed memory holds their pools,
+# the link's shared buffers and the stack. Its exports are every
+# wss_session_*, wss_link_* and wss_locks_* function the header declares.
+PAGE_SRC := wasm/src/session.c wasm/src/link.c wasm/src/locks.c
 LEADER_SRC := $(filter-out $(PAGE_SRC),$(CORE_SRC))
 LPAREN := (
-PAGE_EXPORTS = $(shell grep -o '\bwss_\(session\|link\)_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
+PAGE_EXPORTS = $(shell grep -o '\bwss_\(session\|link\|locks\)_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
                  sed 's/.$$//; s/^/"_/; s/$$/"/' | paste -sd, -)
-EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=393216 \
+EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=458752 \
                -sTOTAL_STACK=4096 -sALLOW_MEMORY_GROWTH=0 -sENVIRONMENT=web,worker \
                -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
 

@@ -1,167 +1,178 @@
 // Election by Web Locks: of the tabs of one sharing key, the one holding the
-// leader lock leads (it runs the C core in a dedicated Worker); the others
-// queue for the lock and take over, in queue order, the moment the leader's
-// page closes or crashes. A frozen page keeps its locks, so followers also
-// watch the leader's beats and steal the lock from a leader that fell silent.
+// leader lock leads (it runs the C core in a dedicated Worker). The election
+// itself is C (wasm/src/locks.c, compiled to JavaScript with the session):
+// this class only performs its lock requests and reports what came of them,
+// with the leader's words, the page's visibility and its timer.
 
+import * as C from '../build/page/page.mjs';
 import { channelName, leaderLockName } from './bus.js';
 
-export const BEAT_MS = 1000;
-// Silence after which a leader is presumed frozen or wedged. Beats come from
-// the leader's worker, which background throttling does not slow down.
-export const SILENCE_MS = 4000;
-// Hidden tabs wait this much longer, so that a visible tab takes over first.
-const HIDDEN_GRACE_MS = 2000;
+export const BEAT_MS = C.wss_locks_beat_ms();
+export const SILENCE_MS = C.wss_locks_silence_ms();
+const LOCK = { LEADER: 1, VISIBLE: 2, TAKEOVER: 3 };
+const ACT = { REQUEST: 80, RELEASE: 81, QUERY: 82, LEAD: 83, STOP: 84, TIMER: 85, LOG: 86, ERROR: 87 };
+const HOW = [{}, { steal: true }, { ifAvailable: true }];
 
+const decoder = new TextDecoder();
+const now = () => performance.now();
 const hidden = () => typeof document !== 'undefined' && document.hidden;
 
 export class LockElection {
-  // onElected(): this tab now holds the leader lock; onDeposed(): it lost it
-  // (resigned, stolen from, or its leader fell silent).
-  constructor(hash, tab, { onElected, onDeposed, debug }) {
-    this.locks = navigator.locks;
-    this.lockName = leaderLockName(hash);
-    this.stealName = `${this.lockName}/steal`;
-    this.visibleName = `${channelName(hash)}/visible/${tab}`;
-    this.visiblePrefix = `${channelName(hash)}/visible/`;
-    this.onElected = onElected;
-    this.onDeposed = onDeposed;
-    this.debug = debug;
-    this.leading = false;
-    this.stopped = false;
-    this.lastHeard = performance.now();
-    this.lastCheck = this.lastHeard;
-    this.suspect = false;
-    this.yielded = false;
-    this.onVisibility = () => this.markVisible();
+  // onElected(): this tab now leads; onDeposed(): it leads no more (resigned,
+  // stolen from, or its leader fell silent); onError(why), if given: the
+  // election cannot go on in this tab.
+  constructor(hash, tab, { onElected, onDeposed, onError, debug }) {
+    this._locks = navigator.locks;
+    this._lockName = leaderLockName(hash);
+    this._visibleName = `${channelName(hash)}/visible/${tab}`;
+    this._visiblePrefix = `${channelName(hash)}/visible/`;
+    this._onElected = onElected;
+    this._onDeposed = onDeposed;
+    this._onError = onError || (() => {});
+    this._debug = debug;
+    this._ptr = C.wss_locks_new();
+    this._held = new Map(); // request number -> its release
+    this._onVisibility = () => this._call(C.wss_locks_visibility, hidden() ? 0 : 1);
+    this._busy = false;
+    this._queued = [];
   }
 
   start() {
-    this.queue();
-    this.markVisible();
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.onVisibility);
-    this.check = setInterval(() => this.watch(), BEAT_MS);
-  }
-
-  // Queues for the leader lock; the callback runs when this tab is elected
-  // and holds the lock until resign() or the page's end.
-  queue(steal) {
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    const options = steal ? { steal: true } : { signal: ctl.signal };
-    return this.locks.request(this.lockName, options, () => this.lead(ctl))
-      .catch(() => {
-        // Aborted while queued (we steal or stop), or stolen while leading:
-        // then this tab follows, and queues again.
-        if (this.ctl !== ctl || !this.leading) return;
-        this.depose('the leader lock was taken over');
-        if (!this.stopped) this.queue();
-      });
-  }
-
-  async lead(ctl) {
-    if (this.stopped || this.ctl !== ctl) return;
-    if (hidden() && !this.yielded && (await this.visibleTabWaiting())) {
-      // Once per term: a hidden tab lets a visible one go first.
-      this.yielded = true;
-      this.debug('hidden: letting a visible tab lead');
-      queueMicrotask(() => this.queue());
+    if (!this._ptr) {
+      this._debug('election: too many in this page');
+      this._onError('too many elections in this page');
       return;
     }
-    this.yielded = false;
-    this.leading = true;
-    this.heard();
-    this.debug('elected');
-    this.onElected();
-    await new Promise((release) => { this.release = release; });
-  }
-
-  async visibleTabWaiting() {
-    const { held = [], pending = [] } = await this.locks.query();
-    return pending.some((l) => l.name === this.lockName) &&
-      held.some((l) => l.name.startsWith(this.visiblePrefix) && l.name !== this.visibleName);
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this._onVisibility);
+    this._call(C.wss_locks_start, hidden() ? 0 : 1);
   }
 
   // Any word from the current leader.
-  heard() {
-    this.lastHeard = performance.now();
-  }
+  heard() { if (this._ptr) C.wss_locks_heard(this._ptr, now()); }
 
-  watch() {
-    const now = performance.now();
-    const gap = now - this.lastCheck;
-    this.lastCheck = now;
-    // After a long gap this page itself was blocked or throttled: the
-    // leader's messages may still be queued behind this timer. Judge next time.
-    if (gap > 2 * BEAT_MS) {
-      this.suspect = true;
-      return;
-    }
-    if (this.suspect) {
-      this.suspect = false;
-      return;
-    }
-    const limit = SILENCE_MS + (hidden() ? HIDDEN_GRACE_MS : 0);
-    if (now - this.lastHeard < limit) return;
-    if (this.leading) {
-      // Our own worker went quiet: hand the lock on and queue again.
-      this.depose('the leader worker fell silent');
-      this.resign();
-      this.queue();
-    } else {
-      this.takeOver();
-    }
-  }
+  // The page goes away: a leader hands over at once.
+  resign() { this.stop(); }
 
-  // Steals the lock from a silent leader. One follower at a time: the steal
-  // lock is held until the new leader had time to announce itself.
-  takeOver() {
-    if (this.taking) return;
-    this.taking = true;
-    this.locks.request(this.stealName, { ifAvailable: true }, async (lock) => {
-      const now = performance.now();
-      if (!lock || this.stopped || this.leading || now - this.lastHeard < SILENCE_MS) return;
-      this.debug('the leader is silent: taking over');
-      this.ctl.abort();
-      this.queue(true);
-      await new Promise((r) => setTimeout(r, SILENCE_MS));
-    }).catch(() => {}).then(() => { this.taking = false; });
-  }
-
-  depose(why) {
-    if (!this.leading) return;
-    this.leading = false;
-    this.debug('no longer leading:', why);
-    this.onDeposed();
-  }
-
-  // Lets go of the lock (if held): the next tab in the queue leads.
-  resign() {
-    this.depose('resigned');
-    if (this.release) this.release();
-    this.release = null;
-  }
-
-  // Holds a lock of this tab's own while its page is visible, so that a
-  // hidden tab elected can see whether a visible one waits behind it.
-  markVisible() {
-    const want = !this.stopped && !hidden();
-    if (want === !!this.visible) return;
-    if (want) {
-      const held = new Promise((r) => { this.visible = r; });
-      this.locks.request(this.visibleName, () => held).catch(() => {});
-    } else {
-      this.visible();
-      this.visible = null;
-    }
-  }
-
+  // Lets every lock and request go; the election is freed once its last
+  // call is done (stop may come from a callback of this very election).
   stop() {
-    this.stopped = true;
-    clearInterval(this.check);
-    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onVisibility);
-    this.resign();
-    if (this.ctl) this.ctl.abort();
-    this.markVisible();
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisibility);
+    this._call(C.wss_locks_stop);
+    this._stopped = true;
+    this._free();
+  }
+
+  _free() {
+    if (!this._stopped || this._busy || this._queued.length || !this._ptr) return;
+    clearTimeout(this._timer);
+    C.wss_locks_free(this._ptr);
+    this._ptr = 0;
+  }
+
+  // One call into C, its actions copied out before any is performed; events
+  // that performing them reports wait for the rest (as in session.js).
+  _call(fn, arg) {
+    if (!this._ptr) return;
+    if (this._busy) {
+      this._queued.push(() => this._call(fn, arg));
+      return;
+    }
+    if (arg === undefined) fn(this._ptr, now()); else fn(this._ptr, arg, now());
+    const top = C.stackSave();
+    const box = C.stackAlloc(4);
+    const list = C.wss_locks_actions(this._ptr, box) >> 2;
+    const m = new Uint32Array(C.memory.buffer);
+    const count = m[box >> 2];
+    C.stackRestore(top);
+    const acts = [];
+    for (let i = 0; i < count; i++) {
+      const o = list + i * 6; // kind, a, b, handle, text pointer, text length
+      acts.push([m[o], m[o + 1], m[o + 2], m[o + 3], m[o + 5] ? decoder.decode(new Uint8Array(C.memory.buffer, m[o + 4], m[o + 5])) : '']);
+    }
+    this._busy = true;
+    for (const act of acts) {
+      try {
+        this._act(...act);
+      } catch (err) {
+        // A callback threw: logged, and reported as uncaught, but the
+        // election performs the rest of what it decided.
+        this._debug('election: an action failed:', err);
+        queueMicrotask(() => { throw err; });
+      }
+    }
+    this._busy = false;
+    while (this._queued.length && !this._busy) this._queued.shift()();
+    this._free();
+  }
+
+  _act(kind, a, b, req, text) {
+    switch (kind) {
+      case ACT.REQUEST: this._request(a, b, req); break;
+      case ACT.RELEASE: {
+        const h = this._held.get(req);
+        this._held.delete(req);
+        if (h) h(); else if (this._aborts && this._aborts.get(req)) this._aborts.get(req).abort();
+        break;
+      }
+      case ACT.QUERY: this._query(); break;
+      case ACT.LEAD: this._onElected(); break;
+      case ACT.STOP: this._debug('no longer leading:', text); this._onDeposed(); break;
+      case ACT.TIMER:
+        clearTimeout(this._timer);
+        if (a !== 0xffffffff) this._timer = setTimeout(() => this._call(C.wss_locks_tick), a);
+        break;
+      case ACT.LOG: this._debug(text); break;
+      case ACT.ERROR: this._onError(text); break;
+      default: break;
+    }
+  }
+
+  // Performs a REQUEST: the lock is held until a RELEASE of `req`; what
+  // comes of the request is reported under its number.
+  _request(lock, how, req) {
+    // The take-over lock of level k > 0 is named after the first.
+    const name = lock === LOCK.LEADER ? this._lockName : lock === LOCK.VISIBLE ? this._visibleName
+      : `${this._lockName}/steal${lock > LOCK.TAKEOVER ? `/${lock - LOCK.TAKEOVER}` : ''}`;
+    const options = { ...HOW[how] };
+    if (!how) {
+      const ctl = new AbortController();
+      options.signal = ctl.signal;
+      (this._aborts = this._aborts || new Map()).set(req, ctl);
+    }
+    this._locks.request(name, options, (granted) => {
+      if (this._aborts) this._aborts.delete(req);
+      if (this._stopped) return undefined; // let go at once
+      if (!granted) {
+        this._call(C.wss_locks_unavailable, req);
+        return undefined;
+      }
+      const held = new Promise((release) => this._held.set(req, release));
+      this._call(C.wss_locks_granted, req);
+      return held;
+    }).then(() => {
+      if (this._aborts) this._aborts.delete(req);
+    }, (err) => {
+      if (this._aborts) this._aborts.delete(req);
+      this._held.delete(req);
+      if (err && err.name === 'AbortError') {
+        this._call(C.wss_locks_lost, req);
+      } else {
+        this._debug(`lock ${name} failed:`, err);
+        this._call(C.wss_locks_failed, req);
+      }
+    });
+  }
+
+  // Performs a QUERY: whether another tab holding its visible lock waits for
+  // the leader lock.
+  _query() {
+    this._locks.query().then(({ held = [], pending = [] }) => {
+      const waiting = pending.some((l) => l.name === this._lockName) &&
+        held.some((l) => l.name.startsWith(this._visiblePrefix) && l.name !== this._visibleName);
+      this._call(C.wss_locks_queried, waiting ? 1 : 0);
+    }, (err) => {
+      this._debug('lock query failed:', err);
+      this._call(C.wss_locks_queried, -1);
+    });
   }
 }

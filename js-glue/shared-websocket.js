@@ -533,6 +533,12 @@ export class SharedWebSocket extends EventTarget {
     this._election = new LockElection(this._hash, this._tab, {
       onElected: () => this._lead(),
       onDeposed: () => this._unlead(),
+      // Before the socket opened for this tab, it cannot take part: another
+      // way, or a failure; after, it follows on and the app hears of it.
+      onError: (why) => {
+        if (this.readyState === CONNECTING) this._cannotLead(why);
+        else this._fire(errorEvent(`wsshare: ${why}`));
+      },
       debug: this._debug,
     });
     this._election.start();

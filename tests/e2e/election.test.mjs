@@ -9,7 +9,7 @@ import {
   stopSending, uniqueUser,
 } from './harness.mjs';
 
-// How long followers tolerate a silent leader (js-glue/election.js).
+// How long followers tolerate a silent leader (wasm/src/locks.c).
 const SILENCE_MS = 4000;
 
 let browser;

@@ -890,6 +890,163 @@ uint32_t wss_link_unacked(const wss_link *k);
 uint32_t wss_link_next(const wss_link *k);
 int wss_link_is_leader(const wss_link *k);
 
+/* ---- The election by Web Locks ------------------------------------------------
+ * Where pages have Web Locks, the tabs of one sharing key elect their leader
+ * by the lock manager: the tab that holds the leader lock leads (it runs the
+ * leader in a dedicated Worker), the others queue for it and take over in
+ * queue order the moment the leader's page closes or crashes, since the
+ * browser then releases its locks. A frozen page keeps its locks, so
+ * followers also watch the leader's words and steal the lock from a leader
+ * that fell silent. Like the session it allocates nothing (elections come
+ * from a fixed pool) and runs in every page, compiled to JavaScript.
+ * Sans-IO: the host reports what the lock manager, the bus, the page and its
+ * timer did, and performs wss_locks_actions, in order.
+ *
+ * Locks (enum wss_locks_lock), each requested under a number the election
+ * gives (the action's `handle`), which the host reports back with what came
+ * of that request:
+ *   - the leader lock, queued for (or stolen: {steal: true});
+ *   - the take-over lock, asked for only if available ({ifAvailable: true}):
+ *     one follower at a time steals, and holds it for wss_locks_silence_ms()
+ *     so that the new leader has time to speak before another judges it
+ *     silent. Should that follower freeze holding it, the followers ask for
+ *     the take-over lock of the next level once the leader stayed silent
+ *     for wss_locks_silence_ms() more, and so on;
+ *   - the tab's visible lock, held while its page is visible: a hidden tab
+ *     granted the leader lock asks the lock manager (QUERY) whether a tab
+ *     that holds its visible lock waits for the leader lock, and if one
+ *     does, hands the lock on and queues again, once per term.
+ *
+ * Silence. Every beat (wss_locks_beat_ms()) the tab judges the leader's
+ * silence: no word (wss_locks_heard) for wss_locks_silence_ms(), 2 s more
+ * while hidden, is silence, unless the page's own timer ran more than two
+ * beats late (the page was frozen or throttled: words may still wait behind
+ * the timer), which skips this judgement and the next. A follower then takes
+ * over; a leader whose own worker fell silent stops and queues again.
+ *
+ * Guarantees, for a lock manager with the Web Locks semantics (exclusive
+ * locks, granted in request order, a steal releases the holder, whose request
+ * fails with an AbortError; a page's death releases its locks and drops its
+ * requests; a frozen page keeps both), checked by tests/native/test_locks.c
+ * after every step of thousands of seeded runs in which tabs start, die,
+ * freeze, thaw, change visibility and their leader's worker falls silent.
+ * A tab "acts" as leader from its LEAD to its STOP while its page runs.
+ *   - A tab leads only while it holds the leader lock, and acts on after that
+ *     only until its page has run the loss of a lock stolen from it: two tabs
+ *     act at once only between a steal and the moment the page stolen from
+ *     learns of it (at once, or as it thaws).
+ *   - A leader whose page dies is replaced at once, by the next tab in the
+ *     queue (after one hand-on by a hidden tab to a visible one). One that
+ *     freezes or whose worker falls silent is replaced within
+ *     wss_locks_silence_ms() + 2 s + 4 beats (the hidden grace, the beat
+ *     between judgements, two judgements skipped after a held-up timer and
+ *     one to spare), plus wss_locks_silence_ms() when the tab that stole
+ *     last froze with the take-over lock. Tabs that freeze, thaw, start or
+ *     change visibility meanwhile may delay it by as much again, counted from
+ *     the last such change.
+ *   - A hidden tab granted the leader lock leads without handing on only
+ *     when the lock manager showed no visible tab waiting, or when it handed
+ *     on once already since it last led. A living leader is kept: a visible
+ *     tab that opens follows a hidden leader.
+ */
+
+typedef struct wss_locks wss_locks;
+
+/* The locks of an election (an action's `a`, a query's subject). */
+enum wss_locks_lock {
+    WSS_LOCK_LEADER = 1,  /* the sharing key's leader lock */
+    WSS_LOCK_VISIBLE = 2, /* this tab's own, held while its page is visible */
+    WSS_LOCK_TAKEOVER = 3 /* held by the one follower that steals; 3 + k is the take-over
+                           * lock of level k (k <= 15), used once the one of level k - 1
+                           * was held through wss_locks_silence_ms() more of silence */
+};
+
+/* How a lock is asked for (an action's `b`). */
+enum wss_locks_how {
+    WSS_LOCK_QUEUE = 0,       /* wait in the queue */
+    WSS_LOCK_STEAL = 1,       /* {steal: true}: granted at once, the holder loses it
+                               * (the leader lock only) */
+    WSS_LOCK_IF_AVAILABLE = 2 /* {ifAvailable: true}: granted now, or not at all (the
+                               * take-over locks only) */
+};
+
+/* Actions of an election, in struct wss_action. From 80 on. */
+enum wss_locks_action_kind {
+    WSS_ACT_LOCKS_REQUEST = 80, /* request lock `a` the way `b` as request `handle`; report
+                                 * what comes of it under that number: granted, unavailable
+                                 * (ifAvailable, not granted), lost (it failed with an
+                                 * AbortError: stolen, or aborted by a RELEASE) or failed */
+    WSS_ACT_LOCKS_RELEASE = 81, /* let request `handle` go: release its lock if granted,
+                                 * abort it if still queued */
+    WSS_ACT_LOCKS_QUERY = 82,   /* ask the lock manager whether another tab holding its
+                                 * visible lock waits for the leader lock: wss_locks_queried */
+    WSS_ACT_LOCKS_LEAD = 83,    /* this tab leads now: start the leader */
+    WSS_ACT_LOCKS_STOP = 84,    /* this tab leads no more (`text` says why): stop at once */
+    WSS_ACT_LOCKS_TIMER = 85,   /* call wss_locks_tick after `a` ms; replaces the armed one;
+                                 * UINT32_MAX disarms */
+    WSS_ACT_LOCKS_LOG = 86,     /* a debug line in `text` */
+    WSS_ACT_LOCKS_ERROR = 87    /* the election cannot go on in this tab (`text` says why):
+                                 * it holds and asks for nothing more; the tab must reach a
+                                 * leader another way or fail */
+};
+
+/* An election for one tab; NULL when WSS_LOCKS_MAX (256) live already.
+ * Freed with wss_locks_free. */
+wss_locks *wss_locks_new(void);
+
+/* Returns the election to the pool (it releases nothing: stop it first). NULL is allowed. */
+void wss_locks_free(wss_locks *l);
+
+/* Queues for the leader lock, and holds the visible lock if `visible`.
+ * WSS_EREJECT when started already. */
+int wss_locks_start(wss_locks *l, int visible, double now_ms);
+
+/* Request `req` was granted its lock (the host holds it until RELEASE,
+ * which comes at once for a request let go already). */
+int wss_locks_granted(wss_locks *l, uint32_t req, double now_ms);
+
+/* Request `req`, asked for only if available, was not granted. */
+int wss_locks_unavailable(wss_locks *l, uint32_t req, double now_ms);
+
+/* Request `req` failed with an AbortError: its lock was stolen, or it was
+ * aborted as a RELEASE asked. */
+int wss_locks_lost(wss_locks *l, uint32_t req, double now_ms);
+
+/* Request `req` failed otherwise (the host logs the reason). */
+int wss_locks_failed(wss_locks *l, uint32_t req, double now_ms);
+
+/* The answer to QUERY: 1 when a visible tab waits, 0 when none does, -1
+ * when the query failed (the host logs the reason). */
+int wss_locks_queried(wss_locks *l, int waiting, double now_ms);
+
+/* A word from the leader (any post of it on the bus); never acts. */
+int wss_locks_heard(wss_locks *l, double now_ms);
+
+/* The page became visible (1) or hidden (0). */
+int wss_locks_visibility(wss_locks *l, int visible, double now_ms);
+
+/* The timer armed by the last LOCKS_TIMER action fired. */
+int wss_locks_tick(wss_locks *l, double now_ms);
+
+/* The tab leaves the election (its socket closed, its page goes away): a
+ * leader stops and hands over at once; every lock and request is let go. */
+int wss_locks_stop(wss_locks *l, double now_ms);
+
+/* The actions of the last call; *count receives how many. Every call but
+ * wss_locks_new and wss_locks_free replaces them. Calls before start, or
+ * after stop or an ERROR, change nothing and answer WSS_EREJECT, but for a
+ * lock granted after them, which they let go (RELEASE). */
+const wss_action *wss_locks_actions(const wss_locks *l, uint32_t *count);
+
+/* Whether this tab leads (between its LEAD and its STOP). */
+int wss_locks_leading(const wss_locks *l);
+
+/* How often a leader's worker beats for the tabs of an election, in ms. */
+uint32_t wss_locks_beat_ms(void);
+
+/* How long a leader may stay silent before a follower takes over, in ms. */
+uint32_t wss_locks_silence_ms(void);
+
 #ifdef __cplusplus
 }
 #endif
