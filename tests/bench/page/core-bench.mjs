@@ -32,7 +32,7 @@ const WORKLOADS = {
     while (done < events) {
       for (let t = 1; t <= tabs && done < events; t++) {
         now += 0.001;
-        core.tabFrames(1, LEADER, t, seq[t], lens, handle, now);
+        core.tabFrames({ v: 1, l: LEADER, tab: t, s: seq[t] }, lens, handle, now);
         drain();
         seq[t] += batch;
         handle += batch;
