@@ -22,7 +22,7 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 const MODES = ['auto', 'sharedworker', 'election', 'direct'];
-const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'graphql-ws', 'jsonrpc'];
+const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'graphql-ws', 'actioncable-v1-json', 'jsonrpc'];
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
 
 let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm', leaderUrl: 'wsshare-leader.mjs' });

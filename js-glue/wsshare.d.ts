@@ -21,7 +21,7 @@ export interface ReconnectOptions {
   stopOn?: number[];
 }
 
-export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'jsonrpc';
+export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'jsonrpc';
 
 export interface SharedWebSocketOptions {
   /** 'auto' (default): SharedWorker, else election, else direct. */
@@ -36,8 +36,9 @@ export interface SharedWebSocketOptions {
    * The protocol spoken over the socket, so that N clients (one per tab) share one
    * server connection as if each had its own, named by its subprotocol: 'auto'
    * (default) knows graphql-ws by graphql-transport-ws, subscriptions-transport-ws by
-   * graphql-ws, and JSON-RPC 2.0 by its frames; 'graphql-transport-ws', 'graphql-ws'
-   * or 'jsonrpc' force one; 'none' broadcasts every frame.
+   * graphql-ws, ActionCable by actioncable-v1-json, and JSON-RPC 2.0 by its frames;
+   * 'graphql-transport-ws', 'graphql-ws', 'actioncable-v1-json' or 'jsonrpc' force one;
+   * 'none' broadcasts every frame.
    */
   protocol?: SharedWebSocketProtocol;
   /**
