@@ -32,8 +32,9 @@ const isFrame = (d) => typeof d === 'string' || d instanceof ArrayBuffer ||
 export function passable(msg, kept) {
   const f = msg.f;
   if (!Array.isArray(f) || f.length === 0 || f.length > MAX_FRAMES_PER_POST || !f.every(isFrame)) return false;
-  return !kept || (Array.isArray(msg.q) && Array.isArray(msg.m) &&
-    msg.q.length === f.length && msg.m.length === f.length);
+  // A batch's frame re-sent with its mark comes alone.
+  if (!kept) return msg.m === undefined || (Array.isArray(msg.m) && msg.m.length === 1 && f.length === 1);
+  return Array.isArray(msg.q) && Array.isArray(msg.m) && msg.q.length === f.length && msg.m.length === f.length;
 }
 
 const encoder = new TextEncoder();
@@ -176,6 +177,14 @@ export class Core extends Native {
   // Frames a tab kept for a next leader (msg.f), with the numbers (msg.q) and
   // marks (msg.m) the notes gave them: (seq, mark, length word) per frame, as
   // doubles (the scratch buffer is malloc's, aligned for them).
+  // A batch of one frame re-sent with the mark a profile gave it (msg.m[0]).
+  tabFrameMarked(msg, handle, now) {
+    const words = this.putTexts(msg.f);
+    if (!words) return ENOMEM;
+    return this.x.wss_tab_frame_marked(this.ptr, num(msg.v), num(msg.l), num(msg.tab), num(msg.s),
+      num(msg.m[0]), handle, words[0], this.inPtr, now);
+  }
+
   tabRestore(msg, firstHandle, now) {
     const words = this.putTexts(msg.f);
     const buf = words && this.x.wss_scratch(this.ptr, Math.max(6 * words.length, 1));

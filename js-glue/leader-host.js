@@ -131,9 +131,11 @@ export class LeaderHost {
   onTabFrames(msg, now) {
     const firstHandle = this.storeAll(msg.f);
     // A protocol profile reads the frames; otherwise their lengths are all the core needs.
-    const rc = this.run(this.core.wantsText() & TEXT_FROM_TABS
-      ? this.core.tabFramesText(msg, firstHandle, now)
-      : this.core.tabFrames(msg, msg.f.map(byteLength), firstHandle, now));
+    // (A mark is the profile's: without one at work, the frame is like any other.)
+    const text = this.core.wantsText() & TEXT_FROM_TABS;
+    const rc = this.run(text && msg.m ? this.core.tabFrameMarked(msg, firstHandle, now)
+      : text ? this.core.tabFramesText(msg, firstHandle, now)
+        : this.core.tabFrames(msg, msg.f.map(byteLength), firstHandle, now));
     this.unstore(rc, firstHandle, msg.f.length);
   }
 

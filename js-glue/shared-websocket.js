@@ -292,6 +292,9 @@ export class SharedWebSocket extends EventTarget {
           this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._tab, s, f });
         }
         break;
+      case LINK.POST_MARKED:
+        this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._tab, s: a, f: [this._frames.get(a).data], m: [b] });
+        break;
       case LINK.POST_KEPT: {
         const q = extra.slice(0, b);
         this._post({ v: BUS_VERSION, t: TAB_KEPT, l: handle, tab: this._tab, q, m: extra.slice(b), f: q.map((s) => this._frames.get(s).data) });

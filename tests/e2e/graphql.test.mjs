@@ -8,16 +8,12 @@
 // every subscription resumes and nothing is run twice; a request in flight at
 // a drop gets an error.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { ENGINE, eventually, lacks, launch, startCatForFile, uniqueUser } from './harness.mjs';
+import { clientSuite } from './client-suite.mjs';
+import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
 import { startGraphqlServer } from './servers/graphql.mjs';
 
-const PAGE_PATH = '/demo/graphql.html';
 
 // What differs between the protocols, as the tests see it.
 const DIALECTS = [
@@ -124,40 +120,14 @@ const QUERY = {
 
 const WAIT_MS = 10000;
 
-let browser;
-let cat;
-const servers = new Set();
-const figures = [];
+const suite = clientSuite({ name: 'graphql', page: PAGE, client: 'graphql-client.mjs' });
 
-before(async () => {
-  browser = await launch();
-  cat = await startCatForFile({});
-  writeFileSync(join(cat.root, 'demo', 'graphql.html'), PAGE);
-  await build({
-    entryPoints: [fileURLToPath(new URL('./clients/graphql-client.mjs', import.meta.url))],
-    outfile: join(cat.root, 'demo', 'graphql-client.js'),
-    bundle: true, format: 'iife', platform: 'browser', target: 'es2020', logLevel: 'warning',
-  });
-});
-after(async () => {
-  for (const f of figures) console.log(`  ${f}`);
-  await browser.close();
-  for (const server of servers) await server.close();
-  await cat.close();
-});
-
-// A fresh server for each test, so that every count is the test's own.
-async function withServer(dialect, fn) {
+// A fresh server of the dialect's protocol for each test.
+const withServer = (dialect, fn) => suite.withServer(async () => {
   const server = await startGraphqlServer({ legacy: dialect.legacy });
   server.dialect = dialect;
-  servers.add(server);
-  try {
-    return await fn(server);
-  } finally {
-    servers.delete(server);
-    await server.close();
-  }
-}
+  return server;
+}, fn);
 
 // Each test shares under a key of its own; tab names are unique per test too.
 let tests = 0;
@@ -218,7 +188,7 @@ async function serverSees(server, check, what) {
 // Opens a tab whose client connects with the given share options and token;
 // resolves once it is connected (connection_ack), else fails with what it saw.
 async function openClient(ctx, server, name, share, { token = 'good', expectAck = true } = {}) {
-  const tab = await ctx.openTab(cat.url, PAGE_PATH);
+  const tab = await ctx.openTab(suite.cat.url, suite.path);
   await tab.waitFor(() => window.pageReady === true);
   const t = { tab, name, dialect: server.dialect };
   await tab.eval((o) => window.start(o), { dialect: server.dialect.name, tab: name, url: server.url, share, token });
@@ -321,7 +291,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
   test('each tab runs a query, a mutation and a subscription at once: exactly its own results; ' +
     '1 connection, 1 connection_init, no close from the server', async () => {
     const { share, names } = sharing(`${dialect.short}all`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const n2 = await tickReaches(server, tabs);
       for (const t of tabs) {
@@ -348,7 +318,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
 
   test('a tab closed mid-subscription: the server sees its subscription end; the others keep ticking', async () => {
     const { share, names } = sharing(`${dialect.short}close`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a, b, gone] = tabs;
       await gone.tab.close();
@@ -366,11 +336,11 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
 
   test('a 4th tab joining late gets its connection_ack at once, from no new connection_init, and its own results', async () => {
     const { share, names } = sharing(`${dialect.short}late`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const late = await openClient(ctx, server, names[3], share);
       const { connected } = await seenIn(late.tab);
-      figures.push(`${ENGINE}, ${dialect.name}: a tab joining late had its connection_ack ${connected[0].ms} ms after creating its client`);
+      suite.figures.push(`${ENGINE}, ${dialect.name}: a tab joining late had its connection_ack ${connected[0].ms} ms after creating its client`);
       assert.equal(server.stats().inits, 1, 'the late tab\'s connection_init did not reach the server');
       await runAll([late]);
       await serverSees(server, (s) => s.subscriptions.length === 4, '4 live subscriptions');
@@ -389,7 +359,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
   test('a tab whose connection_init payload differs does not ride on the shared connection: ' +
     `it gets close ${dialect.forbiddenCode} naming the cause`, async () => {
     const { share, names } = sharing(`${dialect.short}other`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const other = await openClient(ctx, server, names[3], share, { token: 'other', expectAck: false });
       await waitIn(other, server, () => window.rec.closed.length > 0, undefined, 'a close');
@@ -420,14 +390,14 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
   test('a server drop mid-subscription: every subscription resumes on the next connection, ' +
     'the clients see no close', async () => {
     const { share, names } = sharing(`${dialect.short}drop`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const t0 = Date.now();
       server.dropAll();
       await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
-      figures.push(`${ENGINE}, ${dialect.name}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms`);
+      suite.figures.push(`${ENGINE}, ${dialect.name}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms`);
       for (const t of tabs) {
         await ownResults(t, [n1, n2]);
         await neverClosed(t);
@@ -443,7 +413,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
 
   test('a mutation in flight at a server drop gets an error in its tab and is never run again', async () => {
     const { share, names } = sharing(`${dialect.short}flight`);
-    await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+    await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a] = tabs;
       await run(a, 'slow', QUERY.slowBump(a.name));
@@ -467,7 +437,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
       const s = server.stats();
       assert.equal(s.mutations[a.name], 2, 'the mutation in flight ran once (and the first bump once)');
       assert.deepEqual(s.connections, { total: 2, live: 1 });
-      figures.push(`${ENGINE}, ${dialect.name}: a mutation in flight at a drop got ${JSON.stringify(seen.ops.slow.error)}`);
+      suite.figures.push(`${ENGINE}, ${dialect.name}: a mutation in flight at a drop got ${JSON.stringify(seen.ops.slow.error)}`);
     }));
   });
 
@@ -477,7 +447,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
     test(`election mode, the leader tab's ${how}: the others' subscriptions resume, nothing run twice`,
       { skip: how === 'crash' && lacks('crash') }, async () => {
         const { share, names } = sharing(`${dialect.short}elect${how}`, { mode: 'election' });
-        await withServer(dialect, (server) => browser.inContext(async (ctx) => {
+        await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
           const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t.tab)).isLeader));
           assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
@@ -490,7 +460,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
             s.subscriptions.join() === left.map((t) => t.name).sort().join(),
           'a second connection with the subscriptions of the tabs left, and only those');
           const n2 = await tickReaches(server, left);
-          figures.push(`${ENGINE}, ${dialect.name}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
+          suite.figures.push(`${ENGINE}, ${dialect.name}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
           for (const t of left) {
             const seen = await ownResults(t, [n1, n2]);
             assert.equal(seen.mode, 'election');

@@ -6,16 +6,12 @@
 // through a tab closing, a server drop and a new leader. A call in flight at
 // a drop is answered with an error, never sent again.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { ENGINE, eventually, lacks, launch, startCatForFile, uniqueUser } from './harness.mjs';
+import { clientSuite } from './client-suite.mjs';
+import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
 import { startJsonRpcServer } from './servers/jsonrpc.mjs';
 
-const PAGE_PATH = '/demo/jsonrpc.html';
 
 // A page as an app would have it: wsshare's script, json-rpc-2.0's client
 // sending over a SharedWebSocket, and a recorder of what the tab saw.
@@ -80,39 +76,10 @@ const CALL_TIMEOUT_MS = 8000;
 const WAIT_MS = 10000;
 const ECHOES = 50;
 
-let browser;
-let cat;
-const servers = new Set();
-const figures = [];
+const suite = clientSuite({ name: 'jsonrpc', page: PAGE, client: 'jsonrpc-client.mjs' });
 
-before(async () => {
-  browser = await launch();
-  cat = await startCatForFile({});
-  writeFileSync(join(cat.root, 'demo', 'jsonrpc.html'), PAGE);
-  await build({
-    entryPoints: [fileURLToPath(new URL('./clients/jsonrpc-client.mjs', import.meta.url))],
-    outfile: join(cat.root, 'demo', 'jsonrpc-client.js'),
-    bundle: true, format: 'iife', platform: 'browser', target: 'es2020', logLevel: 'warning',
-  });
-});
-after(async () => {
-  for (const f of figures) console.log(`  ${f}`);
-  await browser.close();
-  for (const server of servers) await server.close();
-  await cat.close();
-});
-
-// A fresh server for each test, so that every count is the test's own.
-async function withServer(fn) {
-  const server = await startJsonRpcServer();
-  servers.add(server);
-  try {
-    return await fn(server);
-  } finally {
-    servers.delete(server);
-    await server.close();
-  }
-}
+// A fresh server for each test.
+const withServer = (fn) => suite.withServer(startJsonRpcServer, fn);
 
 // Each test shares under a key of its own; tab names are unique per test too.
 let tests = 0;
@@ -160,7 +127,7 @@ async function serverSees(server, check, what) {
 
 // Opens a tab with its socket and client; resolves once the socket is open.
 async function openClient(ctx, server, name, share) {
-  const tab = await ctx.openTab(cat.url, PAGE_PATH);
+  const tab = await ctx.openTab(suite.cat.url, suite.path);
   await tab.waitFor(() => window.pageReady === true);
   const r = await tab.eval((o) => window.start(o), { tab: name, url: server.url, share, callTimeoutMs: CALL_TIMEOUT_MS });
   assert.equal(r.readyState, 1, `${name}: open, saw ${JSON.stringify(r)}`);
@@ -237,7 +204,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
   test(`3 tabs × ${ECHOES} concurrent calls, each client numbering from 1: 0 wrong and 0 missing answers per tab, ` +
     '1 connection', async () => {
     const { share, names } = sharing('rpcecho');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    await withServer((server) => suite.browser.inContext(async (ctx) => {
       const tabs = await openClients(ctx, server, names, share);
       await Promise.all(tabs.map((t) => t.tab.eval(([tab, count]) => {
         for (let k = 1; k <= count; k++) window.call(`echo${k}`, 'echo', { tab, k });
@@ -274,7 +241,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
 
   test('each tab subscribes: ticks reach only the tab that subscribed, under the id its client was given', async () => {
     const { share, names } = sharing('rpcsub');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    await withServer((server) => suite.browser.inContext(async (ctx) => {
       const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
       const n2 = await tickReaches(server, tabs);
       for (const t of tabs) {
@@ -290,7 +257,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
 
   test('a tab closed: its subscription is unsubscribed on the server, the others keep ticking', async () => {
     const { share, names } = sharing('rpcclose');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    await withServer((server) => suite.browser.inContext(async (ctx) => {
       const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
       const [a, b, gone] = tabs;
       await gone.tab.close();
@@ -310,7 +277,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
   test('a server drop: subscriptions resume in every tab under the ids they know; a call in flight gets an error; ' +
     'nothing counted twice', async () => {
     const { share, names } = sharing('rpcdrop');
-    await withServer((server) => browser.inContext(async (ctx) => {
+    await withServer((server) => suite.browser.inContext(async (ctx) => {
       const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
       const [a] = tabs;
       await call(a, 'slow', 'counter_bump', [a.name, 2000]);
@@ -327,7 +294,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
       await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
-      figures.push(`${ENGINE}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms; ` +
+      suite.figures.push(`${ENGINE}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms; ` +
         `the call in flight got ${JSON.stringify(slow.error)}`);
       for (const t of tabs) {
         await ownTicks(t, ids[t.name], [n1, n2]);
@@ -345,7 +312,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
     test(`election mode, the leader tab's ${how}: the others' subscriptions resume under their ids, nothing counted twice`,
       { skip: how === 'crash' && lacks('crash') }, async () => {
         const { share, names } = sharing(`rpcelect${how}`, { mode: 'election' });
-        await withServer((server) => browser.inContext(async (ctx) => {
+        await withServer((server) => suite.browser.inContext(async (ctx) => {
           const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t.tab)).isLeader));
           assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
@@ -358,7 +325,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
             s.subscriptions.map((x) => x.tab).join() === left.map((t) => t.name).join(),
           'a second connection with the subscriptions of the tabs left, and only those');
           const n2 = await tickReaches(server, left);
-          figures.push(`${ENGINE}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
+          suite.figures.push(`${ENGINE}: leader tab ${how}: the others' subscriptions ticked again within ${Date.now() - t0} ms`);
           for (const t of left) {
             await ownTicks(t, ids[t.name], [n1, n2]);
             await neverClosed(t);

@@ -263,6 +263,9 @@ static void tab_apply(sim *s, stab *t)
             for (k = 0; k < a->b; k += a->len)
                 tab_post_batch(s, t, a->handle, a->a + k, a->b - k < a->len ? a->b - k : a->len);
             break;
+        case WSS_ACT_LINK_POST_MARKED: /* no profile here: a frame like the others */
+            tab_post_batch(s, t, a->handle, a->a, 1);
+            break;
         case WSS_ACT_LINK_ACKED:
             /* The tab forgets these frames. Each must have reached the server
              * already: a frame only in a socket's buffer dies with its leader,

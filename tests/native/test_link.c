@@ -45,6 +45,9 @@ static const char *did(const wss_link *k)
             w = snprintf(buf + len, room, "%sFRAMES:%u+%u@%u/%u", sep, a[i].a, a[i].b, a[i].handle,
                          a[i].len);
             break;
+        case WSS_ACT_LINK_POST_MARKED:
+            w = snprintf(buf + len, room, "%sMARKED:%u/%u@%u", sep, a[i].a, a[i].b, a[i].handle);
+            break;
         case WSS_ACT_LINK_POST_KEPT: {
             const uint32_t *words = (const uint32_t *)(const void *)a[i].text;
             uint32_t j;
@@ -339,6 +342,37 @@ static void a_tab_without_reconnect_should_close_with_its_leader(void)
     /* The welcome adopts the leader that sent it. */
     welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
     CHECK_DID(k, "HEARD:3 PROTOCOL OPEN TIMER:20000");
+    wss_link_free(k);
+}
+
+/* A profile may mark a frame before the leader acknowledged it (an answer
+ * given at once, while the frame's bytes still leave the socket): a next
+ * leader gets it again with its mark, alone, so its profile does not answer
+ * again what the tab had its answer to. */
+static void a_frame_marked_while_unacknowledged_should_go_again_alone_with_its_mark(void)
+{
+    wss_link *k = open_link(-1);
+    uint32_t i;
+
+    REQUIRE(k != NULL);
+    for (i = 0; i < 4; i++)
+        send(k, 10);
+    wss_link_flush(k, clock_ms);
+    ack(k, L1, 1);
+    CHECK_DID(k, "ACKED:1-1 RELEASE:1-1");
+    keep(k, L1, 3, 1);
+    CHECK_DID(k, "");
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    (void)did(k);
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN);
+    CHECK_DID(k, "HEARD:3 FRAMES:2+1@2002/512 MARKED:3/1@2002 FRAMES:4+1@2002/512 PROTOCOL TIMER:20000");
+    /* Acknowledged, it is kept like any other: the next leader has it first. */
+    ack(k, L2, 4);
+    CHECK_DID(k, "ACKED:2-4 RELEASE:2-2 RELEASE:4-4");
+    env(k, WSS_LINK_ENV_LEADER, L1, 0, 0, 0, 0);
+    (void)did(k);
+    welcome(k, L1, 1, 0, WSS_LINK_OPEN);
+    CHECK_DID(k, "HEARD:3 KEPT@1001:3/1 PROTOCOL TIMER:20000");
     wss_link_free(k);
 }
 
@@ -714,6 +748,7 @@ const test_case link_tests[] = {
     TEST_CASE(a_new_leader_should_get_a_hello_then_every_unacknowledged_frame),
     TEST_CASE(a_tab_without_reconnect_should_close_with_its_leader),
     TEST_CASE(a_profile_kept_frame_should_go_first_to_a_new_leader_and_the_change_stay_quiet),
+    TEST_CASE(a_frame_marked_while_unacknowledged_should_go_again_alone_with_its_mark),
     TEST_CASE(notes_beyond_the_bound_should_be_said_and_close_the_socket_at_the_next_leader),
     TEST_CASE(server_frames_should_be_taken_once_in_order_and_for_this_tab),
     TEST_CASE(timers_should_retry_the_hello_ping_and_give_up_on_bye_and_stats),

@@ -333,6 +333,16 @@ WSS_EXPORT int wss_tab_frames_text(wss_core *core, double version, double leader
                                    double seq0, uint32_t count, uint32_t first_handle,
                                    const uint32_t *lens, const char *bytes, double now_ms);
 
+/* One frame a tab sends again to a new leader with the mark a protocol
+ * profile gave it (an ack envelope's "k" note) while it was still
+ * unacknowledged: as wss_tab_frames_text for that one frame (`len_word` its
+ * length word, `bytes` its text), the profile reading it with its mark, as it
+ * reads a kept frame's. `mark` comes as the bus carried it, a JS number.
+ * Results as wss_tab_frames_text. */
+WSS_EXPORT int wss_tab_frame_marked(wss_core *core, double version, double leader, double tab,
+                                    double seq, double mark, uint32_t handle, uint32_t len_word,
+                                    const char *bytes, double now_ms);
+
 /* A tab that follows this leader sends again the frames a protocol profile
  * told it to keep (an ack envelope's "k" notes), before anything else: `meta`
  * holds (seq, mark, length word) for each, as the notes gave them and as
@@ -796,8 +806,10 @@ enum wss_link_action_kind {
     WSS_ACT_LINK_STATS = 112,       /* settle stats() question `a`: with the stats envelope at
                                      * hand (b 1), or with the tab's part only (b 0) */
     WSS_ACT_LINK_HEARD = 113,       /* the leader spoke: tell whom `a` says */
-    WSS_ACT_LINK_TIMER = 114        /* call wss_link_tick after `a` ms; replaces the armed one;
+    WSS_ACT_LINK_TIMER = 114,       /* call wss_link_tick after `a` ms; replaces the armed one;
                                      * UINT32_MAX disarms */
+    WSS_ACT_LINK_POST_MARKED = 115  /* post frame `a` alone to leader `handle`, with the mark
+                                     * `b` a profile gave it: {v,t:'s',l,tab,s,f,m:[b]} */
 };
 
 /* A link for tab `tab` (nonzero, drawn at random) whose app allows messages

@@ -754,6 +754,8 @@ typedef struct batch_head {
     uint32_t tab;
     uint32_t seq0;
     int whole; /* every number was one: else the batch is malformed */
+    int marked; /* one frame, re-sent with the mark a profile gave it */
+    uint32_t mark;
 } batch_head;
 
 static int whole_u32(double x, uint32_t *out)
@@ -773,6 +775,8 @@ static batch_head read_head(double version, double leader, double tab, double se
     h.whole &= whole_u32(leader, &h.leader);
     h.whole &= whole_u32(tab, &h.tab);
     h.whole &= whole_u32(seq0, &h.seq0);
+    h.marked = 0;
+    h.mark = 0;
     return h;
 }
 
@@ -885,7 +889,7 @@ static int tab_frames(wss_core *core, const batch_head *h, uint32_t count,
         f.handle = handle;
         f.len = len;
         f.replay = seq <= tab->prior;
-        f.mark = 0;
+        f.mark = h->marked ? h->mark : 0;
         if (len > core->cfg.max_message_bytes) {
             refuse_frame(core, tab, seq, handle, "too_big",
                          "message larger than maxMessageBytes");
@@ -952,6 +956,17 @@ int wss_tab_frames_text(wss_core *core, double version, double leader, double ta
     batch_head h = read_head(version, leader, tab, seq0);
 
     return tab_frames(core, &h, count, first_handle, lens, bytes != NULL ? bytes : "", now_ms);
+}
+
+int wss_tab_frame_marked(wss_core *core, double version, double leader, double tab, double seq,
+                         double mark, uint32_t handle, uint32_t len_word, const char *bytes,
+                         double now_ms)
+{
+    batch_head h = read_head(version, leader, tab, seq);
+
+    h.whole &= whole_u32(mark, &h.mark);
+    h.marked = 1;
+    return tab_frames(core, &h, 1, handle, &len_word, bytes != NULL ? bytes : "", now_ms);
 }
 
 int wss_tab_restore(wss_core *core, double version, double leader, double tab_id,

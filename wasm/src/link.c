@@ -44,7 +44,7 @@
 
 /* One call's actions: a chunk of server frames delivers in at most one range
  * per frame; an ack releases around every note; a spare few for the rest. */
-#define LINK_ACTIONS (WSS_LINK_SCRATCH + WSS_LINK_NOTES + 16)
+#define LINK_ACTIONS (WSS_LINK_SCRATCH + 3 * WSS_LINK_NOTES + 16)
 #define NO_TIMER 4294967295u
 #define NONE (-1.0) /* no deadline */
 
@@ -215,16 +215,37 @@ static void unnote(wss_link *k, note *n)
     k->nnotes--;
 }
 
-/* Frames [pend, seq) go out in posts of at most a batch, once welcomed. */
+/* Frames [from, to) go out in posts of at most a batch. */
+static void post_frames(const wss_link *k, uint32_t from, uint32_t to)
+{
+    if (to == from)
+        return;
+    push(WSS_ACT_LINK_POST_FRAMES, from, to - from);
+    acts[nacts - 1].handle = k->leader;
+    acts[nacts - 1].len = WSS_LINK_BATCH_FRAMES;
+}
+
+/* Frames [pend, seq) go out, once welcomed. One a profile marked while it
+ * was unacknowledged (a re-send to a next leader) goes alone, with its mark:
+ * that leader's profile reads it as it reads a kept frame, and does not
+ * answer again what the tab had its answer to. */
 static void flush(wss_link *k)
 {
-    uint32_t n = k->seq - k->pend;
+    uint32_t n = k->seq - k->pend, from = k->pend, i;
 
     if (n == 0 || !k->welcomed)
         return;
-    push(WSS_ACT_LINK_POST_FRAMES, k->pend, n);
-    acts[nacts - 1].handle = k->leader;
-    acts[nacts - 1].len = WSS_LINK_BATCH_FRAMES;
+    for (i = 0; i < k->nnotes; i++) {
+        uint32_t s = k->notes[i].seq;
+
+        if (s < from || s >= k->seq)
+            continue;
+        post_frames(k, from, s);
+        push(WSS_ACT_LINK_POST_MARKED, s, k->notes[i].mark);
+        acts[nacts - 1].handle = k->leader;
+        from = s + 1;
+    }
+    post_frames(k, from, k->seq);
     if (k->seq - 1 > k->posted)
         k->posted = k->seq - 1;
     k->pend = k->seq;
