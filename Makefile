@@ -176,7 +176,7 @@ build/san/soak: tests/soak/soak.c $(patsubst wasm/src/%.c,build/san/%.o,$(CORE_S
 	gcc $(CFLAGS_COMMON) $(CFLAGS_SAN) $(INCLUDES) $^ -o $@ -lm
 
 # ---- fuzz targets (clang's libFuzzer, with ASan and UBSan) ----------------------
-FUZZ_TARGETS := envelope config core jscan graphql jsonrpc
+FUZZ_TARGETS := envelope config core jscan profiles jsonrpc
 FUZZ_CC := clang-14
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer

@@ -367,10 +367,9 @@ static int tab_frame(profile *p, const prof_io *io, const prof_frame *f)
         return PROF_PASS;
     if (rc != WSS_OK)
         return WSS_ENOMEM;
-    /* Its welcome first: the consumer subscribes everything again at it. A
-     * tab that followed us with a confirmation had its welcome. */
-    if ((f->replay && f->mark == TOLD ? note_welcomed(c, f->tab) : welcome(c, io, f->tab)) !=
-        WSS_OK) {
+    /* A tab that followed us with a confirmation had its welcome; another
+     * has it before anything else, from pump. */
+    if (f->replay && f->mark == TOLD && note_welcomed(c, f->tab) != WSS_OK) {
         wss_free(id.text);
         return WSS_ENOMEM;
     }
@@ -386,15 +385,16 @@ static int tab_frame(profile *p, const prof_io *io, const prof_frame *f)
 
 /* ---- the server's frames ------------------------------------------------- */
 
-/* Gives a server frame about `id` to each of its tabs. */
-static int to_members(cable *c, const prof_io *io, const ident *id, const char *s, uint32_t len)
+/* Gives a server frame about `id` to each of its tabs. One that cannot have
+ * it for lack of memory misses it (the core counts it): the others had it
+ * already, and the frame is not the server's to send again. */
+static void to_members(cable *c, const prof_io *io, const ident *id, const char *s, uint32_t len)
 {
     uint32_t i;
 
     for (i = 0; i < c->nmembers; i++)
-        if (ident_is(&c->members[i].id, id) && io->deliver_text(io->ctx, c->members[i].tab, s, len) != WSS_OK)
-            return WSS_ENOMEM;
-    return WSS_OK;
+        if (ident_is(&c->members[i].id, id))
+            (void)io->deliver_text(io->ctx, c->members[i].tab, s, len);
 }
 
 static int on_answer(cable *c, const prof_io *io, csub *sub, int confirmed, const char *s,
@@ -405,8 +405,7 @@ static int on_answer(cable *c, const prof_io *io, csub *sub, int confirmed, cons
 
     if (!confirmed) {
         /* Refused: every tab under it hears so, and none stays. */
-        if (to_members(c, io, &sub->id, s, len) != WSS_OK)
-            return WSS_ENOMEM;
+        to_members(c, io, &sub->id, s, len);
         for (i = c->nmembers; i-- > 0;)
             if (ident_is(&c->members[i].id, &sub->id)) {
                 (void)io->forget(io->ctx, c->members[i].tab, c->members[i].seq);
@@ -466,7 +465,7 @@ static int server_frame(profile *p, const prof_io *io, uint32_t handle, const ch
     else if (sub != NULL && has_type && js_str_is(s, &type, "reject_subscription"))
         rc = on_answer(c, io, sub, 0, s, len);
     else
-        rc = to_members(c, io, &id, s, len);
+        to_members(c, io, &id, s, len);
     wss_free(id.text);
     if (rc != WSS_OK)
         return WSS_ENOMEM;

@@ -1,7 +1,7 @@
 /*
- * libFuzzer target: one GraphQL profile (graphql-ws's protocol or
- * subscriptions-transport-ws's, as the input's first byte says) driven by
- * events read from the input, against a fake core that keeps the books on every handle. Tabs 1 to
+ * libFuzzer target: one protocol profile whose frames are JSON objects
+ * (graphql-ws's, subscriptions-transport-ws's or ActionCable's, as the
+ * input's first byte says) driven by events read from the input, against a fake core that keeps the books on every handle. Tabs 1 to
  * 3 send frames, either raw bytes from the input or well-formed messages
  * picked by it; the server answers the same way; the socket opens and
  * closes, tabs go, allocations and io calls fail on demand. Any broken
@@ -238,6 +238,9 @@ static const char *const tab_msgs[] = {
     "{\"id\":\"%c\",\"type\":\"start\",\"payload\":{\"query\":\"mutation { pay }\"}}",
     "{\"id\":\"%c\",\"type\":\"stop\"}",
     "{\"type\":\"connection_terminate\"}",
+    "{\"command\":\"subscribe\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\"}",
+    "{\"command\":\"unsubscribe\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\"}",
+    "{\"command\":\"message\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"data\":\"{}\"}",
 };
 
 static const char *const server_msgs[] = {
@@ -250,6 +253,10 @@ static const char *const server_msgs[] = {
     "{\"id\":\"%c\",\"type\":\"data\",\"payload\":{\"data\":{}}}",
     "{\"type\":\"ka\"}",
     "{\"type\":\"connection_error\",\"payload\":{\"message\":\"no\"}}",
+    "{\"type\":\"welcome\"}",
+    "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"type\":\"confirm_subscription\"}",
+    "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"type\":\"reject_subscription\"}",
+    "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"message\":{\"n\":1}}",
 };
 
 /* A message from `set` with its %c made a character picked by the input. */
@@ -310,7 +317,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wss_init_hooks(&hooks);
     in.p = data;
     in.n = size;
-    p = byte(&in) & 1 ? subscriptions_transport_create() : graphql_ws_create();
+    switch (byte(&in) % 3) {
+    case 0: p = graphql_ws_create(); break;
+    case 1: p = subscriptions_transport_create(); break;
+    default: p = actioncable_create(); break;
+    }
     need(p != NULL);
     while (in.n > 0 && st.nh < MAX_HANDLES) {
         uint8_t op = byte(&in);
@@ -366,6 +377,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5:
             st.open = 0;
             p->ops->closed(p, &io);
+            break;
+        case 6:
+            /* A tab the core let go does not join again under its id; a
+             * gone one may (a new hello). */
+            if (p->ops->joined != NULL && st.dead[tab] != 1) {
+                st.dead[tab] = 0;
+                p->ops->joined(p, &io, tab);
+            }
             break;
         default:
             p->ops->tab_gone(p, &io, tab);
