@@ -194,7 +194,7 @@ build/fuzz/%.o: wasm/src/%.c $(CORE_HDR) | $(CJSON_DIR)/cJSON.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS_COMMON) $(subst fuzzer,fuzzer-no-link,$(FUZZ_FLAGS)) $(INCLUDES) -c $< -o $@
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) build/fuzz/cJSON.o
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/counted_alloc.h $(FUZZ_OBJ) build/fuzz/cJSON.o
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS_COMMON) $(FUZZ_FLAGS) $(INCLUDES) $< $(FUZZ_OBJ) build/fuzz/cJSON.o -o $@ -lm
 

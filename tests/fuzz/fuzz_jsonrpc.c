@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "jscan.h"
 #include "profile.h"
+#include "counted_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,8 +27,6 @@ static struct {
     unsigned char own[MAXH];
     uint32_t next;
     int io_fail; /* the nth fallible io call from now fails */
-    long alloc_fail; /* the nth allocation from now fails */
-    long live;
     int in_event;
     uint32_t id[3];    /* each slot's tab: a tab gone is followed by a new one */
     uint32_t gone[256]; /* tabs gone: nothing may go to them */
@@ -44,34 +43,6 @@ static void alive(uint32_t tab)
     for (i = 0; i < st.ngone; i++)
         if (st.gone[i] == tab)
             abort();
-}
-
-static void *f_malloc(size_t n)
-{
-    void *p;
-
-    if (st.alloc_fail > 0 && --st.alloc_fail == 0)
-        return NULL;
-    p = malloc(n);
-    st.live += p != NULL;
-    return p;
-}
-
-static void *f_realloc(void *ptr, size_t n)
-{
-    void *p;
-
-    if (st.alloc_fail > 0 && --st.alloc_fail == 0)
-        return NULL;
-    p = realloc(ptr, n);
-    st.live += p != NULL && ptr == NULL;
-    return p;
-}
-
-static void f_free(void *p)
-{
-    st.live -= p != NULL;
-    free(p);
 }
 
 static int fails(void)
@@ -276,18 +247,18 @@ static uint32_t handle(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const wss_hooks hooks = {f_malloc, f_realloc, f_free};
     prof_io io;
     profile *p;
     uint32_t seq[3] = {0, 0, 0};
     char buf[600];
 
     memset(&st, 0, sizeof(st));
+    memset(&alloc, 0, sizeof(alloc));
     st.next = 1;
     st.id[0] = 1;
     st.id[1] = 2;
     st.id[2] = 3;
-    wss_init_hooks(&hooks);
+    wss_init_hooks(&counted_hooks);
     io.ctx = NULL;
     io.open = f_open;
     io.send = f_send;
@@ -312,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (op & 8) {
             uint8_t x = take(&data, &size);
 
-            st.alloc_fail = x & 7;
+            alloc.fail_at = x & 7;
             st.io_fail = (x >> 3) & 7;
         }
         switch (op & 7) {
@@ -363,12 +334,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default:
             break;
         }
-        st.alloc_fail = 0;
+        alloc.fail_at = 0;
         st.io_fail = 0;
     }
     p->ops->destroy(p);
     wss_init_hooks(NULL);
-    if (st.live != 0)
+    if (alloc.live != 0)
         abort();
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "jscan.h"
 #include "profile.h"
+#include "counted_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,38 +28,8 @@ static struct {
     uint32_t nh;
     int dead[4]; /* 1: closed by the profile, 2: gone (its id may come back) */
     int fail_io;    /* this fallible io call from now answers WSS_ENOMEM (0: none) */
-    int fail_alloc; /* this allocation from now fails (0: none) */
-    long live;
     long effects; /* sends, deliveries, closes and releases: none may precede a WSS_ENOMEM */
 } st;
-
-static void *f_malloc(size_t n)
-{
-    void *p;
-
-    if (st.fail_alloc > 0 && --st.fail_alloc == 0)
-        return NULL;
-    p = malloc(n);
-    st.live += p != NULL;
-    return p;
-}
-
-static void *f_realloc(void *old, size_t n)
-{
-    void *p;
-
-    if (st.fail_alloc > 0 && --st.fail_alloc == 0)
-        return NULL;
-    p = realloc(old, n);
-    st.live += p != NULL && old == NULL;
-    return p;
-}
-
-static void f_free(void *p)
-{
-    st.live -= p != NULL;
-    free(p);
-}
 
 static void need(int ok)
 {
@@ -294,7 +265,6 @@ static void settle(uint32_t handle, int rc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const wss_hooks hooks = {f_malloc, f_realloc, f_free};
     prof_io io;
     profile *p;
     input in;
@@ -302,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t seq[4] = {0, 1, 1, 1};
 
     memset(&st, 0, sizeof st);
+    memset(&alloc, 0, sizeof alloc);
     memset(&io, 0, sizeof io);
     st.nh = 1;
     io.open = f_open;
@@ -314,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     io.forget = f_forget;
     io.error = f_error;
     io.close_tab = f_close_tab;
-    wss_init_hooks(&hooks);
+    wss_init_hooks(&counted_hooks);
     in.p = data;
     in.n = size;
     switch (byte(&in) % 3) {
@@ -332,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (op & 0x80) {
             uint8_t f = byte(&in);
 
-            st.fail_alloc = f & 15;
+            alloc.fail_at = f & 15;
             st.fail_io = f >> 4;
         }
         st.effects = 0;
@@ -392,11 +363,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         st.in_event = 0;
-        st.fail_alloc = 0;
+        alloc.fail_at = 0;
         st.fail_io = 0;
     }
     p->ops->destroy(p);
-    need(st.live == 0);
+    need(alloc.live == 0);
     wss_init_hooks(NULL);
     return 0;
 }
