@@ -10,10 +10,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientSuite } from './client-suite.mjs';
+import { WAIT_MS, clientSuite, oneLeader } from './client-suite.mjs';
 import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
 import { startActionCableServer } from './servers/actioncable.mjs';
-
 
 // A page as an app would have it: wsshare's script, the consumer, and a
 // recorder of what each subscription saw.
@@ -52,8 +51,6 @@ window.seen = () => JSON.parse(JSON.stringify({
 window.pageReady = true;
 </script>`;
 
-const WAIT_MS = 10000;
-
 const suite = clientSuite({ name: 'actioncable', page: PAGE, client: 'actioncable-client.mjs' });
 
 const withServer = (fn) => suite.withServer(startActionCableServer, fn);
@@ -68,14 +65,6 @@ async function waitIn(t, server, fn, arg, what) {
     const seen = await seenIn(t).catch((e) => `(unreadable: ${e.message})`);
     throw new Error(`${t.name}: ${err.message}\n  the tab saw ${JSON.stringify(seen)}` +
       `\n  the server saw ${JSON.stringify(server.stats())}`);
-  }
-}
-
-async function serverSees(server, check, what) {
-  try {
-    return await eventually(() => check(server.stats()), { timeout: WAIT_MS, what });
-  } catch (err) {
-    throw new Error(`${err.message}; the server saw ${JSON.stringify(server.stats())}`);
   }
 }
 
@@ -157,11 +146,11 @@ describe('ActionCable consumers in 3 tabs share one connection', () => {
       const tabs = await threeTabs(ctx, server, share, 'l');
       await tabs[0].tab.eval(() => window.leave('lobby'));
       await tabs[1].tab.close();
-      await serverSees(server, (s) => s.unsubscribes.l2 === 1, 'the closed tab\'s own room unsubscribed');
+      await suite.serverSees(server, (s) => s.unsubscribes.l2 === 1, 'the closed tab\'s own room unsubscribed');
       assert.deepEqual(server.stats().unsubscribes, { l2: 1 }, 'the lobby stays while a tab is in it');
       await reaches(server, 'lobby', 'to who is left', [tabs[2]], [tabs[0], tabs[2]]);
       await tabs[2].tab.eval(() => window.leave('lobby'));
-      await serverSees(server, (s) => s.unsubscribes.lobby === 1, 'the lobby unsubscribed with its last tab');
+      await suite.serverSees(server, (s) => s.unsubscribes.lobby === 1, 'the lobby unsubscribed with its last tab');
       assert.deepEqual(server.stats().connections, { total: 1, live: 1 });
     }));
   });
@@ -185,7 +174,7 @@ describe('ActionCable consumers in 3 tabs share one connection', () => {
       const tabs = await threeTabs(ctx, server, share, 'd');
       const t0 = Date.now();
       server.dropAll();
-      await serverSees(server, (s) => s.connections.total === 2 && s.subscribed.length === 1 &&
+      await suite.serverSees(server, (s) => s.connections.total === 2 && s.subscribed.length === 1 &&
         s.subscribed[0].join() === ['d1', 'd2', 'd3', 'lobby'].join(), 'the 4 identifiers on a second connection');
       await reaches(server, 'lobby', 'after the drop', tabs, tabs);
       suite.figures.push(`${ENGINE}: after a server drop a broadcast reached every tab again within ${Date.now() - t0} ms`);
@@ -203,14 +192,12 @@ describe('ActionCable consumers in 3 tabs share one connection', () => {
         await withServer((server) => suite.browser.inContext(async (ctx) => {
           const tabs = await threeTabs(ctx, server, share, `e${how[1]}`);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t)).isLeader));
-          assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
-          const leader = tabs[flags.indexOf(true)];
-          const left = tabs.filter((t) => t !== leader);
+          const { leader, left } = oneLeader(tabs, flags);
           const t0 = Date.now();
           if (how === 'close') await leader.tab.close();
           else await leader.tab.crash();
           const rooms = ['lobby', ...left.map((t) => t.name)].sort();
-          await serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
+          await suite.serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
             s.subscribed[0]?.join() === rooms.join(), 'a second connection with the rooms of the tabs left, and only those');
           await reaches(server, 'lobby', `after the leader's ${how}`, left, left);
           suite.figures.push(`${ENGINE}: leader tab ${how}: a broadcast reached the others again within ${Date.now() - t0} ms`);

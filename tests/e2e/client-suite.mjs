@@ -9,17 +9,38 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { launch, startCatForFile } from './harness.mjs';
+import assert from 'node:assert/strict';
+import { eventually, launch, startCatForFile } from './harness.mjs';
+
+// Waits WAIT_MS at most for what a server or a tab should see.
+export const WAIT_MS = 10000;
+
+// Of tabs whose pages say isLeader, the one that leads (there must be one) and
+// the others.
+export function oneLeader(tabs, flags) {
+  assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
+  const leader = tabs[flags.indexOf(true)];
+  return { leader, left: tabs.filter((t) => t !== leader) };
+}
 
 // name: the page is /demo/<name>.html and loads /demo/<name>-client.js, built
-// from ./clients/<client>.
-export function clientSuite({ name, page, client }) {
+// from ./clients/<client>. summary(stats) shortens what a server saw for a
+// failure's message.
+export function clientSuite({ name, page, client, summary = (stats) => stats }) {
   const suite = {
     browser: null,
     cat: null,
     path: `/demo/${name}.html`,
     figures: [],
     servers: new Set(),
+    // Waits for check(server.stats()); on time-out fails with what the server saw.
+    async serverSees(server, check, what) {
+      try {
+        return await eventually(() => check(server.stats()), { timeout: WAIT_MS, what });
+      } catch (err) {
+        throw new Error(`${err.message}; the server saw ${JSON.stringify(summary(server.stats()))}`);
+      }
+    },
     // Runs fn with a server start() made, and stops that server after.
     async withServer(start, fn) {
       const server = await start();

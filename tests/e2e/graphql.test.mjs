@@ -10,10 +10,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientSuite } from './client-suite.mjs';
+import { WAIT_MS, clientSuite, oneLeader } from './client-suite.mjs';
 import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
 import { startGraphqlServer } from './servers/graphql.mjs';
-
 
 // What differs between the protocols, as the tests see it.
 const DIALECTS = [
@@ -118,9 +117,7 @@ const QUERY = {
   ticks: (t) => `subscription { ${t}_ticks: ticks(tab: "${t}") { tab n } }`,
 };
 
-const WAIT_MS = 10000;
-
-const suite = clientSuite({ name: 'graphql', page: PAGE, client: 'graphql-client.mjs' });
+const suite = clientSuite({ name: 'graphql', page: PAGE, client: 'graphql-client.mjs', summary: serverSummary });
 
 // A fresh server of the dialect's protocol for each test.
 const withServer = (dialect, fn) => suite.withServer(async () => {
@@ -173,15 +170,6 @@ async function waitIn(t, server, fn, arg, what) {
     const seen = await seenIn(t.tab).catch((e) => `(unreadable: ${e.message})`);
     throw new Error(`${t.name}: ${err.message}\n  the tab saw ${JSON.stringify(tabSummary(seen))}` +
       `\n  the server saw ${JSON.stringify(serverSummary(server.stats()))}`);
-  }
-}
-
-// Waits for a server condition; on time-out fails with what the server saw.
-async function serverSees(server, check, what) {
-  try {
-    return await eventually(() => check(server.stats()), { timeout: WAIT_MS, what });
-  } catch (err) {
-    throw new Error(`${err.message}; the server saw ${JSON.stringify(serverSummary(server.stats()))}`);
   }
 }
 
@@ -281,7 +269,7 @@ const answered = (t, server) => waitIn(t, server, () => window.rec.ops.echo.comp
 async function subscribedTabs(ctx, server, names, share) {
   const tabs = await openClients(ctx, server, names, share);
   await runAll(tabs);
-  await serverSees(server, (s) => s.subscriptions.length === tabs.length, `${tabs.length} live subscriptions`);
+  await suite.serverSees(server, (s) => s.subscriptions.length === tabs.length, `${tabs.length} live subscriptions`);
   const n1 = await tickReaches(server, tabs);
   for (const t of tabs) await answered(t, server);
   return { tabs, n1 };
@@ -322,7 +310,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a, b, gone] = tabs;
       await gone.tab.close();
-      await serverSees(server, (s) => s.subscriptions.join() === [a.name, b.name].sort().join(),
+      await suite.serverSees(server, (s) => s.subscriptions.join() === [a.name, b.name].sort().join(),
         `only ${a.name} and ${b.name} subscribed`);
       const n2 = await tickReaches(server, [a, b]);
       for (const t of [a, b]) {
@@ -343,7 +331,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
       suite.figures.push(`${ENGINE}, ${dialect.name}: a tab joining late had its connection_ack ${connected[0].ms} ms after creating its client`);
       assert.equal(server.stats().inits, 1, 'the late tab\'s connection_init did not reach the server');
       await runAll([late]);
-      await serverSees(server, (s) => s.subscriptions.length === 4, '4 live subscriptions');
+      await suite.serverSees(server, (s) => s.subscriptions.length === 4, '4 live subscriptions');
       const n2 = await tickReaches(server, [...tabs, late]);
       await answered(late, server);
       await ownResults(late, [n2]);
@@ -394,7 +382,7 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const t0 = Date.now();
       server.dropAll();
-      await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
+      await suite.serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
       suite.figures.push(`${ENGINE}, ${dialect.name}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms`);
@@ -417,10 +405,10 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
       const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
       const [a] = tabs;
       await run(a, 'slow', QUERY.slowBump(a.name));
-      await serverSees(server, (s) => s.mutations[a.name] === 2, `the slow mutation of ${a.name} running`);
+      await suite.serverSees(server, (s) => s.mutations[a.name] === 2, `the slow mutation of ${a.name} running`);
       server.dropAll();
       await waitIn(a, server, () => window.rec.ops.slow.error !== null, undefined, 'an error for the mutation in flight');
-      await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
+      await suite.serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
       const seen = await seenIn(a.tab);
@@ -450,13 +438,11 @@ for (const dialect of DIALECTS) describe(`${dialect.name} clients in 3 tabs shar
         await withServer(dialect, (server) => suite.browser.inContext(async (ctx) => {
           const { tabs, n1 } = await subscribedTabs(ctx, server, names.slice(0, 3), share);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t.tab)).isLeader));
-          assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
-          const leader = tabs[flags.indexOf(true)];
-          const left = tabs.filter((t) => t !== leader);
+          const { leader, left } = oneLeader(tabs, flags);
           const t0 = Date.now();
           if (how === 'close') await leader.tab.close();
           else await leader.tab.crash();
-          await serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
+          await suite.serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
             s.subscriptions.join() === left.map((t) => t.name).sort().join(),
           'a second connection with the subscriptions of the tabs left, and only those');
           const n2 = await tickReaches(server, left);

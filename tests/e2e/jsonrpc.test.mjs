@@ -8,10 +8,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientSuite } from './client-suite.mjs';
+import { WAIT_MS, clientSuite, oneLeader } from './client-suite.mjs';
 import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
 import { startJsonRpcServer } from './servers/jsonrpc.mjs';
-
 
 // A page as an app would have it: wsshare's script, json-rpc-2.0's client
 // sending over a SharedWebSocket, and a recorder of what the tab saw.
@@ -73,7 +72,6 @@ window.pageReady = true;
 
 // A call not answered in this time counts as missing.
 const CALL_TIMEOUT_MS = 8000;
-const WAIT_MS = 10000;
 const ECHOES = 50;
 
 const suite = clientSuite({ name: 'jsonrpc', page: PAGE, client: 'jsonrpc-client.mjs' });
@@ -117,14 +115,6 @@ async function waitIn(t, server, fn, arg, what) {
   }
 }
 
-async function serverSees(server, check, what) {
-  try {
-    return await eventually(() => check(server.stats()), { timeout: WAIT_MS, what });
-  } catch (err) {
-    throw new Error(`${err.message}; the server saw ${JSON.stringify(server.stats())}`);
-  }
-}
-
 // Opens a tab with its socket and client; resolves once the socket is open.
 async function openClient(ctx, server, name, share) {
   const tab = await ctx.openTab(suite.cat.url, suite.path);
@@ -163,7 +153,7 @@ async function subscribeAll(server, tabs) {
     assert.deepEqual({ result: bump.result, error: bump.error }, { result: 1, error: null }, `${t.name}: bumped once`);
     ids[t.name] = sub.result;
   }
-  await serverSees(server, (s) => s.subscriptions.length === tabs.length, `${tabs.length} live subscriptions`);
+  await suite.serverSees(server, (s) => s.subscriptions.length === tabs.length, `${tabs.length} live subscriptions`);
   return ids;
 }
 
@@ -261,7 +251,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
       const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
       const [a, b, gone] = tabs;
       await gone.tab.close();
-      await serverSees(server, (s) => s.subscriptions.map((x) => x.tab).join() === [a.name, b.name].join(),
+      await suite.serverSees(server, (s) => s.subscriptions.map((x) => x.tab).join() === [a.name, b.name].join(),
         `only ${a.name} and ${b.name} subscribed`);
       const n2 = await tickReaches(server, [a, b]);
       for (const t of [a, b]) {
@@ -281,7 +271,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
       const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
       const [a] = tabs;
       await call(a, 'slow', 'counter_bump', [a.name, 2000]);
-      await serverSees(server, (s) => s.bumps[a.name] === 2, `the slow counter_bump of ${a.name} running`);
+      await suite.serverSees(server, (s) => s.bumps[a.name] === 2, `the slow counter_bump of ${a.name} running`);
       const t0 = Date.now();
       server.dropAll();
       await callDone(a, server, 'slow');
@@ -291,7 +281,7 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
       const answered = (await seenIn(a.tab)).errorAnswers.filter((x) => x.id === slow.id);
       assert.deepEqual(answered.map((x) => x.error.code), [-32000],
         `the error came as one JSON-RPC error response (-32000) to id ${slow.id}: ${JSON.stringify(slow)}`);
-      await serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
+      await suite.serverSees(server, (s) => s.connections.total === 2 && s.subscriptions.length === 3,
         'a second connection with the 3 subscriptions back');
       const n2 = await tickReaches(server, tabs);
       suite.figures.push(`${ENGINE}: after a server drop every tab's subscription ticked again within ${Date.now() - t0} ms; ` +
@@ -315,13 +305,11 @@ describe('JSON-RPC clients in 3 tabs share one connection', () => {
         await withServer((server) => suite.browser.inContext(async (ctx) => {
           const { tabs, ids, n1 } = await subscribedTabs(ctx, server, names, share);
           const flags = await Promise.all(tabs.map(async (t) => (await seenIn(t.tab)).isLeader));
-          assert.equal(flags.filter(Boolean).length, 1, `one leader tab, saw ${flags}`);
-          const leader = tabs[flags.indexOf(true)];
-          const left = tabs.filter((t) => t !== leader);
+          const { leader, left } = oneLeader(tabs, flags);
           const t0 = Date.now();
           if (how === 'close') await leader.tab.close();
           else await leader.tab.crash();
-          await serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
+          await suite.serverSees(server, (s) => s.connections.total === 2 && s.connections.live === 1 &&
             s.subscriptions.map((x) => x.tab).join() === left.map((t) => t.name).join(),
           'a second connection with the subscriptions of the tabs left, and only those');
           const n2 = await tickReaches(server, left);
