@@ -65,12 +65,15 @@ EMFLAGS_PAGE = -Oz -flto -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL
                -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
 
 ESBUILD := node_modules/.bin/esbuild
+# The profiles' names, as the core's table gives them (one row a line).
+PROTOCOL_NAMES := $(shell sed -n '/WSS_PROFILES_BEGIN/,/WSS_PROFILES_END/s/^ *{"\([^"]*\)".*/"\1"/p' \
+                    wasm/src/profiles.c | paste -sd, -)
 ESBUILD_FLAGS := --bundle --minify --target=es2020 --legal-comments=none \
-                 --define:WSSHARE_VERSION='"$(VERSION)"'
+                 --define:WSSHARE_VERSION='"$(VERSION)"' --define:WSSHARE_PROTOCOLS='[$(PROTOCOL_NAMES)]'
 # What a page loads is held to a size budget: its private members (named with
 # a leading underscore, never part of the API) get short names.
 ESBUILD_TAB := --mangle-props='^_[a-zA-Z]'
-JS_SRC := $(wildcard js-glue/*.js) build/page/page.mjs
+JS_SRC := $(wildcard js-glue/*.js) build/page/page.mjs wasm/src/profiles.c
 
 DIST := dist/wsshare.wasm dist/wsshare.mjs dist/wsshare.js dist/wsshare-worker.js \
         dist/wsshare-leader.mjs dist/wsshare.d.ts

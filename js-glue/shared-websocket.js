@@ -22,7 +22,9 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 const MODES = ['auto', 'sharedworker', 'election', 'direct'];
-const PROTOCOLS = ['auto', 'none', 'graphql-transport-ws', 'graphql-ws', 'actioncable-v1-json', 'jsonrpc'];
+// The profiles' names, from the core's table (wasm/src/profiles.c) through
+// the build; a build without it leaves the check to the leader's core.
+const PROTOCOLS = typeof WSSHARE_PROTOCOLS === 'object' ? ['auto', ...WSSHARE_PROTOCOLS] : null;
 const EVENTS = ['open', 'message', 'error', 'close', 'leaderchange', 'reconnecting'];
 
 let defaultUrls = () => ({ workerUrl: 'wsshare-worker.js', wasmUrl: 'wsshare.wasm', leaderUrl: 'wsshare-leader.mjs' });
@@ -97,7 +99,7 @@ export class SharedWebSocket extends EventTarget {
     const opts = options || {};
     const mode = opts.mode === undefined ? 'auto' : opts.mode;
     if (!MODES.includes(mode)) throw new TypeError(`wsshare: unknown mode '${mode}'`);
-    if (opts.protocol !== undefined && !PROTOCOLS.includes(opts.protocol)) {
+    if (opts.protocol !== undefined && PROTOCOLS && !PROTOCOLS.includes(opts.protocol)) {
       throw new TypeError(`wsshare: unknown protocol '${opts.protocol}'`);
     }
     this._url = resolveUrl(url);
@@ -483,6 +485,7 @@ export class SharedWebSocket extends EventTarget {
       if (this._opts[k] !== undefined) config[k] = this._opts[k];
     }
     config.protocols = this._protocols;
+    config.url = this._url;
     if (this._opts.debug) config.debug = true;
     // Without Web Locks a worker's end shows only as silence: it beats.
     if (!hasLocks()) config.beatMs = SESSION_BEAT_MS;

@@ -62,8 +62,11 @@ export interface SharedWebSocketOptions {
 export interface LeaderStats {
   version: string;
   socket: 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting';
-  /** The protocol profile at work: 'none' until one took a frame. */
-  protocol: 'none' | 'graphql-ws' | 'jsonrpc';
+  /**
+   * The protocol profile at work, named by the client it serves ('graphql-ws',
+   * 'subscriptions-transport-ws', 'actioncable', 'jsonrpc'...): 'none' until one took a frame.
+   */
+  protocol: string;
   tabs: number;
   framesToServer: number;
   bytesToServer: number;

@@ -255,6 +255,33 @@ static void config_should_reject_values_of_the_wrong_type(void)
     CHECK_EQ(create_rc("{\"locks\":0}"), WSS_EINVAL);
 }
 
+/* The profile's inputs: a name from the table, up to WSS_MAX_PROTOCOLS
+ * subprotocols, a url; each of the wrong type refused. */
+static void config_should_refuse_an_unknown_protocol_too_many_subprotocols_and_a_url_that_is_no_string(void)
+{
+    char json[1024];
+    size_t n = 0;
+    uint32_t i;
+
+    CHECK_EQ(create_rc("{\"protocol\":\"stomp-ish\"}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"protocol\":7}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"protocols\":\"graphql-ws\"}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"protocols\":[1]}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"url\":1}"), WSS_EINVAL);
+    CHECK_EQ(create_rc("{\"url\":\"ws://127.0.0.1/x\"}"), WSS_OK);
+    for (i = 0; i < profile_nkinds; i++) {
+        snprintf(json, sizeof json, "{\"protocol\":\"%s\"}", profile_kinds[i].name);
+        CHECK_EQ(create_rc(json), WSS_OK);
+    }
+    n += (size_t)snprintf(json + n, sizeof json - n, "{\"protocols\":[");
+    for (i = 0; i < WSS_MAX_PROTOCOLS; i++)
+        n += (size_t)snprintf(json + n, sizeof json - n, "%s\"p%u\"", i ? "," : "", i);
+    snprintf(json + n, sizeof json - n, "]}");
+    CHECK_EQ(create_rc(json), WSS_OK);
+    snprintf(json + n, sizeof json - n, ",\"one-more\"]}");
+    CHECK_EQ(create_rc(json), WSS_EINVAL);
+}
+
 static void config_should_reject_negative_fractional_and_too_large_numbers(void)
 {
     static const char *const bad[] = {"-1", "1.5", "4294967296", "1e300", "-0.5"};
@@ -568,6 +595,7 @@ const test_case config_tests[] = {
     TEST_CASE(config_should_apply_debug),
     TEST_CASE(config_should_time_silent_tabs_out_when_the_host_has_no_locks),
     TEST_CASE(config_should_reject_values_of_the_wrong_type),
+    TEST_CASE(config_should_refuse_an_unknown_protocol_too_many_subprotocols_and_a_url_that_is_no_string),
     TEST_CASE(config_should_reject_negative_fractional_and_too_large_numbers),
     TEST_CASE(config_should_reject_zero_for_a_bound_but_accept_it_for_the_timeout),
     TEST_CASE(config_should_reject_text_that_is_not_a_json_object),

@@ -236,7 +236,8 @@ void wss_init_hooks(const wss_hooks *hooks);
  *   locks                 true     -     -           tabs hold Web Locks the host can watch (WATCH)
  *   debug                 false    -     -           LOG actions
  *   protocol              auto     -     -           auto, none, or a profile's subprotocol (***)
- *   protocols             []       -     -           the subprotocols the tabs asked for (strings)
+ *   protocols             []       -     -           the subprotocols the tabs asked for (up to 32 strings)
+ *   url                   none     -     -           the server socket's url, for "auto" to read (a string)
  *   reconnect             absent   -     -           true, false or an object of the keys below (****)
  *   reconnect.minDelay    1000     1     4294967295  shortest wait before a retry, ms (<= maxDelay)
  *   reconnect.maxDelay    30000    1     4294967295  longest wait, ms
@@ -257,7 +258,8 @@ void wss_init_hooks(const wss_hooks *hooks);
  *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable) or
  *       jsonrpc (JSON-RPC 2.0, which has none). "auto" runs the first of
  *       them that `protocols` names (graphql-transport-ws before the
- *       others), and otherwise handles frames whose JSON says
+ *       others), else one its `url` names (a client that says who it is
+ *       only there), and otherwise handles frames whose JSON says
  *       "jsonrpc":"2.0".
  *   (****) reconnect: absent, a lost server socket closes every tab unless a
  *       profile is at work (then it is made again under them); true, retry

@@ -47,6 +47,7 @@ const config_key config_keys[] = {
     {"debug", AT(debug), CFG_FLAG, 0, 0, 1, NULL},
     {"protocol", 0, CFG_NAME, 0, 0, 0, "auto"},
     {"protocols", 0, CFG_NAMES, 0, 0, 0, "[]"},
+    {"url", 0, CFG_NAME, 0, 0, 0, "none"},
     /* absent: only a protocol profile reconnects; true: the defaults below */
     {"reconnect", 0, CFG_SWITCH, 0, 0, 0, "absent"},
     {"reconnect.minDelay", AT(reconnect.min_delay), CFG_WHOLE, 1000, 1, U32, NULL},
@@ -143,50 +144,36 @@ static int read_stop_on(const cJSON *list, wss_reconnect *rc)
     return WSS_OK;
 }
 
-/* The profile named by `protocol` ("auto" when absent), by the subprotocol
- * it speaks: "auto" knows graphql-ws, subscriptions-transport-ws and
- * ActionCable by theirs
- * among `protocols` (the ones the tabs asked for), and otherwise watches for
- * JSON-RPC 2.0, frame by frame. */
+/* The profile named by `protocol` ("auto" when absent); "auto" picks one by
+ * the subprotocols the tabs asked for (`protocols`) and the url
+ * (profiles.c). */
 static int read_profile(const cJSON *root, int *kind)
 {
     const cJSON *name = present(root, "protocol");
     const cJSON *list = present(root, "protocols");
+    const cJSON *url = present(root, "url");
+    const char *asked[WSS_MAX_PROTOCOLS];
+    const profile_kind_info *k;
     const cJSON *p;
-    const char *want = "auto";
+    size_t n = 0;
 
-    if (name != NULL && !cJSON_IsString(name))
+    if ((name != NULL && !cJSON_IsString(name)) || (list != NULL && !cJSON_IsArray(list)) ||
+        (url != NULL && !cJSON_IsString(url)))
         return WSS_EINVAL;
-    if (name != NULL)
-        want = name->valuestring;
-    if (list != NULL && !cJSON_IsArray(list))
-        return WSS_EINVAL;
-    if (strcmp(want, "none") == 0) {
-        *kind = PROFILE_NONE;
-    } else if (strcmp(want, "graphql-transport-ws") == 0) {
-        *kind = PROFILE_GRAPHQL_WS;
-    } else if (strcmp(want, "graphql-ws") == 0) {
-        *kind = PROFILE_GRAPHQL_LEGACY;
-    } else if (strcmp(want, "actioncable-v1-json") == 0) {
-        *kind = PROFILE_ACTIONCABLE;
-    } else if (strcmp(want, "jsonrpc") == 0) {
-        *kind = PROFILE_JSONRPC;
-    } else if (strcmp(want, "auto") == 0) {
-        *kind = PROFILE_JSONRPC;
-        cJSON_ArrayForEach(p, list)
-        {
-            if (!cJSON_IsString(p))
-                return WSS_EINVAL;
-            if (strcmp(p->valuestring, "graphql-transport-ws") == 0)
-                *kind = PROFILE_GRAPHQL_WS;
-            else if (strcmp(p->valuestring, "graphql-ws") == 0 && *kind == PROFILE_JSONRPC)
-                *kind = PROFILE_GRAPHQL_LEGACY;
-            else if (strcmp(p->valuestring, "actioncable-v1-json") == 0 && *kind == PROFILE_JSONRPC)
-                *kind = PROFILE_ACTIONCABLE;
-        }
-    } else {
-        return WSS_EINVAL;
+    cJSON_ArrayForEach(p, list)
+    {
+        if (!cJSON_IsString(p) || n == WSS_MAX_PROTOCOLS)
+            return WSS_EINVAL;
+        asked[n++] = p->valuestring;
     }
+    if (name == NULL || strcmp(name->valuestring, "auto") == 0) {
+        *kind = profile_auto(asked, n, url != NULL ? url->valuestring : NULL);
+        return WSS_OK;
+    }
+    k = profile_named(name->valuestring);
+    if (k == NULL)
+        return WSS_EINVAL;
+    *kind = k->kind;
     return WSS_OK;
 }
 

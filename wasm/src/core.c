@@ -49,9 +49,9 @@ static void post_envelope(wss_core *core, char *text)
  * closes with it, as a WebSocket would, and the app reconnects itself. */
 static int resumes(const wss_core *core)
 {
-    return core->cfg.resume || core->cfg.profile == PROFILE_GRAPHQL_WS ||
-           core->cfg.profile == PROFILE_GRAPHQL_LEGACY || core->cfg.profile == PROFILE_ACTIONCABLE ||
-           core->prof_active;
+    const profile_kind_info *k = profile_of_kind(core->cfg.profile);
+
+    return core->cfg.resume || (k != NULL && k->resumes) || core->prof_active;
 }
 
 /* Posts an envelope the tabs must not miss; when memory fails, owes it. */
@@ -564,6 +564,7 @@ static void profile_start(wss_core *core)
 
 int wss_create(wss_core **out, const char *config_json, size_t len)
 {
+    const profile_kind_info *kind;
     wss_core *core;
     int rc;
 
@@ -583,15 +584,8 @@ int wss_create(wss_core **out, const char *config_json, size_t len)
     backoff_seed(&core->retry, core->cfg.seed);
     core->next_down_seq = 1;
     profile_start(core);
-    if (core->cfg.profile == PROFILE_GRAPHQL_WS)
-        core->prof = graphql_ws_create();
-    else if (core->cfg.profile == PROFILE_GRAPHQL_LEGACY)
-        core->prof = subscriptions_transport_create();
-    else if (core->cfg.profile == PROFILE_ACTIONCABLE)
-        core->prof = actioncable_create();
-    else if (core->cfg.profile == PROFILE_JSONRPC)
-        core->prof = jsonrpc_create();
-    if (core->cfg.profile != PROFILE_NONE && core->prof == NULL) {
+    kind = profile_of_kind(core->cfg.profile);
+    if (kind != NULL && kind->create != NULL && (core->prof = kind->create()) == NULL) {
         actions_free(&core->actions);
         wss_free(core);
         return WSS_ENOMEM;

@@ -21,6 +21,10 @@
 #define WSS_MAX_REASON_BYTES 123
 #endif
 /* Close codes reconnect.stopOn may list. */
+/* Subprotocols the tabs may ask for in one config (`protocols`). */
+#ifndef WSS_MAX_PROTOCOLS
+#define WSS_MAX_PROTOCOLS 32
+#endif
 #ifndef WSS_MAX_STOP_CODES
 #define WSS_MAX_STOP_CODES 32
 #endif

@@ -124,6 +124,27 @@ struct profile {
     const profile_ops *ops;
 };
 
+/* One row of the table of profiles (profiles.c). */
+typedef struct profile_kind_info {
+    const char *name;        /* the `protocol` option's value */
+    int kind;                /* enum profile_kind */
+    const char *subprotocol; /* "auto" runs it when the tabs ask for this one; NULL: none */
+    int (*by_url)(const char *url); /* "auto" runs it for such a url; NULL: never */
+    int resumes;             /* a lost connection is made again under the tabs */
+    profile *(*create)(void); /* NULL when out of memory; NULL for none */
+} profile_kind_info;
+
+extern const profile_kind_info profile_kinds[];
+extern const size_t profile_nkinds;
+
+/* The row named `name`, or of `kind`; NULL when there is none. */
+const profile_kind_info *profile_named(const char *name);
+const profile_kind_info *profile_of_kind(int kind);
+/* What "auto" runs for these subprotocols (the tabs') and url (NULL when not
+ * known): the first row whose subprotocol they name, else the first whose
+ * matcher takes the url, else JSON-RPC, which watches every frame. */
+int profile_auto(const char *const *subprotocols, size_t n, const char *url);
+
 /* Each profile's constructor: NULL when out of memory. */
 profile *graphql_ws_create(void);
 profile *subscriptions_transport_create(void);

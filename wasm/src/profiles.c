@@ -1,0 +1,64 @@
+/*
+ * The table of protocol profiles: the one place that names each, says how
+ * "auto" recognises it and whether it brings a lost connection back under
+ * the tabs. The build reads the names between the markers below for the
+ * page's check of the `protocol` option, so a row is one line, its name the
+ * first string on it.
+ */
+#include <string.h>
+
+#include "profile.h"
+
+/* Socket.IO's and Phoenix's clients say who they are in the url, not in a
+ * subprotocol; the profiles that know them add a matcher here. */
+
+/* WSS_PROFILES_BEGIN */
+const profile_kind_info profile_kinds[] = {
+    {"none", PROFILE_NONE, NULL, NULL, 0, NULL},
+    {"graphql-transport-ws", PROFILE_GRAPHQL_WS, "graphql-transport-ws", NULL, 1, graphql_ws_create},
+    {"graphql-ws", PROFILE_GRAPHQL_LEGACY, "graphql-ws", NULL, 1, subscriptions_transport_create},
+    {"actioncable-v1-json", PROFILE_ACTIONCABLE, "actioncable-v1-json", NULL, 1, actioncable_create},
+    {"jsonrpc", PROFILE_JSONRPC, NULL, NULL, 0, jsonrpc_create},
+};
+/* WSS_PROFILES_END */
+const size_t profile_nkinds = sizeof(profile_kinds) / sizeof(profile_kinds[0]);
+
+const profile_kind_info *profile_named(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < profile_nkinds; i++)
+        if (strcmp(profile_kinds[i].name, name) == 0)
+            return &profile_kinds[i];
+    return NULL;
+}
+
+const profile_kind_info *profile_of_kind(int kind)
+{
+    size_t i;
+
+    for (i = 0; i < profile_nkinds; i++)
+        if (profile_kinds[i].kind == kind)
+            return &profile_kinds[i];
+    return NULL;
+}
+
+int profile_auto(const char *const *subprotocols, size_t n, const char *url)
+{
+    size_t i, j;
+
+    /* The table's order is the preference: graphql-ws's own subprotocol
+     * before the legacy one a server may offer beside it. */
+    for (i = 0; i < profile_nkinds; i++) {
+        const profile_kind_info *k = &profile_kinds[i];
+
+        for (j = 0; k->subprotocol != NULL && j < n; j++)
+            if (strcmp(subprotocols[j], k->subprotocol) == 0)
+                return k->kind;
+    }
+    for (i = 0; url != NULL && i < profile_nkinds; i++)
+        if (profile_kinds[i].by_url != NULL && profile_kinds[i].by_url(url))
+            return profile_kinds[i].kind;
+    /* Nothing says which: watch for JSON-RPC 2.0, frame by frame. */
+    return PROFILE_JSONRPC;
+}
