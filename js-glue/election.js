@@ -6,6 +6,7 @@
 
 import * as C from '../build/page/page.mjs';
 import { channelName, leaderLockName } from './bus.js';
+import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
 export const BEAT_MS = C.wss_locks_beat_ms();
 export const SILENCE_MS = C.wss_locks_silence_ms();
@@ -13,8 +14,6 @@ const LOCK = { LEADER: 1, VISIBLE: 2, TAKEOVER: 3 };
 const ACT = { REQUEST: 80, RELEASE: 81, QUERY: 82, LEAD: 83, STOP: 84, TIMER: 85, LOG: 86, ERROR: 87 };
 const HOW = [{}, { steal: true }, { ifAvailable: true }];
 
-const decoder = new TextDecoder();
-const now = () => performance.now();
 const hidden = () => typeof document !== 'undefined' && document.hidden;
 
 export class LockElection {
@@ -33,8 +32,7 @@ export class LockElection {
     this._ptr = C.wss_locks_new();
     this._held = new Map(); // request number -> its release
     this._onVisibility = () => this._call(C.wss_locks_visibility, hidden() ? 0 : 1);
-    this._busy = false;
-    this._queued = [];
+    this._calls = new Calls();
   }
 
   start() {
@@ -63,45 +61,30 @@ export class LockElection {
   }
 
   _free() {
-    if (!this._stopped || this._busy || this._queued.length || !this._ptr) return;
+    if (!this._stopped || this._calls.busy || this._calls.queued.length || !this._ptr) return;
     clearTimeout(this._timer);
     C.wss_locks_free(this._ptr);
     this._ptr = 0;
   }
 
-  // One call into C, its actions copied out before any is performed; events
-  // that performing them reports wait for the rest (as in session.js).
+  // One call into C, then its actions (see page-calls.js); the election is
+  // freed after the last, if it was stopped meanwhile.
   _call(fn, arg) {
     if (!this._ptr) return;
-    if (this._busy) {
-      this._queued.push(() => this._call(fn, arg));
-      return;
-    }
-    if (arg === undefined) fn(this._ptr, now()); else fn(this._ptr, arg, now());
-    const top = C.stackSave();
-    const box = C.stackAlloc(4);
-    const list = C.wss_locks_actions(this._ptr, box) >> 2;
-    const m = new Uint32Array(C.memory.buffer);
-    const count = m[box >> 2];
-    C.stackRestore(top);
-    const acts = [];
-    for (let i = 0; i < count; i++) {
-      const o = list + i * 6; // kind, a, b, handle, text pointer, text length
-      acts.push([m[o], m[o + 1], m[o + 2], m[o + 3], m[o + 5] ? decoder.decode(new Uint8Array(C.memory.buffer, m[o + 4], m[o + 5])) : '']);
-    }
-    this._busy = true;
-    for (const act of acts) {
-      try {
-        this._act(...act);
-      } catch (err) {
-        // A callback threw: logged, and reported as uncaught, but the
-        // election performs the rest of what it decided.
-        this._debug('election: an action failed:', err);
-        queueMicrotask(() => { throw err; });
+    this._calls.run(() => {
+      if (!this._ptr) return;
+      if (arg === undefined) fn(this._ptr, now()); else fn(this._ptr, arg, now());
+      for (const [kind, a, b, req, text, len] of actionsOf(C.wss_locks_actions, this._ptr)) {
+        try {
+          this._act(kind, a, b, req, len ? textAt(text, len) : '');
+        } catch (err) {
+          // A callback threw: logged, and reported as uncaught, but the
+          // election performs the rest of what it decided.
+          this._debug('election: an action failed:', err);
+          queueMicrotask(() => { throw err; });
+        }
       }
-    }
-    this._busy = false;
-    while (this._queued.length && !this._busy) this._queued.shift()();
+    });
     this._free();
   }
 

@@ -58,7 +58,10 @@ export class LeaderHost {
   // Leadership ended (the elected tab resigned or was replaced): nothing more
   // goes to the server or the bus from here; tabs re-send to the next leader
   // whatever this one did not acknowledge.
+  // Ends the leader: the socket, the bus, the watches, then the core itself.
+  // Nothing calls into the core after this (every late callback checks).
   stop() {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     if (typeof removeEventListener === 'function') removeEventListener('online', this.onOnline);
@@ -75,6 +78,7 @@ export class LeaderHost {
       ws.close();
     }
     this.payloads.clear();
+    this.core.destroy();
   }
 
   now() { return performance.now(); }
@@ -165,7 +169,7 @@ export class LeaderHost {
         break;
       }
       case ACT.PAYLOAD: this.payloads.set(a, this.core.text(text, len)); break;
-      case ACT.FLUSH: this.schedule(() => this.run(this.core.flush(this.now()))); break;
+      case ACT.FLUSH: this.schedule(() => { if (!this.stopped) this.run(this.core.flush(this.now())); }); break;
       case ACT.OPEN: this.open(); break;
       case ACT.CLOSE: if (this.ws) this.ws.close(a, this.core.text(text, len)); break;
       case ACT.TIMER: this.arm(a); break;
@@ -189,7 +193,7 @@ export class LeaderHost {
       // may quote the URL, and with it a token.
       const reason = `wsshare: the browser refused the socket (${(err && err.name) || 'Error'})`;
       this.log(reason);
-      queueMicrotask(() => this.run(this.core.socketClosed(1006, reason, false, this.now())));
+      queueMicrotask(() => { if (!this.stopped) this.run(this.core.socketClosed(1006, reason, false, this.now())); });
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -228,7 +232,7 @@ export class LeaderHost {
   arm(delay) {
     clearTimeout(this.timer);
     this.timer = 0;
-    if (delay !== 0xffffffff) this.timer = setTimeout(() => this.run(this.core.tick(this.now())), delay);
+    if (delay !== 0xffffffff) this.timer = setTimeout(() => { if (!this.stopped) this.run(this.core.tick(this.now())); }, delay);
   }
 
   // The tab holds its lock for its whole life; our request is granted when

@@ -6,6 +6,7 @@
 // actions to the tab, one call at a time.
 
 import * as C from '../build/page/page.mjs';
+import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
 export const LINK = {
   POST: 96, POST_FRAMES: 97, POST_KEPT: 98, FAREWELL: 99, ELECT_BUS: 100, DELIVER: 101, COUNT: 102,
@@ -22,8 +23,6 @@ const TYPES = ['leader', 'welcome', 'open', 'reconnecting', 'ack', 'close', 'gon
 const ACK = 5;
 const SCRATCH = C.wss_link_scratch_words();
 
-const decoder = new TextDecoder();
-const now = () => performance.now();
 const words = () => new Uint32Array(C.memory.buffer, C.wss_link_scratch(), SCRATCH);
 
 export class Link {
@@ -34,8 +33,7 @@ export class Link {
   constructor(tab, maxMessageBytes, act) {
     this.ptr = C.wss_link_new(tab, maxMessageBytes === undefined ? -1 : Number(maxMessageBytes));
     this.act = act;
-    this.busy = false;
-    this.queued = [];
+    this.calls = new Calls();
   }
 
   // Whether the pool had room (a page holds at most 256 links at once).
@@ -107,44 +105,27 @@ export class Link {
     } while (off < frames.length);
   }
 
-  // One call into C, its actions copied out before any is performed: an
-  // action that reports back (an app's handler that sends) queues its event
-  // behind the rest. `then(rc)` runs between the call and its actions (with 0
-  // for a link freed meanwhile).
+  // One call into C, then its actions (see page-calls.js). `then(rc)` runs
+  // between the call and its actions (with 0 for a link freed meanwhile).
   call(fn, args, ctx, then) {
     if (!this.ptr) {
       if (then) then(0); // gone meanwhile: nothing was taken
       return -2;
     }
-    if (this.busy) {
-      this.queued.push(() => this.call(fn, args, ctx, then));
-      return 0;
-    }
-    const rc = fn(this.ptr, ...args, now());
-    if (then) then(rc);
-    const m = new Uint32Array(C.memory.buffer);
-    const top = C.stackSave();
-    const box = C.stackAlloc(4);
-    const list = C.wss_link_actions(this.ptr, box) >> 2;
-    const count = m[box >> 2];
-    C.stackRestore(top);
-    const acts = [];
-    for (let i = 0; i < count; i++) {
-      const o = list + i * 6; // kind, a, b, handle, text pointer, text length
-      const [kind, a, b, handle, text, len] = m.subarray(o, o + 6);
-      let extra = len;
-      if (kind === LINK.POST || kind === LINK.FAREWELL) extra = decoder.decode(new Uint8Array(C.memory.buffer, text, len));
-      else if (kind === LINK.POST_KEPT) extra = Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b));
-      acts.push([kind, a, b, handle, extra]);
-    }
-    this.busy = true;
-    try {
+    return this.calls.run(() => {
+      if (!this.ptr) {
+        if (then) then(0);
+        return -2;
+      }
+      const rc = fn(this.ptr, ...args, now());
+      if (then) then(rc);
+      const m = new Uint32Array(C.memory.buffer);
+      const acts = actionsOf(C.wss_link_actions, this.ptr).map(([kind, a, b, handle, text, len]) => [kind, a, b, handle,
+        kind === LINK.POST || kind === LINK.FAREWELL ? textAt(text, len)
+          : kind === LINK.POST_KEPT ? Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b)) : len]);
       for (const [kind, a, b, handle, extra] of acts) this.act(kind, a, b, handle, extra, ctx);
-    } finally {
-      this.busy = false;
-    }
-    while (this.queued.length && !this.busy) this.queued.shift()();
-    return rc;
+      return rc;
+    }, 0);
   }
 }
 

@@ -13,7 +13,7 @@ import {
   tabLockName, workerLockName,
 } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
-import { CAN, SESSION, Session, WATCH, WAY, BEAT_MS as SESSION_BEAT_MS } from './session.js';
+import { CAN, HOST, SESSION, Session, WATCH, WAY } from './session.js';
 import { CLEAN, ERR, HEARD_SESSION, LINK, Link, REASON_APP, REASON_ENVELOPE, isU32 } from './link.js';
 
 const CONNECTING = 0;
@@ -121,7 +121,8 @@ export class SharedWebSocket extends EventTarget {
     this._asks = new Map();
     this._farewell = {}; // by FAREWELL's `a`: the text a page that goes posts first
     const caps = (typeof BroadcastChannel === 'function' ? CAN.BUS : 0) |
-      (typeof SharedWorker === 'function' ? CAN.SHAREDWORKER : 0) | (canElect() ? CAN.WORKER : 0);
+      (typeof SharedWorker === 'function' ? CAN.SHAREDWORKER : 0) | (canElect() ? CAN.WORKER : 0) |
+      (hasLocks() ? CAN.LOCKS : 0);
     this._session = new Session(mode, caps, (kind, a, text) => this._act(kind, a, text));
     this._link = new Link(this._tab, opts.maxMessageBytes, (...x) => this._linkAct(...x));
     if (!this._session.ok || !this._link.ok) {
@@ -275,6 +276,12 @@ export class SharedWebSocket extends EventTarget {
       case SESSION.START: this._enter(a); break;
       case SESSION.LOST: this._lost(); break;
       case SESSION.FAIL: if (this._link) this._link.fail(text); break;
+      case SESSION.HOST:
+        if (a === HOST.WORKER) this._lead();
+        else if (a === HOST.PAGE) this._leadHere();
+        else this._unlead();
+        break;
+      case SESSION.ERROR: this._fire(errorEvent(`wsshare: ${this._wayError}`)); break;
       case SESSION.TIMER:
         clearTimeout(this._sessionTimer);
         this._sessionTimer = a === 0xffffffff ? undefined : setTimeout(() => this._session.tick(), a);
@@ -317,6 +324,7 @@ export class SharedWebSocket extends EventTarget {
         this._extensions = ctx.extensions || '';
         break;
       case LINK.OPEN:
+        this._session.opened();
         this._debug('open', this._mode);
         this._fire(new Event('open'));
         break;
@@ -445,16 +453,21 @@ export class SharedWebSocket extends EventTarget {
   // Web Locks its beats tell that it lives.
   _ready(w, current) {
     this._workerId = w;
-    if (w && hasLocks()) {
+    const watch = this._session.watchFor(!!w);
+    if (watch === WATCH.LOCK) {
       const ctl = new AbortController();
       this._lifeWatch = ctl;
       navigator.locks.request(workerLockName(w), { signal: ctl.signal }, () => {
         if (this._lifeWatch !== ctl || !current()) return;
         this._lifeWatch = null;
         this._session.lost();
-      }).catch(() => {});
+      }).catch((err) => {
+        // Aborted when the way is dropped; otherwise the worker's death will
+        // show only as a failed post or the socket's silence.
+        if (!ctl.signal.aborted) this._debug('cannot watch the worker:', err && err.message);
+      });
     }
-    this._session.ready(w && hasLocks() ? WATCH.LOCK : WATCH.BEATS);
+    this._session.ready(watch);
   }
 
   // Held for the tab's whole life: the leader learns of our end, clean or
@@ -487,8 +500,9 @@ export class SharedWebSocket extends EventTarget {
     config.protocols = this._protocols;
     config.url = this._url;
     if (this._opts.debug) config.debug = true;
-    // Without Web Locks a worker's end shows only as silence: it beats.
-    if (!hasLocks()) config.beatMs = SESSION_BEAT_MS;
+    // Where a worker's end would show only as silence, it beats.
+    const beat = this._session.leaderBeat();
+    if (beat) config.beatMs = beat;
     return {
       t: 'init', url: this._url, protocols: this._protocols, hash: this._hash,
       config, wasmUrl: this._urls().wasmUrl, debug: !!this._opts.debug, locks: hasLocks(), ...extra,
@@ -537,13 +551,12 @@ export class SharedWebSocket extends EventTarget {
       return;
     }
     this._election = new LockElection(this._hash, this._tab, {
-      onElected: () => this._lead(),
-      onDeposed: () => this._unlead(),
-      // Before the socket opened for this tab, it cannot take part: another
-      // way, or a failure; after, it follows on and the app hears of it.
+      onElected: () => this._session.elected(true),
+      onDeposed: () => this._session.elected(false),
+      // The session says whether it costs the way or is the app's to hear.
       onError: (why) => {
-        if (this.readyState === CONNECTING) this._cannotLead(why);
-        else this._fire(errorEvent(`wsshare: ${why}`));
+        this._wayError = why;
+        this._session.wayError();
       },
       debug: this._debug,
     });
@@ -551,16 +564,18 @@ export class SharedWebSocket extends EventTarget {
     this._hello();
   }
 
+  // This tab leads (SESSION HOST worker): its leader runs in a Worker of its
+  // own, under an id of this term.
   _lead() {
     const id = randomId();
-    const init = this._init({ leader: id, config: { ...this._init().config, beatMs: BEAT_MS } });
     this._ownLeader = id;
+    this._leaderInit = this._init({ leader: id, config: { ...this._init().config, beatMs: BEAT_MS } });
     if (this._link) this._link.lead(id);
     let worker = null;
     try {
       worker = new Worker(this._urls().workerUrl);
     } catch (err) {
-      this._leadHere(id, init, err && err.message);
+      this._hostFailed(err && err.message);
       return;
     }
     this._leaderWorker = worker;
@@ -568,7 +583,7 @@ export class SharedWebSocket extends EventTarget {
       if (this._leaderWorker !== worker) return;
       worker.terminate();
       this._leaderWorker = null;
-      this._leadHere(id, init, why);
+      this._hostFailed(why);
     };
     worker.onerror = (e) => failed((e && e.message) || 'the script did not load');
     worker.onmessage = (e) => {
@@ -576,12 +591,13 @@ export class SharedWebSocket extends EventTarget {
       if (msg.t === 'fatal') failed(msg.message);
       else if (msg.t === 'ready') this._ready(msg.w, () => this._leaderWorker === worker);
     };
-    worker.postMessage(init);
+    worker.postMessage(this._leaderInit);
   }
 
-  // The Worker was refused: lead from this page instead.
-  _leadHere(id, init, why) {
-    this._debug('no leader worker (', why, '): leading from the page');
+  // The Worker was refused (SESSION HOST page): this page leads, same term.
+  _leadHere() {
+    const id = this._ownLeader;
+    const init = this._leaderInit;
     import(/* @vite-ignore */ this._urls().leaderUrl)
       .then((m) => m.startLeader(init))
       .then((host) => {
@@ -589,16 +605,20 @@ export class SharedWebSocket extends EventTarget {
         else host.stop();
       })
       .catch((err) => {
-        if (this._ownLeader === id) this._cannotLead(err && err.message);
+        if (this._ownLeader === id) this._hostFailed(err && err.message);
       });
   }
 
-  // Neither a Worker nor this page could run the leader: its files are not
-  // where they were looked for, or the browser refuses them. 'auto' falls back
-  // to a socket of this tab's own; 'election' fails like a socket that could
-  // not connect. Either way the lock goes to the next tab, which tries too.
-  _cannotLead(why) {
-    this._debug('cannot lead:', why);
+  // The leader's host could not run it; the session says what next.
+  _hostFailed(why) {
+    this._debug('the leader could not run here:', why);
+    this._session.hostFailed();
+  }
+
+  // The way itself could not start: its script did not load, or the browser
+  // refused it. The session takes the next way, or fails.
+  _wayFailed(why) {
+    this._debug('the way failed:', why);
     this._session.failed();
   }
 
@@ -623,14 +643,14 @@ export class SharedWebSocket extends EventTarget {
     try {
       worker = new Worker(this._urls().workerUrl);
     } catch (err) {
-      this._cannotLead(err && err.message);
+      this._wayFailed(err && err.message);
       return;
     }
     this._candidate = worker;
-    worker.onerror = (e) => this._cannotLead((e && e.message) || 'the script did not load');
+    worker.onerror = (e) => this._wayFailed((e && e.message) || 'the script did not load');
     worker.onmessage = (e) => {
       const m = e.data || {};
-      if (m.t === 'fatal') this._cannotLead(m.message);
+      if (m.t === 'fatal') this._wayFailed(m.message);
       else if (m.t === 'role') this._role(m.leader, m.term);
     };
     worker.postMessage(this._init({

@@ -44,6 +44,12 @@ static const char *did(const wss_session *s)
         case WSS_ACT_SESSION_FAIL:
             w = snprintf(buf + len, sizeof buf - len, "%sFAIL:%u", sep, a[i].a);
             break;
+        case WSS_ACT_SESSION_HOST:
+            w = snprintf(buf + len, sizeof buf - len, "%sHOST:%u", sep, a[i].a);
+            break;
+        case WSS_ACT_SESSION_ERROR:
+            w = snprintf(buf + len, sizeof buf - len, "%sERROR:%u", sep, a[i].a);
+            break;
         case WSS_ACT_SESSION_TIMER:
             if (a[i].a == UINT32_MAX)
                 w = snprintf(buf + len, sizeof buf - len, "%sTIMER:off", sep);
@@ -156,6 +162,112 @@ static void session_should_start_with_the_election_when_the_page_has_no_sharedwo
     CHECK_EQ(wss_session_start(s, 1, 5), WSS_OK);
     CHECK_DID(s, "START:3");
     wss_session_free(s);
+}
+
+/* An elected tab runs its leader in a Worker; refused, on the page; refused
+ * there too, the way failed: 'auto' takes a socket of its own, 'election'
+ * gives up. A term's end stops the host, and a host's news after it is old. */
+static void session_should_run_an_elected_leader_in_a_worker_then_on_the_page_then_give_the_way_up(void)
+{
+    wss_session *s = wss_session_new(WSS_MODE_AUTO, NO_SW);
+
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_host_failed(s, 1), WSS_EREJECT); /* it leads nothing yet */
+    CHECK_DID(s, "");
+    CHECK_EQ(wss_session_elected(s, 1, 2), WSS_OK);
+    CHECK_DID(s, "HOST:1");
+    CHECK_EQ(wss_session_elected(s, 1, 3), WSS_OK); /* told twice: nothing new */
+    CHECK_DID(s, "");
+    CHECK_EQ(wss_session_host_failed(s, 4), WSS_OK);
+    CHECK_DID(s, "HOST:2");
+    CHECK_EQ(wss_session_host_failed(s, 5), WSS_OK);
+    CHECK_DID(s, "HOST:0 START:3");
+    CHECK_EQ(wss_session_way(s), WSS_WAY_DIRECT);
+    CHECK_EQ(wss_session_elected(s, 1, 6), WSS_EREJECT);
+    wss_session_free(s);
+
+    s = wss_session_new(WSS_MODE_ELECTION, ALL);
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_elected(s, 1, 1), WSS_OK);
+    CHECK_DID(s, "HOST:1");
+    CHECK_EQ(wss_session_elected(s, 0, 2), WSS_OK);
+    CHECK_DID(s, "HOST:0");
+    CHECK_EQ(wss_session_host_failed(s, 3), WSS_EREJECT); /* the deposed term's Worker */
+    CHECK_EQ(wss_session_elected(s, 1, 4), WSS_OK);
+    CHECK_DID(s, "HOST:1");
+    CHECK_EQ(wss_session_host_failed(s, 5), WSS_OK);
+    CHECK_DID(s, "HOST:2");
+    CHECK_EQ(wss_session_host_failed(s, 6), WSS_OK);
+    CHECK_DID(s, "HOST:0 FAIL:2");
+    wss_session_free(s);
+}
+
+/* A leader that answered and whose host then fails entirely is lost: the tab
+ * lets its lock go and queues again. */
+static void session_should_queue_again_when_the_host_of_a_leader_that_answered_fails(void)
+{
+    wss_session *s = wss_session_new(WSS_MODE_ELECTION, ALL | WSS_CAN_LOCKS);
+
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_elected(s, 1, 1), WSS_OK);
+    CHECK_EQ(wss_session_ready(s, wss_session_watch_for(s, 1), 2), WSS_OK);
+    CHECK_EQ(wss_session_host_failed(s, 3), WSS_OK);
+    CHECK_DID(s, "HOST:2");
+    CHECK_EQ(wss_session_host_failed(s, 4), WSS_OK);
+    CHECK_DID(s, "HOST:0 LOST:2 START:2");
+    CHECK_EQ(wss_session_way(s), WSS_WAY_ELECTION);
+    wss_session_free(s);
+}
+
+/* The election's own error (a lock request refused): another way before the
+ * socket opened, the app's to hear after. */
+static void session_should_take_the_next_way_on_a_way_error_before_the_socket_opened_and_tell_the_app_after(void)
+{
+    wss_session *s = wss_session_new(WSS_MODE_AUTO, NO_SW);
+
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_way_error(s, 1), WSS_OK);
+    CHECK_DID(s, "START:3");
+    wss_session_free(s);
+
+    s = wss_session_new(WSS_MODE_ELECTION, NO_SW);
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_way_error(s, 1), WSS_OK);
+    CHECK_DID(s, "FAIL:2");
+    wss_session_free(s);
+
+    s = wss_session_new(WSS_MODE_AUTO, NO_SW);
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_EQ(wss_session_opened(s, 1), WSS_OK);
+    CHECK_DID(s, "");
+    CHECK_EQ(wss_session_way_error(s, 2), WSS_OK);
+    CHECK_DID(s, "ERROR:2");
+    CHECK_EQ(wss_session_way(s), WSS_WAY_ELECTION);
+    wss_session_free(s);
+}
+
+/* Watching a worker: by its life lock only where the page has Web Locks and
+ * the worker named one; a SharedWorker's leader beats only for pages
+ * without them. */
+static void session_should_watch_by_the_lock_only_with_web_locks_and_a_named_one(void)
+{
+    wss_session *s = wss_session_new(WSS_MODE_AUTO, ALL | WSS_CAN_LOCKS);
+    wss_session *t = wss_session_new(WSS_MODE_AUTO, ALL);
+
+    REQUIRE(s != NULL && t != NULL);
+    CHECK_EQ(wss_session_watch_for(s, 1), WSS_WATCH_LOCK);
+    CHECK_EQ(wss_session_watch_for(s, 0), WSS_WATCH_BEATS);
+    CHECK_EQ(wss_session_watch_for(t, 1), WSS_WATCH_BEATS);
+    CHECK_EQ(wss_session_leader_beat_ms(s), 0);
+    CHECK_EQ(wss_session_leader_beat_ms(t), wss_session_beat_ms());
+    wss_session_free(s);
+    wss_session_free(t);
 }
 
 static void session_should_start_with_a_socket_of_its_own_when_the_page_has_no_bus(void)
@@ -1738,6 +1850,10 @@ static void session_should_keep_every_promise_over_seeded_random_events(void)
 const test_case session_tests[] = {
     TEST_CASE(session_should_start_with_a_sharedworker_and_arm_its_ready_deadline_when_the_page_offers_everything),
     TEST_CASE(session_should_start_with_the_election_when_the_page_has_no_sharedworker),
+    TEST_CASE(session_should_run_an_elected_leader_in_a_worker_then_on_the_page_then_give_the_way_up),
+    TEST_CASE(session_should_queue_again_when_the_host_of_a_leader_that_answered_fails),
+    TEST_CASE(session_should_take_the_next_way_on_a_way_error_before_the_socket_opened_and_tell_the_app_after),
+    TEST_CASE(session_should_watch_by_the_lock_only_with_web_locks_and_a_named_one),
     TEST_CASE(session_should_start_with_a_socket_of_its_own_when_the_page_has_no_bus),
     TEST_CASE(session_should_take_a_forced_way_even_where_auto_would_take_another),
     TEST_CASE(session_should_refuse_a_forced_mode_the_page_cannot_run),

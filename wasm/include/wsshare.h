@@ -619,7 +619,15 @@ enum wss_session_mode {
 enum wss_session_caps {
     WSS_CAN_BUS = 1,          /* BroadcastChannel */
     WSS_CAN_SHAREDWORKER = 2, /* SharedWorker */
-    WSS_CAN_WORKER = 4        /* Worker (the election's leader runs in one) */
+    WSS_CAN_WORKER = 4,       /* Worker (the election's leader runs in one) */
+    WSS_CAN_LOCKS = 8         /* Web Locks (a worker's life can be watched by its lock) */
+};
+
+/* Where a tab that leads runs the leader (WSS_ACT_SESSION_HOST). */
+enum wss_session_host {
+    WSS_HOST_NONE = 0,   /* nowhere: stop the one running, if any */
+    WSS_HOST_WORKER = 1, /* a dedicated Worker of the tab's */
+    WSS_HOST_PAGE = 2    /* the page itself (the Worker was refused, or there is none) */
 };
 
 /* The way a tab reaches the leader. */
@@ -644,8 +652,12 @@ enum wss_session_action_kind {
                                  * tell the app (`reconnecting`) if its socket is open */
     WSS_ACT_SESSION_FAIL = 66,  /* give up: an `error` event saying `text`, then `close`
                                  * 1006; `a` is the reason's number (1 to 3) */
-    WSS_ACT_SESSION_TIMER = 67  /* call wss_session_tick after `a` ms; replaces the armed
+    WSS_ACT_SESSION_TIMER = 67, /* call wss_session_tick after `a` ms; replaces the armed
                                  * one; UINT32_MAX disarms */
+    WSS_ACT_SESSION_HOST = 68,  /* run the leader this tab leads in `a` (enum
+                                 * wss_session_host), stopping the one before */
+    WSS_ACT_SESSION_ERROR = 69  /* an `error` event with the way's error the host reported
+                                 * (wss_session_way_error); the socket stays open */
 };
 
 /* A session for a tab that asked for `mode` on a page offering `caps`;
@@ -691,6 +703,34 @@ uint32_t wss_session_way(const wss_session *s);
 
 /* How often a leader beats for tabs that watch it by its beats, in ms. */
 uint32_t wss_session_beat_ms(void);
+
+/* How to watch a worker that answered (for wss_session_ready): by its life
+ * lock where the page has Web Locks and the worker named one (`named`),
+ * otherwise by its beats. */
+uint32_t wss_session_watch_for(const wss_session *s, int named);
+
+/* The beat (ms) a SharedWorker's leader must keep for this tab: 0 where the
+ * tab watches its lock. */
+uint32_t wss_session_leader_beat_ms(const wss_session *s);
+
+/* The tab's socket opened: from now on an error of its way is the app's to
+ * hear (wss_session_way_error), not a reason to take another way. */
+int wss_session_opened(wss_session *s, double now_ms);
+
+/* The election made this tab its leader (1) or no longer (0): HOST says
+ * to run the leader in a Worker, or to stop it. WSS_EREJECT on another way. */
+int wss_session_elected(wss_session *s, int leading, double now_ms);
+
+/* The leader's host could not start or died: a Worker gives way to the
+ * page (HOST page); the page failing too is the way failing
+ * (wss_session_failed, after HOST none). WSS_EREJECT when no host runs
+ * (news of an ended term). */
+int wss_session_host_failed(wss_session *s, double now_ms);
+
+/* The way hit an error it cannot get past (a Web Locks request failed):
+ * before the tab's socket opened, as wss_session_failed; after, an ERROR
+ * for the app, and the tab goes on. */
+int wss_session_way_error(wss_session *s, double now_ms);
 
 /* ---- The tab's link to its leader ----------------------------------------------
  * The page's side of the bus, once a session took a way to a leader: the

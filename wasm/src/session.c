@@ -55,6 +55,8 @@ struct wss_session {
     int beats;             /* its end shows only as silence */
     int suspect;           /* the page itself was held up: judge silence next time */
     int failed;            /* FAIL was said: nothing more happens */
+    int opened;            /* the tab's socket opened: a way's error is the app's to hear */
+    uint32_t host;         /* enum wss_session_host: where this tab runs the leader it leads */
     double now;
     double ready_by;       /* when a leader that has not answered has failed; 0: none */
     double retry_at;       /* when a dead worker's successor is started again; 0: none */
@@ -148,6 +150,7 @@ static void rearm(wss_session *s)
 static void take(wss_session *s, uint32_t way)
 {
     s->way = way;
+    s->host = WSS_HOST_NONE; /* a new way leads nothing yet */
     s->ready = 0;
     s->retry_at = 0;
     s->beats = 0;
@@ -272,17 +275,17 @@ int wss_session_heard(wss_session *s, double now)
     return WSS_OK;
 }
 
-int wss_session_failed(wss_session *s, double now)
+static int lost(wss_session *s);
+
+/* wss_session_failed, inside a call begun already. */
+static int failed(wss_session *s)
 {
-    int rc = begin(s, now);
     uint32_t next;
 
-    if (rc != WSS_OK)
-        return rc;
     if (s->way == WSS_WAY_DIRECT)
         return WSS_EREJECT; /* a socket of the tab's own reports its own close */
     if (s->ready)
-        return wss_session_lost(s, now);
+        return lost(s);
     /* The worker that died ran, so its script is sound: a successor that
      * fails or stays silent may have met the dying worker still registered
      * under its name (Firefox, seen here, answers never). Try again a little
@@ -304,13 +307,18 @@ int wss_session_failed(wss_session *s, double now)
     return WSS_OK;
 }
 
-int wss_session_lost(wss_session *s, double now)
+int wss_session_failed(wss_session *s, double now)
 {
     int rc = begin(s, now);
+
+    return rc != WSS_OK ? rc : failed(s);
+}
+
+/* wss_session_lost, inside a call begun already. */
+static int lost(wss_session *s)
+{
     uint32_t i, n = 0;
 
-    if (rc != WSS_OK)
-        return rc;
     if (!s->ready || s->way == WSS_WAY_DIRECT)
         return WSS_EREJECT; /* nothing was reached that could be lost */
     push(s, WSS_ACT_SESSION_LOST, s->way, 0);
@@ -345,6 +353,13 @@ int wss_session_lost(wss_session *s, double now)
     return WSS_OK;
 }
 
+int wss_session_lost(wss_session *s, double now)
+{
+    int rc = begin(s, now);
+
+    return rc != WSS_OK ? rc : lost(s);
+}
+
 int wss_session_visibility(wss_session *s, int visible, double now)
 {
     int rc = begin(s, now);
@@ -364,7 +379,7 @@ int wss_session_tick(wss_session *s, double now)
         return rc;
     s->timer = NO_TIMER;
     if (s->ready_by > 0 && s->now >= s->ready_by)
-        return wss_session_failed(s, now);
+        return failed(s);
     if (s->retry_at > 0 && s->now >= s->retry_at) {
         take(s, WSS_WAY_SHAREDWORKER);
         rearm(s);
@@ -385,7 +400,7 @@ int wss_session_tick(wss_session *s, double now)
         } else {
             limit = WSS_SESSION_SILENCE_MS + (s->visible ? 0 : WSS_SESSION_HIDDEN_GRACE_MS);
             if (s->now - s->heard >= limit)
-                return wss_session_lost(s, now);
+                return lost(s);
         }
     }
     rearm(s);
@@ -410,4 +425,82 @@ uint32_t wss_session_way(const wss_session *s)
 uint32_t wss_session_beat_ms(void)
 {
     return WSS_SESSION_BEAT_MS;
+}
+
+uint32_t wss_session_watch_for(const wss_session *s, int named)
+{
+    return s != NULL && s->used && named && (s->caps & WSS_CAN_LOCKS) ? WSS_WATCH_LOCK
+                                                                        : WSS_WATCH_BEATS;
+}
+
+uint32_t wss_session_leader_beat_ms(const wss_session *s)
+{
+    return s != NULL && s->used && (s->caps & WSS_CAN_LOCKS) ? 0 : WSS_SESSION_BEAT_MS;
+}
+
+int wss_session_opened(wss_session *s, double now)
+{
+    int rc = begin(s, now);
+
+    if (rc != WSS_OK)
+        return rc;
+    s->opened = 1;
+    return WSS_OK;
+}
+
+int wss_session_elected(wss_session *s, int leading, double now)
+{
+    int rc = begin(s, now);
+    uint32_t host;
+
+    if (rc != WSS_OK)
+        return rc;
+    if (s->way != WSS_WAY_ELECTION)
+        return WSS_EREJECT;
+    /* A Worker keeps the leader's work off the page's thread (the way runs
+     * only where the page can start one); should it be refused, the page
+     * leads (wss_session_host_failed). */
+    host = leading ? WSS_HOST_WORKER : WSS_HOST_NONE;
+    if (host == s->host)
+        return WSS_OK;
+    s->host = host;
+    push(s, WSS_ACT_SESSION_HOST, host, 0);
+    return WSS_OK;
+}
+
+int wss_session_host_failed(wss_session *s, double now)
+{
+    int rc = begin(s, now);
+
+    if (rc != WSS_OK)
+        return rc;
+    if (s->host == WSS_HOST_NONE)
+        return WSS_EREJECT; /* a host of an ended term: its news is old */
+    if (s->host == WSS_HOST_WORKER) {
+        /* The Worker was refused (a policy, a script that does not load):
+         * the page leads instead. */
+        s->host = WSS_HOST_PAGE;
+        push(s, WSS_ACT_SESSION_HOST, WSS_HOST_PAGE, 0);
+        return WSS_OK;
+    }
+    /* Neither could run it: its files are not where they were looked for,
+     * or the browser refuses them. The way failed, and the lock goes to the
+     * next tab, which tries too. */
+    s->host = WSS_HOST_NONE;
+    push(s, WSS_ACT_SESSION_HOST, WSS_HOST_NONE, 0);
+    return failed(s);
+}
+
+int wss_session_way_error(wss_session *s, double now)
+{
+    int rc = begin(s, now);
+
+    if (rc != WSS_OK)
+        return rc;
+    /* Before the socket opened for the tab, the way cannot serve it: the
+     * next way, or a failure. After, the tab goes on and the app hears of it. */
+    if (!s->opened)
+        return failed(s);
+    push(s, WSS_ACT_SESSION_ERROR, s->way, 0);
+    return WSS_OK;
 }

@@ -1,0 +1,54 @@
+// How the page calls its C (session.c, link.c, locks.c, compiled to
+// JavaScript together): one call at a time, its actions copied out of C's
+// memory before any is performed. An action that reports back (a worker that
+// cannot even be constructed, an app's handler that sends) queues its event
+// behind the rest of the call's actions.
+
+import * as C from '../build/page/page.mjs';
+
+const decoder = new TextDecoder();
+
+export const now = () => performance.now();
+
+// The text at ptr, len bytes, in C's memory.
+export const textAt = (ptr, len) => decoder.decode(new Uint8Array(C.memory.buffer, ptr, len));
+
+// The actions of the last call on `ptr`, as wss_*_actions (`list`) gives
+// them: [kind, a, b, handle, text pointer, text length] each.
+export function actionsOf(list, ptr) {
+  const top = C.stackSave();
+  const box = C.stackAlloc(4);
+  const at = list(ptr, box) >> 2;
+  const m = new Uint32Array(C.memory.buffer);
+  const count = m[box >> 2];
+  C.stackRestore(top);
+  const acts = [];
+  for (let i = 0; i < count; i++) acts.push(Array.from(m.subarray(at + i * 6, at + i * 6 + 6)));
+  return acts;
+}
+
+// Runs steps (a C call and the performing of its actions) one at a time:
+// a step asked for while one runs waits for it. Returns the step's result,
+// or `queued` when it had to wait.
+export class Calls {
+  constructor() {
+    this.busy = false;
+    this.queued = [];
+  }
+
+  run(step, queued) {
+    if (this.busy) {
+      this.queued.push(step);
+      return queued;
+    }
+    this.busy = true;
+    let rc;
+    try {
+      rc = step();
+    } finally {
+      this.busy = false;
+    }
+    while (this.queued.length && !this.busy) this.run(this.queued.shift());
+    return rc;
+  }
+}
