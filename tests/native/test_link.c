@@ -628,6 +628,46 @@ static void the_leaders_reconnects_should_be_told_and_its_open_end_them(void)
     wss_link_free(k);
 }
 
+/* The resign a closing page posts for its candidate (written by the link,
+ * which has no cJSON) is the very text the candidate's election writes
+ * (election.c): byte for byte, so every reader of one reads the other. */
+static void a_page_should_resign_with_the_text_its_candidate_writes(void)
+{
+    wss_elect *e = NULL;
+    wss_link *k;
+    const wss_action *a;
+    const char *link_text = NULL, *elect_text = NULL;
+    uint32_t i, n = 0, term;
+    double t = 0;
+
+    REQUIRE(wss_elect_create(&e, TAB, NULL, 0) == WSS_OK);
+    CHECK_EQ(wss_elect_start(e, 1, t), WSS_OK);
+    while (wss_elect_role(e) != WSS_ELECT_LEADING && t < 60000) {
+        t += 100;
+        wss_elect_tick(e, t);
+    }
+    REQUIRE(wss_elect_role(e) == WSS_ELECT_LEADING);
+    term = wss_elect_term(e);
+    CHECK_EQ(wss_elect_resign(e, t), WSS_OK);
+    a = wss_elect_actions(e, &n);
+    for (i = 0; i < n; i++)
+        if (a[i].kind == WSS_ACT_ELECT_POST)
+            elect_text = a[i].text;
+    REQUIRE(elect_text != NULL);
+    k = wss_link_new(TAB, -1);
+    REQUIRE(k != NULL);
+    CHECK_EQ(wss_link_role(k, TAB, term, t), WSS_OK);
+    a = wss_link_actions(k, &n);
+    for (i = 0; i < n; i++)
+        if (a[i].kind == WSS_ACT_LINK_FAREWELL && a[i].b)
+            link_text = a[i].text;
+    CHECK(link_text != NULL);
+    if (link_text != NULL)
+        CHECK_STR(link_text, elect_text);
+    wss_link_free(k);
+    wss_elect_destroy(e);
+}
+
 static void an_elected_tab_should_know_it_leads_and_resign_on_pagehide(void)
 {
     wss_link *k = open_link(-1);
@@ -755,6 +795,7 @@ const test_case link_tests[] = {
     TEST_CASE(close_should_end_at_the_leaders_gone_or_fail_before_the_open),
     TEST_CASE(the_leaders_close_should_close_the_tab_it_names_or_every_tab),
     TEST_CASE(the_leaders_reconnects_should_be_told_and_its_open_end_them),
+    TEST_CASE(a_page_should_resign_with_the_text_its_candidate_writes),
     TEST_CASE(an_elected_tab_should_know_it_leads_and_resign_on_pagehide),
     TEST_CASE(the_farewell_should_be_ready_when_nothing_waits_and_never_overtake_frames),
     TEST_CASE(leaving_for_a_socket_of_its_own_should_carry_the_unacknowledged),
