@@ -54,13 +54,13 @@ EMFLAGS_DEBUG := -O1 -g -sASSERTIONS=1 -fsanitize=undefined -fsanitize-trap=unde
 # locks.c) run in every page, compiled to JavaScript by wasm2js: pages need no
 # 'wasm-unsafe-eval'. They allocate nothing; a fixed memory holds their pools,
 # the link's shared buffers and the stack. Bulk memory turns libc's memmove
-# into wasm2js's copyWithin (190 bytes less gzip). Its exports are every
-# wss_session_*, wss_link_* and wss_locks_* function the header declares.
+# into wasm2js's copyWithin (190 bytes less gzip). Its exports are the
+# wss_session_*, wss_link_* and wss_locks_* functions the page's JavaScript
+# calls (C.wss_...): what no page calls is left out of what it loads.
 PAGE_SRC := wasm/src/session.c wasm/src/link.c wasm/src/locks.c
 LEADER_SRC := $(filter-out $(PAGE_SRC),$(CORE_SRC))
-LPAREN := (
-PAGE_EXPORTS = $(shell grep -o '\bwss_\(session\|link\|locks\)_[a-z_]*$(LPAREN)' wasm/include/wsshare.h | sort -u | \
-                 sed 's/.$$//; s/^/"_/; s/$$/"/' | paste -sd, -)
+PAGE_EXPORTS = $(shell grep -oh '\bC\.wss_\(session\|link\|locks\)_[a-z_]*' js-glue/*.js | sort -u | \
+                 sed 's/^C\./"_/; s/$$/"/' | paste -sd, -)
 EMFLAGS_PAGE = -Oz -flto -mbulk-memory -sSTANDALONE_WASM=1 --no-entry -sFILESYSTEM=0 -sINITIAL_MEMORY=458752 \
                -sTOTAL_STACK=4096 -sALLOW_MEMORY_GROWTH=0 -sENVIRONMENT=web,worker \
                -sEXPORTED_FUNCTIONS='[$(PAGE_EXPORTS)]'
@@ -228,7 +228,7 @@ build/debug/wsshare.wasm: $(LEADER_SRC) $(CORE_HDR) package.json $(CJSON_DIR)/cJ
 	$(EMCC) $(EMFLAGS_COMMON) $(EMFLAGS_INTERFACES) $(EMFLAGS_DEBUG) $(INCLUDES) \
 	  $(LEADER_SRC) $(CJSON_DIR)/cJSON.c -o $@
 
-build/page/page.wasm: $(PAGE_SRC) wasm/include/wsshare.h Makefile
+build/page/page.wasm: $(PAGE_SRC) wasm/include/wsshare.h Makefile $(wildcard js-glue/*.js)
 	@mkdir -p build/page
 	$(EMCC) $(EMFLAGS_PAGE) -Iwasm/include $(PAGE_SRC) -o $@
 

@@ -9,7 +9,6 @@ import { channelName, leaderLockName } from './bus.js';
 import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
 export const BEAT_MS = C.wss_locks_beat_ms();
-export const SILENCE_MS = C.wss_locks_silence_ms();
 const LOCK = { LEADER: 1, VISIBLE: 2, TAKEOVER: 3 };
 const ACT = { REQUEST: 80, RELEASE: 81, QUERY: 82, LEAD: 83, STOP: 84, TIMER: 85, LOG: 86, ERROR: 87 };
 const HOW = [{}, { steal: true }, { ifAvailable: true }];
@@ -35,7 +34,7 @@ export class LockElection {
     this._calls = new Calls();
   }
 
-  start() {
+  _start() {
     if (!this._ptr) {
       this._debug('election: too many in this page');
       this._onError('too many elections in this page');
@@ -46,14 +45,14 @@ export class LockElection {
   }
 
   // Any word from the current leader.
-  heard() { if (this._ptr) C.wss_locks_heard(this._ptr, now()); }
+  _heard() { if (this._ptr) C.wss_locks_heard(this._ptr, now()); }
 
   // The page goes away: a leader hands over at once.
-  resign() { this.stop(); }
+  _resign() { this._stop(); }
 
   // Lets every lock and request go; the election is freed once its last
   // call is done (stop may come from a callback of this very election).
-  stop() {
+  _stop() {
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this._onVisibility);
     this._call(C.wss_locks_stop);
     this._stopped = true;
@@ -61,7 +60,7 @@ export class LockElection {
   }
 
   _free() {
-    if (!this._stopped || this._calls.busy || this._calls.queued.length || !this._ptr) return;
+    if (!this._stopped || this._calls._busy || this._calls._queued.length || !this._ptr) return;
     clearTimeout(this._timer);
     C.wss_locks_free(this._ptr);
     this._ptr = 0;
@@ -71,7 +70,7 @@ export class LockElection {
   // freed after the last, if it was stopped meanwhile.
   _call(fn, arg) {
     if (!this._ptr) return;
-    this._calls.run(() => {
+    this._calls._run(() => {
       if (!this._ptr) return;
       if (arg === undefined) fn(this._ptr, now()); else fn(this._ptr, arg, now());
       for (const [kind, a, b, req, text, len] of actionsOf(C.wss_locks_actions, this._ptr)) {

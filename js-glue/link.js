@@ -31,49 +31,49 @@ export class Link {
   // the call was about (the envelope, the frames). New events wait for the
   // current call's actions to be done.
   constructor(tab, maxMessageBytes, act) {
-    this.ptr = C.wss_link_new(tab, maxMessageBytes === undefined ? -1 : Number(maxMessageBytes));
-    this.act = act;
-    this.calls = new Calls();
+    this._ptr = C.wss_link_new(tab, maxMessageBytes === undefined ? -1 : Number(maxMessageBytes));
+    this._act = act;
+    this._calls = new Calls();
   }
 
   // Whether the pool had room (a page holds at most 256 links at once).
-  get ok() { return this.ptr !== 0; }
-  get state() { return C.wss_link_state(this.ptr); }
-  get unacked() { return C.wss_link_unacked(this.ptr) >>> 0; }
-  get next() { return C.wss_link_next(this.ptr) >>> 0; }
-  get isLeader() { return !!C.wss_link_is_leader(this.ptr); }
+  get _ok() { return this._ptr !== 0; }
+  get _state() { return C.wss_link_state(this._ptr); }
+  get _unacked() { return C.wss_link_unacked(this._ptr) >>> 0; }
+  get _next() { return C.wss_link_next(this._ptr) >>> 0; }
+  get _isLeader() { return !!C.wss_link_is_leader(this._ptr); }
 
   // keep(seq) stores the payload under its number before any action runs.
-  send(len, keep) { this.call(C.wss_link_send, [len], null, (seq) => keep(seq >>> 0)); }
-  flush() { this.call(C.wss_link_flush, []); }
-  hello() { this.call(C.wss_link_hello, []); }
-  close(code) { this.call(C.wss_link_close, [code]); }
-  lost() { this.call(C.wss_link_lost, []); }
-  fail(text) { this.call(C.wss_link_fail, [], text); }
-  role(id, term) { this.call(C.wss_link_role, [id, term]); }
-  lead(id) { if (this.ptr) C.wss_link_lead(this.ptr, id); } // never acts
-  pagehide(persisted) { this.call(C.wss_link_pagehide, [persisted ? 1 : 0]); }
-  pageshow(persisted) { this.call(C.wss_link_pageshow, [persisted ? 1 : 0]); }
-  leave() { this.call(C.wss_link_leave, []); }
-  tick() { this.call(C.wss_link_tick, []); }
+  _send(len, keep) { this._call(C.wss_link_send, [len], null, (seq) => keep(seq >>> 0)); }
+  _flush() { this._call(C.wss_link_flush, []); }
+  _hello() { this._call(C.wss_link_hello, []); }
+  _close(code) { this._call(C.wss_link_close, [code]); }
+  _lost() { this._call(C.wss_link_lost, []); }
+  _fail(text) { this._call(C.wss_link_fail, [], text); }
+  _role(id, term) { this._call(C.wss_link_role, [id, term]); }
+  _lead(id) { if (this._ptr) C.wss_link_lead(this._ptr, id); } // never acts
+  _pagehide(persisted) { this._call(C.wss_link_pagehide, [persisted ? 1 : 0]); }
+  _pageshow(persisted) { this._call(C.wss_link_pageshow, [persisted ? 1 : 0]); }
+  _leave() { this._call(C.wss_link_leave, []); }
+  _tick() { this._call(C.wss_link_tick, []); }
   // asked(id): the question's id, settled by a later STATS action, or 0 when
   // there is no leader to ask.
-  stats(asked) { this.call(C.wss_link_stats, [], null, (id) => asked(id >>> 0)); }
+  _stats(asked) { this._call(C.wss_link_stats, [], null, (id) => asked(id >>> 0)); }
 
-  free() {
-    if (this.ptr) C.wss_link_free(this.ptr);
-    this.ptr = 0;
+  _free() {
+    if (this._ptr) C.wss_link_free(this._ptr);
+    this._ptr = 0;
   }
 
   // A control envelope, parsed: its fields as the header lists them.
-  envelope(env) {
+  _envelope(env) {
     const type = TYPES.indexOf(env.t) + 1; // 0: another (a beat), which is heard only
     const t = env.t;
     const x = t === 'welcome' ? env.seq : t === 'reconnecting' ? env.attempt : t === 'close' ? env.code
       : t === 'resend' ? env.from : t === 'stats' ? env.id : 0;
     const y = t === 'welcome' ? env.acked : t === 'reconnecting' ? env.delay : 0;
     const flags = t === 'close' ? (env.clean ? 1 : 0) : (env.resume ? 1 : 0) | (env.state === 'open' ? 2 : 0);
-    const rc = this.call(C.wss_link_envelope, [type, env.l, isU32(env.tab) ? env.tab : 0, Number(x), Number(y), flags], env);
+    const rc = this._call(C.wss_link_envelope, [type, env.l, isU32(env.tab) ? env.tab : 0, Number(x), Number(y), flags], env);
     if (type !== ACK || rc !== 0) return;
     // Keep notes first, then forget notes, then acks: a frame kept and
     // acknowledged in one envelope is kept.
@@ -85,14 +85,14 @@ export class Link {
         const n = Math.min(step, list.length - off);
         const w = words();
         for (let i = 0; i < n; i++) w[i] = Number(list[off + i]) >>> 0;
-        this.call(C.wss_link_notes, [kind, n]);
+        this._call(C.wss_link_notes, [kind, n]);
       }
     });
   }
 
   // A post of server frames (already checked to be text or bytes, with a
   // numbered first frame; else `frames` is empty), in pieces of whole frames.
-  frames(leader, seq0, frames, targets) {
+  _frames(leader, seq0, frames, targets) {
     let off = 0;
     do {
       const n = Math.min(SCRATCH, frames.length - off);
@@ -100,30 +100,30 @@ export class Link {
         const w = words();
         for (let i = 0; i < n; i++) w[i] = Number(targets[off + i]) >>> 0;
       }
-      this.call(C.wss_link_frames, [leader, seq0 + off, n, targets ? 1 : 0], { frames, off });
+      this._call(C.wss_link_frames, [leader, seq0 + off, n, targets ? 1 : 0], { frames, off });
       off += n;
     } while (off < frames.length);
   }
 
   // One call into C, then its actions (see page-calls.js). `then(rc)` runs
   // between the call and its actions (with 0 for a link freed meanwhile).
-  call(fn, args, ctx, then) {
-    if (!this.ptr) {
+  _call(fn, args, ctx, then) {
+    if (!this._ptr) {
       if (then) then(0); // gone meanwhile: nothing was taken
       return -2;
     }
-    return this.calls.run(() => {
-      if (!this.ptr) {
+    return this._calls._run(() => {
+      if (!this._ptr) {
         if (then) then(0);
         return -2;
       }
-      const rc = fn(this.ptr, ...args, now());
+      const rc = fn(this._ptr, ...args, now());
       if (then) then(rc);
       const m = new Uint32Array(C.memory.buffer);
-      const acts = actionsOf(C.wss_link_actions, this.ptr).map(([kind, a, b, handle, text, len]) => [kind, a, b, handle,
+      const acts = actionsOf(C.wss_link_actions, this._ptr).map(([kind, a, b, handle, text, len]) => [kind, a, b, handle,
         kind === LINK.POST || kind === LINK.FAREWELL ? textAt(text, len)
           : kind === LINK.POST_KEPT ? Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b)) : len]);
-      for (const [kind, a, b, handle, extra] of acts) this.act(kind, a, b, handle, extra, ctx);
+      for (const [kind, a, b, handle, extra] of acts) this._act(kind, a, b, handle, extra, ctx);
       return rc;
     }, 0);
   }

@@ -32,23 +32,23 @@ export function actionsOf(list, ptr) {
 // or `queued` when it had to wait.
 export class Calls {
   constructor() {
-    this.busy = false;
-    this.queued = [];
+    this._busy = false;
+    this._queued = [];
   }
 
-  run(step, queued) {
-    if (this.busy) {
-      this.queued.push(step);
+  _run(step, queued) {
+    if (this._busy) {
+      this._queued.push(step);
       return queued;
     }
-    this.busy = true;
+    this._busy = true;
     let rc;
     try {
       rc = step();
     } finally {
-      this.busy = false;
+      this._busy = false;
     }
-    while (this.queued.length && !this.busy) this.run(this.queued.shift());
+    while (this._queued.length && !this._busy) this._run(this._queued.shift());
     return rc;
   }
 }

@@ -12,49 +12,48 @@ export const WAY = { SHAREDWORKER: 1, ELECTION: 2, DIRECT: 3 };
 export const WATCH = { NONE: 0, LOCK: 1, BEATS: 2 };
 export const SESSION = { START: 64, LOST: 65, FAIL: 66, TIMER: 67, HOST: 68, ERROR: 69 };
 export const HOST = { NONE: 0, WORKER: 1, PAGE: 2 };
-export const BEAT_MS = C.wss_session_beat_ms();
 const OK = 0;
 
 export class Session {
   // act(kind, a, text) performs one action; it may report new events, which
   // run once the actions of the current call are done.
   constructor(mode, caps, act) {
-    this.ptr = C.wss_session_new(MODE[mode], caps);
-    this.act = act;
-    this.calls = new Calls();
+    this._ptr = C.wss_session_new(MODE[mode], caps);
+    this._act = act;
+    this._calls = new Calls();
   }
 
   // Whether the pool had room (a page holds at most 256 sessions at once).
-  get ok() { return this.ptr !== 0; }
+  get _ok() { return this._ptr !== 0; }
 
-  start(visible) { return this.call(C.wss_session_start, visible ? 1 : 0) === OK; }
-  ready(watch) { this.call(C.wss_session_ready, watch); }
-  heard() { C.wss_session_heard(this.ptr, now()); } // never acts
-  failed() { this.call(C.wss_session_failed); }
-  lost() { this.call(C.wss_session_lost); }
-  visibility(visible) { this.call(C.wss_session_visibility, visible ? 1 : 0); }
-  tick() { this.call(C.wss_session_tick); }
-  opened() { this.call(C.wss_session_opened); }
-  elected(leading) { this.call(C.wss_session_elected, leading ? 1 : 0); }
-  hostFailed() { this.call(C.wss_session_host_failed); }
-  wayError() { this.call(C.wss_session_way_error); }
+  _start(visible) { return this._call(C.wss_session_start, visible ? 1 : 0) === OK; }
+  _ready(watch) { this._call(C.wss_session_ready, watch); }
+  _heard() { C.wss_session_heard(this._ptr, now()); } // never acts
+  _failed() { this._call(C.wss_session_failed); }
+  _lost() { this._call(C.wss_session_lost); }
+  _visibility(visible) { this._call(C.wss_session_visibility, visible ? 1 : 0); }
+  _tick() { this._call(C.wss_session_tick); }
+  _opened() { this._call(C.wss_session_opened); }
+  _elected(leading) { this._call(C.wss_session_elected, leading ? 1 : 0); }
+  _hostFailed() { this._call(C.wss_session_host_failed); }
+  _wayError() { this._call(C.wss_session_way_error); }
   // Answers, not events: how to watch a worker that answered (naming its
   // life lock or not), and the beat a SharedWorker's leader keeps for us.
-  watchFor(named) { return this.ptr ? C.wss_session_watch_for(this.ptr, named ? 1 : 0) : WATCH.BEATS; }
-  leaderBeat() { return this.ptr ? C.wss_session_leader_beat_ms(this.ptr) : BEAT_MS; }
+  _watchFor(named) { return C.wss_session_watch_for(this._ptr, named ? 1 : 0); }
+  _leaderBeat() { return C.wss_session_leader_beat_ms(this._ptr); }
 
-  free() {
-    if (this.ptr) C.wss_session_free(this.ptr);
-    this.ptr = 0;
+  _free() {
+    if (this._ptr) C.wss_session_free(this._ptr);
+    this._ptr = 0;
   }
 
   // One call into C, then its actions (see page-calls.js).
-  call(fn, arg) {
-    if (!this.ptr) return -2;
-    return this.calls.run(() => {
-      const rc = arg === undefined ? fn(this.ptr, now()) : fn(this.ptr, arg, now());
-      for (const [kind, a, , , text, len] of actionsOf(C.wss_session_actions, this.ptr)) {
-        this.act(kind, a, len ? textAt(text, len) : '');
+  _call(fn, arg) {
+    if (!this._ptr) return -2;
+    return this._calls._run(() => {
+      const rc = arg === undefined ? fn(this._ptr, now()) : fn(this._ptr, arg, now());
+      for (const [kind, a, , , text, len] of actionsOf(C.wss_session_actions, this._ptr)) {
+        this._act(kind, a, len ? textAt(text, len) : '');
       }
       return rc;
     }, OK);
