@@ -359,7 +359,12 @@ export class Tab {
     if (!link) return;
     if (typeof msg === 'string') {
       let env;
-      try { env = JSON.parse(msg); } catch (err) { return; }
+      try {
+        env = JSON.parse(msg);
+      } catch (err) {
+        this._debug('a post on the bus that is not JSON:', err && err.message);
+        return;
+      }
       if (env && env.v === BUS_VERSION) link._envelope(env);
     } else if (msg && msg.t === SERVER_FRAMES && msg.v === BUS_VERSION && Array.isArray(msg.f) && isU32(msg.l)) {
       // A post that is not numbered or carries other than text or bytes is

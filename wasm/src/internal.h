@@ -5,6 +5,8 @@
 #ifndef WSS_INTERNAL_H
 #define WSS_INTERNAL_H
 
+#include <stdarg.h>
+
 #include "profile.h"
 #include "wsshare.h"
 
@@ -49,6 +51,11 @@ int wss_grow(void **items, uint32_t *cap, uint32_t need, size_t size);
 /* ---- numbers.c ---- */
 /* strtod for the JSON numbers the core reads (see numbers.c). */
 double wss_strtod(const char *s, char **end);
+/* d as printf's %.<prec>g would, for the numbers the core prints (numbers.c):
+ * at most 31 bytes and a NUL. Returns the length. */
+size_t wss_format_g(char out[32], double d, int prec);
+/* sprintf for the formats cJSON uses (numbers.c); -1 for another. */
+int wss_vformat(char *out, const char *f, va_list ap);
 
 /* ---- config.c ---- */
 typedef struct wss_reconnect {
