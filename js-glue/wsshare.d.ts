@@ -21,7 +21,7 @@ export interface ReconnectOptions {
   stopOn?: number[];
 }
 
-export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'jsonrpc';
+export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'stomp' | 'jsonrpc';
 
 export interface SharedWebSocketOptions {
   /** 'auto' (default): SharedWorker, else election, else direct. */

@@ -1,7 +1,8 @@
 /*
- * libFuzzer target: one protocol profile whose frames are JSON objects
- * (graphql-ws's, subscriptions-transport-ws's or ActionCable's, as the
- * input's first byte says) driven by events read from the input, against a fake core that keeps the books on every handle. Tabs 1 to
+ * libFuzzer target: one protocol profile (graphql-ws's,
+ * subscriptions-transport-ws's or ActionCable's, whose frames are JSON
+ * objects, or STOMP's, as the input's first byte says) driven by events read
+ * from the input, against a fake core that keeps the books on every handle. Tabs 1 to
  * 3 send frames, either raw bytes from the input or well-formed messages
  * picked by it; the server answers the same way; the socket opens and
  * closes, tabs go, allocations and io calls fail on demand. Any broken
@@ -29,6 +30,7 @@ static struct {
     int dead[4]; /* 1: closed by the profile, 2: gone (its id may come back) */
     int fail_io;    /* this fallible io call from now answers WSS_ENOMEM (0: none) */
     long effects; /* sends, deliveries, closes and releases: none may precede a WSS_ENOMEM */
+    int stomp;    /* the profile speaks STOMP: its frames end in a NUL */
 } st;
 
 static void need(int ok)
@@ -42,10 +44,15 @@ static int fails(void)
     return st.fail_io > 0 && --st.fail_io == 0;
 }
 
+/* What a profile writes: a JSON object; for STOMP, a frame or a heart-beat. */
 static void is_object(const char *text, size_t len)
 {
     js_val v;
 
+    if (st.stomp) {
+        need(len > 0 && (text[len - 1] == '\0' || (len == 1 && text[0] == '\n')));
+        return;
+    }
     need(js_parse(text, len, &v) == WSS_OK && v.kind == JS_OBJECT);
 }
 
@@ -230,14 +237,47 @@ static const char *const server_msgs[] = {
     "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"message\":{\"n\":1}}",
 };
 
+/* STOMP's, '@' standing for a NUL. */
+static const char *const stomp_tab_msgs[] = {
+    "CONNECT\nlogin:a\npasscode:a\nheart-beat:100,%c00\n\n@",
+    "CONNECT\nlogin:b\npasscode:b\n\n@",
+    "STOMP\nlogin:a\npasscode:a\nheart-beat:1,%c\n\n@",
+    "\n",
+    "SUBSCRIBE\nid:sub-%c\ndestination:/t/a\n\n@",
+    "SUBSCRIBE\nid:s\ndestination:/t/%c\nreceipt:r\n\n@",
+    "SUBSCRIBE\nid:sub-%c\ndestination:/q\nack:client\n\n@",
+    "UNSUBSCRIBE\nid:sub-%c\nreceipt:u\n\n@",
+    "SEND\ndestination:/q\nreceipt:r-%c\n\nx@",
+    "SEND\ndestination:/q\ntransaction:tx-%c\n\nx@",
+    "SEND\ndestination:/q%c\ncontent-length:3\n\na@b@\n",
+    "BEGIN\ntransaction:tx-%c\n\n@",
+    "COMMIT\ntransaction:tx-%c\nreceipt:c\n\n@",
+    "ABORT\ntransaction:tx-%c\n\n@",
+    "DISCONNECT\nreceipt:close-%c\n\n@",
+    "ACK\nid:%c\n\n@",
+};
+
+static const char *const stomp_server_msgs[] = {
+    "CONNECTED\nversion:1.2\nheart-beat:%c000,0\n\n@",
+    "\n",
+    "MESSAGE\nsubscription:wss-s%c\nmessage-id:1\n\nhi@",
+    "RECEIPT\nreceipt-id:wss-r%c\n\n@",
+    "ERROR\nmessage:x\nreceipt-id:wss-r%c\n\n@",
+    "ERROR\nmessage:%c\n\n@",
+    "MESSAGE\nsubscription:wss-s%c\n\na@\nMESSAGE\nsubscription:wss-s1\n\nb@",
+};
+
 /* A message from `set` with its %c made a character picked by the input. */
 static size_t message(input *in, const char *const *set, size_t nset, const char *ids, char *out,
                       size_t max)
 {
     const char *m = set[byte(in) % nset];
     char id = ids[byte(in) % strlen(ids)];
-    int n = snprintf(out, max, m, id);
+    int n = snprintf(out, max, m, id), i;
 
+    for (i = 0; st.stomp && i < n; i++)
+        if (out[i] == '@')
+            out[i] = '\0';
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -270,6 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     input in;
     char text[512];
     uint32_t seq[4] = {0, 1, 1, 1};
+    uint8_t kind;
 
     memset(&st, 0, sizeof st);
     memset(&alloc, 0, sizeof alloc);
@@ -288,10 +329,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wss_init_hooks(&counted_hooks);
     in.p = data;
     in.n = size;
-    switch (byte(&in) % 3) {
+    /* 192 and up: STOMP's; below, the JSON ones as before, so that the seeds
+     * keep what they drive. */
+    kind = byte(&in);
+    switch (kind >= 192 ? 3 : kind % 3) {
     case 0: p = graphql_ws_create(); break;
     case 1: p = subscriptions_transport_create(); break;
-    default: p = actioncable_create(); break;
+    case 2: p = actioncable_create(); break;
+    default: p = stomp_create(); st.stomp = 1; break;
     }
     need(p != NULL);
     while (in.n > 0 && st.nh < MAX_HANDLES) {
@@ -316,9 +361,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (st.dead[tab] == 1)
                 break; /* a core passes nothing on from a tab it let go */
             st.dead[tab] = 0;
-            len = (op & 7) == 0 ? bytes(&in, text, sizeof text)
-                                : message(&in, tab_msgs, sizeof tab_msgs / sizeof *tab_msgs,
-                                          "12ab", text, sizeof text);
+            if ((op & 7) == 0)
+                len = bytes(&in, text, sizeof text);
+            else if (st.stomp)
+                len = message(&in, stomp_tab_msgs, sizeof stomp_tab_msgs / sizeof *stomp_tab_msgs,
+                              "12ab", text, sizeof text);
+            else
+                len = message(&in, tab_msgs, sizeof tab_msgs / sizeof *tab_msgs, "12ab", text,
+                              sizeof text);
             h = new_handle((uint32_t)len);
             f.tab = tab;
             f.binary = 0;
@@ -334,9 +384,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 2:
         case 3:
-            len = (op & 7) == 2 ? bytes(&in, text, sizeof text)
-                                : message(&in, server_msgs, sizeof server_msgs / sizeof *server_msgs,
-                                          "1234567", text, sizeof text);
+            if ((op & 7) == 2)
+                len = bytes(&in, text, sizeof text);
+            else if (st.stomp)
+                len = message(&in, stomp_server_msgs,
+                              sizeof stomp_server_msgs / sizeof *stomp_server_msgs, "1234567", text,
+                              sizeof text);
+            else
+                len = message(&in, server_msgs, sizeof server_msgs / sizeof *server_msgs,
+                              "1234567", text, sizeof text);
             h = new_handle((uint32_t)len);
             rc = p->ops->server_frame(p, &io, h, (op & 0x10) ? NULL : text, (uint32_t)len);
             settle(h, rc);

@@ -648,6 +648,17 @@ int fx_text(fx *f, uint32_t tab, uint32_t seq, const char *text)
     return fx_texts(f, tab, seq, 1, &text);
 }
 
+int fx_text_n(fx *f, uint32_t tab, uint32_t seq, const char *text, size_t len)
+{
+    uint32_t n = (uint32_t)len, first = give(f, 1);
+
+    remember_text(f, first, text);
+    return take(f,
+                wss_tab_frames_text(f->core, WSS_BUS_VERSION, f->leader, tab, seq, 1, first, &n,
+                                    text, f->now),
+                first, 1);
+}
+
 int fx_binary(fx *f, uint32_t tab, uint32_t seq, uint32_t len)
 {
     uint32_t word = WSS_FRAME_BINARY | len;
@@ -666,12 +677,17 @@ int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *tex
 
 int fx_restore_raw(fx *f, uint32_t tab, double seq, double mark, const char *text)
 {
+    return fx_restore_n(f, tab, seq, mark, text, strlen(text));
+}
+
+int fx_restore_n(fx *f, uint32_t tab, double seq, double mark, const char *text, size_t len)
+{
     double meta[3];
     uint32_t first = give(f, 1);
 
     meta[0] = seq;
     meta[1] = mark;
-    meta[2] = (double)strlen(text);
+    meta[2] = (double)len;
     remember_text(f, first, text);
     return take(f,
                 wss_tab_restore(f->core, WSS_BUS_VERSION, f->leader, tab, 1, first, meta, text,
@@ -681,10 +697,15 @@ int fx_restore_raw(fx *f, uint32_t tab, double seq, double mark, const char *tex
 
 int fx_server_text(fx *f, const char *text)
 {
+    return fx_server_text_n(f, text, strlen(text));
+}
+
+int fx_server_text_n(fx *f, const char *text, size_t len)
+{
     uint32_t h = give(f, 1);
 
     remember_text(f, h, text);
-    return take(f, wss_socket_text(f->core, h, text, strlen(text), f->now), h, 1);
+    return take(f, wss_socket_text(f->core, h, text, len, f->now), h, 1);
 }
 
 const char *fx_payload(const fx *f, uint32_t handle)

@@ -175,6 +175,11 @@ int fx_binary(fx *f, uint32_t tab, uint32_t seq, uint32_t len);
 int fx_restore(fx *f, uint32_t tab, uint32_t seq, uint32_t mark, const char *text);
 /* A server text frame, passed with its bytes. */
 int fx_server_text(fx *f, const char *text);
+/* fx_text, fx_restore_raw and fx_server_text for texts of len bytes, NULs among them
+ * (the log shows each up to its first NUL). */
+int fx_text_n(fx *f, uint32_t tab, uint32_t seq, const char *text, size_t len);
+int fx_restore_n(fx *f, uint32_t tab, double seq, double mark, const char *text, size_t len);
+int fx_server_text_n(fx *f, const char *text, size_t len);
 /* The text of payload `handle` (given as text, or made by the core), or NULL. */
 const char *fx_payload(const fx *f, uint32_t handle);
 /* The texts the last call's POST_DATA actions carry to `tab` (targeted to it

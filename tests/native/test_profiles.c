@@ -430,7 +430,7 @@ static void profiles_should_leave_every_frame_alone_with_protocol_none(void)
 static void profiles_should_refuse_an_unknown_protocol_in_the_config(void)
 {
     wss_core *core = NULL;
-    static const char bad[] = "{\"protocol\":\"stomp\"}";
+    static const char bad[] = "{\"protocol\":\"amqp\"}";
     static const char worse[] = "{\"protocols\":\"graphql-transport-ws\"}";
 
     CHECK_EQ(wss_create(&core, bad, sizeof bad - 1), WSS_EINVAL);

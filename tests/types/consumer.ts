@@ -47,7 +47,7 @@ new SharedWebSocket('wss://example.com/ws', [], { reconnect: false });
 const protocols: SharedWebSocketProtocol[] = ['auto', 'none', 'graphql-transport-ws', 'jsonrpc'];
 for (const protocol of protocols) new SharedWebSocket('wss://example.com/graphql', 'graphql-transport-ws', { protocol });
 // @ts-expect-error a protocol without a profile is refused
-new SharedWebSocket('wss://example.com/ws', [], { protocol: 'stomp' });
+new SharedWebSocket('wss://example.com/ws', [], { protocol: 'amqp' });
 
 // A class with defaults, for libraries that construct the socket themselves.
 const Configured = SharedWebSocket.configure({ key: 'chat', mode: 'sharedworker' });

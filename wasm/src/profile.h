@@ -37,7 +37,8 @@ enum profile_kind {
     PROFILE_GRAPHQL_WS,  /* graphql-ws, subprotocol graphql-transport-ws */
     PROFILE_JSONRPC,     /* JSON-RPC 2.0 */
     PROFILE_GRAPHQL_LEGACY, /* subscriptions-transport-ws, subprotocol graphql-ws */
-    PROFILE_ACTIONCABLE  /* @rails/actioncable, subprotocol actioncable-v1-json */
+    PROFILE_ACTIONCABLE, /* @rails/actioncable, subprotocol actioncable-v1-json */
+    PROFILE_STOMP        /* STOMP 1.0 to 1.2, subprotocols v12.stomp, v11.stomp, v10.stomp */
 };
 
 /* What tab_frame and server_frame answer. */
@@ -128,7 +129,8 @@ struct profile {
 typedef struct profile_kind_info {
     const char *name;        /* the `protocol` option's value */
     int kind;                /* enum profile_kind */
-    const char *subprotocol; /* "auto" runs it when the tabs ask for this one; NULL: none */
+    const char *subprotocol; /* "auto" runs it when the tabs ask for this one (or one of
+                              * these, space-separated); NULL: none */
     int (*by_url)(const char *url); /* "auto" runs it for such a url; NULL: never */
     int resumes;             /* a lost connection is made again under the tabs */
     profile *(*create)(void); /* NULL when out of memory; NULL for none */
@@ -150,5 +152,6 @@ profile *graphql_ws_create(void);
 profile *subscriptions_transport_create(void);
 profile *jsonrpc_create(void);
 profile *actioncable_create(void);
+profile *stomp_create(void);
 
 #endif

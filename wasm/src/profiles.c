@@ -18,6 +18,7 @@ const profile_kind_info profile_kinds[] = {
     {"graphql-transport-ws", PROFILE_GRAPHQL_WS, "graphql-transport-ws", NULL, 1, graphql_ws_create},
     {"graphql-ws", PROFILE_GRAPHQL_LEGACY, "graphql-ws", NULL, 1, subscriptions_transport_create},
     {"actioncable-v1-json", PROFILE_ACTIONCABLE, "actioncable-v1-json", NULL, 1, actioncable_create},
+    {"stomp", PROFILE_STOMP, "v12.stomp v11.stomp v10.stomp", NULL, 1, stomp_create},
     {"jsonrpc", PROFILE_JSONRPC, NULL, NULL, 0, jsonrpc_create},
 };
 /* WSS_PROFILES_END */
@@ -43,6 +44,21 @@ const profile_kind_info *profile_of_kind(int kind)
     return NULL;
 }
 
+/* Whether `name` is one of the space-separated words of `list`. */
+static int names(const char *list, const char *name)
+{
+    const char *n = name;
+
+    for (;; list++) {
+        if ((*list == ' ' || *list == '\0') && n != NULL && *n == '\0')
+            return 1;
+        if (*list == '\0')
+            return 0;
+        /* A word that differs: on to the next. */
+        n = n != NULL && *list == *n ? n + 1 : *list == ' ' ? name : NULL;
+    }
+}
+
 int profile_auto(const char *const *subprotocols, size_t n, const char *url)
 {
     size_t i, j;
@@ -53,7 +69,7 @@ int profile_auto(const char *const *subprotocols, size_t n, const char *url)
         const profile_kind_info *k = &profile_kinds[i];
 
         for (j = 0; k->subprotocol != NULL && j < n; j++)
-            if (strcmp(subprotocols[j], k->subprotocol) == 0)
+            if (names(k->subprotocol, subprotocols[j]))
                 return k->kind;
     }
     for (i = 0; url != NULL && i < profile_nkinds; i++)
