@@ -21,7 +21,7 @@ export interface ReconnectOptions {
   stopOn?: number[];
 }
 
-export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'stomp' | 'jsonrpc';
+export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'stomp' | 'socket.io' | 'jsonrpc';
 
 export interface SharedWebSocketOptions {
   /** 'auto' (default): SharedWorker, else election, else direct. */
@@ -36,8 +36,9 @@ export interface SharedWebSocketOptions {
    * The protocol spoken over the socket, so that N clients (one per tab) share one
    * server connection as if each had its own, named by its subprotocol: 'auto'
    * (default) knows graphql-ws by graphql-transport-ws, subscriptions-transport-ws by
-   * graphql-ws, ActionCable by actioncable-v1-json, and JSON-RPC 2.0 by its frames;
-   * 'graphql-transport-ws', 'graphql-ws', 'actioncable-v1-json' or 'jsonrpc' force one;
+   * graphql-ws, ActionCable by actioncable-v1-json, Socket.IO by Engine.IO 4's websocket
+   * url, and JSON-RPC 2.0 by its frames; 'graphql-transport-ws', 'graphql-ws',
+   * 'actioncable-v1-json', 'socket.io' or 'jsonrpc' force one;
    * 'none' broadcasts every frame.
    */
   protocol?: SharedWebSocketProtocol;
@@ -64,7 +65,7 @@ export interface LeaderStats {
   socket: 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting';
   /**
    * The protocol profile at work, named by the client it serves ('graphql-ws',
-   * 'subscriptions-transport-ws', 'actioncable', 'jsonrpc'...): 'none' until one took a frame.
+   * 'subscriptions-transport-ws', 'actioncable', 'socket.io', 'jsonrpc'...): 'none' until one took a frame.
    */
   protocol: string;
   tabs: number;

@@ -1,8 +1,9 @@
 /*
  * libFuzzer target: one protocol profile (graphql-ws's,
  * subscriptions-transport-ws's or ActionCable's, whose frames are JSON
- * objects, or STOMP's, as the input's first byte says) driven by events read
- * from the input, against a fake core that keeps the books on every handle. Tabs 1 to
+ * objects, STOMP's, or Socket.IO's, whose are Engine.IO packets, as the
+ * input's first byte says) driven by events read from the input, against a
+ * fake core that keeps the books on every handle. Tabs 1 to
  * 3 send frames, either raw bytes from the input or well-formed messages
  * picked by it; the server answers the same way; the socket opens and
  * closes, tabs go, allocations and io calls fail on demand. Any broken
@@ -31,6 +32,7 @@ static struct {
     int fail_io;    /* this fallible io call from now answers WSS_ENOMEM (0: none) */
     long effects; /* sends, deliveries, closes and releases: none may precede a WSS_ENOMEM */
     int stomp;    /* the profile speaks STOMP: its frames end in a NUL */
+    int sio;      /* Socket.IO's: Engine.IO packets, and binary frames it holds for their packet */
 } st;
 
 static void need(int ok)
@@ -44,13 +46,18 @@ static int fails(void)
     return st.fail_io > 0 && --st.fail_io == 0;
 }
 
-/* What a profile writes: a JSON object; for STOMP, a frame or a heart-beat. */
+/* What a profile writes: a JSON object; for STOMP, a frame or a heart-beat;
+ * for Socket.IO, an Engine.IO packet. */
 static void is_object(const char *text, size_t len)
 {
     js_val v;
 
     if (st.stomp) {
         need(len > 0 && (text[len - 1] == '\0' || (len == 1 && text[0] == '\n')));
+        return;
+    }
+    if (st.sio) {
+        need(len > 0 && text[0] >= '0' && text[0] <= '6');
         return;
     }
     need(js_parse(text, len, &v) == WSS_OK && v.kind == JS_OBJECT);
@@ -111,7 +118,10 @@ static int f_deliver(void *ctx, uint32_t tab, uint32_t handle, uint32_t len)
 {
     (void)ctx;
     (void)len;
-    to_tab(tab);
+    /* 0: every tab. */
+    need(st.in_event);
+    if (tab != 0)
+        to_tab(tab);
     if (fails())
         return WSS_ENOMEM;
     give_back(handle);
@@ -135,7 +145,7 @@ static int f_keep(void *ctx, uint32_t tab, uint32_t seq, uint32_t mark)
     (void)ctx;
     (void)seq;
     to_tab(tab);
-    need(mark <= 1);
+    need(mark <= (st.sio ? 2u : 1u)); /* Socket.IO's marks a held emit 2 */
     return fails() ? WSS_ENOMEM : WSS_OK;
 }
 
@@ -219,6 +229,15 @@ static const char *const tab_msgs[] = {
     "{\"command\":\"subscribe\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\"}",
     "{\"command\":\"unsubscribe\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\"}",
     "{\"command\":\"message\",\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"data\":\"{}\"}",
+    "40/c,{\"t\":\"%c\"}",
+    "40",
+    "41/c,",
+    "42/c,%c[\"e\"]",
+    "42[\"e\",\"%c\"]",
+    "43/c,%c[1]",
+    "451-/c,%c[\"b\",{\"_placeholder\":true,\"num\":0}]",
+    "462-/c,%c[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
+    "3",
 };
 
 static const char *const server_msgs[] = {
@@ -235,6 +254,18 @@ static const char *const server_msgs[] = {
     "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"type\":\"confirm_subscription\"}",
     "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"type\":\"reject_subscription\"}",
     "{\"identifier\":\"{\\\"channel\\\":\\\"C\\\",\\\"room\\\":\\\"%c\\\"}\",\"message\":{\"n\":1}}",
+    "0{\"sid\":\"%c\",\"pingInterval\":25000,\"pingTimeout\":20000}",
+    "2",
+    "1",
+    "40/c,{\"sid\":\"%c\"}",
+    "40{\"sid\":\"%c\"}",
+    "44/c,{\"message\":\"%c\"}",
+    "41/c,",
+    "42/c,%c[\"e\"]",
+    "42/c,[\"e\",\"%c\"]",
+    "43/c,%c[1]",
+    "451-/c,[\"b\",{\"_placeholder\":true,\"num\":%c}]",
+    "461-/c,%c[{\"_placeholder\":true,\"num\":0}]",
 };
 
 /* STOMP's, '@' standing for a NUL. */
@@ -294,7 +325,8 @@ static uint32_t new_handle(uint32_t len)
 static void settle(uint32_t handle, int rc)
 {
     if (rc == PROF_TAKEN) {
-        need(st.h[handle] == H_BACK);
+        /* Socket.IO's holds a binary frame until its packet is whole. */
+        need(st.h[handle] == H_BACK || st.sio);
     } else {
         need(rc == PROF_PASS || rc == WSS_ENOMEM);
         need(st.effects == 0);
@@ -329,14 +361,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wss_init_hooks(&counted_hooks);
     in.p = data;
     in.n = size;
-    /* 192 and up: STOMP's; below, the JSON ones as before, so that the seeds
-     * keep what they drive. */
+    /* 192 and up: STOMP's; 160 to 191: Socket.IO's; below, the JSON ones as
+     * before, so that most seeds keep what they drive. */
     kind = byte(&in);
-    switch (kind >= 192 ? 3 : kind % 3) {
+    switch (kind >= 192 ? 3 : kind >= 160 ? 4 : kind % 3) {
     case 0: p = graphql_ws_create(); break;
     case 1: p = subscriptions_transport_create(); break;
     case 2: p = actioncable_create(); break;
-    default: p = stomp_create(); st.stomp = 1; break;
+    case 3: p = stomp_create(); st.stomp = 1; break;
+    default:
+        p = socketio_create();
+        st.sio = 1;
+        break;
     }
     need(p != NULL);
     while (in.n > 0 && st.nh < MAX_HANDLES) {
@@ -371,13 +407,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               sizeof text);
             h = new_handle((uint32_t)len);
             f.tab = tab;
-            f.binary = 0;
+            f.binary = (op & 0x10) && (op & 0x40);
             f.seq = (op & 0x20) ? seq[tab] - 1 : seq[tab]++;
             f.handle = h;
             f.len = (uint32_t)len;
-            f.text = (op & 0x10) && len == 0 ? NULL : text;
+            f.text = (op & 0x10) && (len == 0 || f.binary) ? NULL : text;
             f.replay = (op & 0x20) != 0 || (op & 0x08) != 0;
             f.mark = f.replay ? (op >> 3) & 1 : 0;
+            if (st.sio && f.mark == 1 && (len & 1))
+                f.mark = 2;
             rc = p->ops->tab_frame(p, &io, &f);
             settle(h, rc);
             break;

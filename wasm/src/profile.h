@@ -38,7 +38,8 @@ enum profile_kind {
     PROFILE_JSONRPC,     /* JSON-RPC 2.0 */
     PROFILE_GRAPHQL_LEGACY, /* subscriptions-transport-ws, subprotocol graphql-ws */
     PROFILE_ACTIONCABLE, /* @rails/actioncable, subprotocol actioncable-v1-json */
-    PROFILE_STOMP        /* STOMP 1.0 to 1.2, subprotocols v12.stomp, v11.stomp, v10.stomp */
+    PROFILE_STOMP,       /* STOMP 1.0 to 1.2, subprotocols v12.stomp, v11.stomp, v10.stomp */
+    PROFILE_SOCKETIO     /* socket.io-client over Engine.IO 4's websocket, by url */
 };
 
 /* What tab_frame and server_frame answer. */
@@ -153,5 +154,7 @@ profile *subscriptions_transport_create(void);
 profile *jsonrpc_create(void);
 profile *actioncable_create(void);
 profile *stomp_create(void);
+profile *socketio_create(void);
+int socketio_by_url(const char *url);
 
 #endif

@@ -19,6 +19,7 @@ const profile_kind_info profile_kinds[] = {
     {"graphql-ws", PROFILE_GRAPHQL_LEGACY, "graphql-ws", NULL, 1, subscriptions_transport_create},
     {"actioncable-v1-json", PROFILE_ACTIONCABLE, "actioncable-v1-json", NULL, 1, actioncable_create},
     {"stomp", PROFILE_STOMP, "v12.stomp v11.stomp v10.stomp", NULL, 1, stomp_create},
+    {"socket.io", PROFILE_SOCKETIO, NULL, socketio_by_url, 1, socketio_create},
     {"jsonrpc", PROFILE_JSONRPC, NULL, NULL, 0, jsonrpc_create},
 };
 /* WSS_PROFILES_END */
