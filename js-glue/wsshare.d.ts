@@ -34,11 +34,11 @@ export interface SharedWebSocketOptions {
   wasmUrl?: string | URL;
   /**
    * The protocol spoken over the socket, so that N clients (one per tab) share one
-   * server connection as if each had its own, named by its subprotocol: 'auto'
-   * (default) knows graphql-ws by graphql-transport-ws, subscriptions-transport-ws by
-   * graphql-ws, ActionCable by actioncable-v1-json, Socket.IO by Engine.IO 4's websocket
-   * url, and JSON-RPC 2.0 by its frames; 'graphql-transport-ws', 'graphql-ws',
-   * 'actioncable-v1-json', 'socket.io' or 'jsonrpc' force one;
+   * server connection as if each had its own: 'auto' (default) knows graphql-ws by
+   * graphql-transport-ws, subscriptions-transport-ws by graphql-ws, ActionCable by
+   * actioncable-v1-json, STOMP by v12.stomp, v11.stomp or v10.stomp, Socket.IO by
+   * Engine.IO 4's websocket url, and JSON-RPC 2.0 by its frames; 'graphql-transport-ws',
+   * 'graphql-ws', 'actioncable-v1-json', 'stomp', 'socket.io' or 'jsonrpc' force one;
    * 'none' broadcasts every frame.
    */
   protocol?: SharedWebSocketProtocol;

@@ -253,13 +253,15 @@ void wss_init_hooks(const wss_hooks *hooks);
  *   (**) ackDelayMs: a browser's network process may still lose bytes it took
  *       when the leader ends, so a tab keeps each frame that long more, and
  *       re-sends it to the next leader should this one end meanwhile.
- *   (***) protocol: the protocol profile, named by the subprotocol it
- *       speaks: graphql-transport-ws (graphql-ws), graphql-ws
- *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable) or
- *       jsonrpc (JSON-RPC 2.0, which has none). "auto" runs the first of
- *       them that `protocols` names (graphql-transport-ws before the
- *       others), else one its `url` names (a client that says who it is
- *       only there), and otherwise handles frames whose JSON says
+ *   (***) protocol: the protocol profile, named as wasm/src/profiles.c's
+ *       table names it: graphql-transport-ws (graphql-ws), graphql-ws
+ *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable),
+ *       stomp (STOMP, subprotocols v12.stomp, v11.stomp, v10.stomp),
+ *       socket.io (Engine.IO 4's websocket, known by its url) or jsonrpc
+ *       (JSON-RPC 2.0, which has no subprotocol). "auto" runs the first of
+ *       them whose subprotocol `protocols` names (graphql-transport-ws
+ *       before the others), else one its `url` names (a client that says
+ *       who it is only there), and otherwise handles frames whose JSON says
  *       "jsonrpc":"2.0".
  *   (****) reconnect: absent, a lost server socket closes every tab unless a
  *       profile is at work (then it is made again under them); true, retry
