@@ -21,7 +21,7 @@ export interface ReconnectOptions {
   stopOn?: number[];
 }
 
-export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'stomp' | 'socket.io' | 'jsonrpc';
+export type SharedWebSocketProtocol = 'auto' | 'none' | 'graphql-transport-ws' | 'graphql-ws' | 'actioncable-v1-json' | 'stomp' | 'socket.io' | 'phoenix' | 'jsonrpc';
 
 export interface SharedWebSocketOptions {
   /** 'auto' (default): SharedWorker, else election, else direct. */
@@ -37,8 +37,9 @@ export interface SharedWebSocketOptions {
    * server connection as if each had its own: 'auto' (default) knows graphql-ws by
    * graphql-transport-ws, subscriptions-transport-ws by graphql-ws, ActionCable by
    * actioncable-v1-json, STOMP by v12.stomp, v11.stomp or v10.stomp, Socket.IO by
-   * Engine.IO 4's websocket url, and JSON-RPC 2.0 by its frames; 'graphql-transport-ws',
-   * 'graphql-ws', 'actioncable-v1-json', 'stomp', 'socket.io' or 'jsonrpc' force one;
+   * Engine.IO 4's websocket url, Phoenix Channels by the url its Socket builds
+   * (`.../websocket?...vsn=2.0.0`), and JSON-RPC 2.0 by its frames; 'graphql-transport-ws',
+   * 'graphql-ws', 'actioncable-v1-json', 'stomp', 'socket.io', 'phoenix' or 'jsonrpc' force one;
    * 'none' broadcasts every frame.
    */
   protocol?: SharedWebSocketProtocol;
@@ -65,7 +66,7 @@ export interface LeaderStats {
   socket: 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting';
   /**
    * The protocol profile at work, named by the client it serves ('graphql-ws',
-   * 'subscriptions-transport-ws', 'actioncable', 'socket.io', 'jsonrpc'...): 'none' until one took a frame.
+   * 'subscriptions-transport-ws', 'actioncable', 'socket.io', 'phoenix', 'jsonrpc'...): 'none' until one took a frame.
    */
   protocol: string;
   tabs: number;

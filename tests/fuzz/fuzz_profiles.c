@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: one protocol profile (graphql-ws's,
- * subscriptions-transport-ws's or ActionCable's, whose frames are JSON
- * objects, STOMP's, or Socket.IO's, whose are Engine.IO packets, as the
- * input's first byte says) driven by events read from the input, against a
+ * subscriptions-transport-ws's, ActionCable's or Phoenix Channels', whose
+ * frames are JSON texts, STOMP's, or Socket.IO's, whose are Engine.IO
+ * packets, as the input's first byte says) driven by events read from the input, against a
  * fake core that keeps the books on every handle. Tabs 1 to
  * 3 send frames, either raw bytes from the input or well-formed messages
  * picked by it; the server answers the same way; the socket opens and
@@ -30,6 +30,7 @@ static struct {
     uint32_t nh;
     int dead[4]; /* 1: closed by the profile, 2: gone (its id may come back) */
     int fail_io;    /* this fallible io call from now answers WSS_ENOMEM (0: none) */
+    int wake;       /* the profile asked to be woken */
     long effects; /* sends, deliveries, closes and releases: none may precede a WSS_ENOMEM */
     int stomp;    /* the profile speaks STOMP: its frames end in a NUL */
     int sio;      /* Socket.IO's: Engine.IO packets, and binary frames it holds for their packet */
@@ -46,8 +47,8 @@ static int fails(void)
     return st.fail_io > 0 && --st.fail_io == 0;
 }
 
-/* What a profile writes: a JSON object; for STOMP, a frame or a heart-beat;
- * for Socket.IO, an Engine.IO packet. */
+/* What a profile writes: a JSON object or, Phoenix's, a message's array;
+ * for STOMP, a frame or a heart-beat; for Socket.IO, an Engine.IO packet. */
 static void is_object(const char *text, size_t len)
 {
     js_val v;
@@ -60,7 +61,7 @@ static void is_object(const char *text, size_t len)
         need(len > 0 && text[0] >= '0' && text[0] <= '6');
         return;
     }
-    need(js_parse(text, len, &v) == WSS_OK && v.kind == JS_OBJECT);
+    need(js_parse(text, len, &v) == WSS_OK && (v.kind == JS_OBJECT || v.kind == JS_ARRAY));
 }
 
 static void give_back(uint32_t handle)
@@ -175,6 +176,13 @@ static void f_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *reas
     st.effects++;
 }
 
+static void f_wake(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    need(st.in_event);
+    st.wake = ms != UINT32_MAX;
+}
+
 /* ---- reading the input --------------------------------------------------- */
 
 typedef struct input {
@@ -238,6 +246,12 @@ static const char *const tab_msgs[] = {
     "451-/c,%c[\"b\",{\"_placeholder\":true,\"num\":0}]",
     "462-/c,%c[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
     "3",
+    "[\"%c\",\"%c\",\"room:a\",\"phx_join\",{\"t\":\"a\"}]",
+    "[\"%c\",\"%c\",\"room:%c\",\"phx_join\",{\"t\":\"b\"}]",
+    "[\"%c\",\"9\",\"room:a\",\"ping\",{}]",
+    "[\"1\",\"%c\",\"room:%c\",\"ping\",{}]",
+    "[\"%c\",\"8\",\"room:a\",\"phx_leave\",{}]",
+    "[null,\"%c\",\"phoenix\",\"heartbeat\",{}]",
 };
 
 static const char *const server_msgs[] = {
@@ -266,6 +280,14 @@ static const char *const server_msgs[] = {
     "43/c,%c[1]",
     "451-/c,[\"b\",{\"_placeholder\":true,\"num\":%c}]",
     "461-/c,%c[{\"_placeholder\":true,\"num\":0}]",
+    "[\"%c\",\"%c\",\"room:a\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
+    "[\"%c\",\"%c\",\"room:1\",\"phx_reply\",{\"status\":\"error\",\"response\":{}}]",
+    "[\"1\",\"%c\",\"room:a\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
+    "[\"%c\",null,\"room:a\",\"m\",{}]",
+    "[null,null,\"room:%c\",\"b\",{}]",
+    "[\"%c\",\"%c\",\"room:a\",\"phx_close\",{}]",
+    "[\"%c\",\"%c\",\"room:%c\",\"phx_error\",{}]",
+    "[null,\"%c\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]",
 };
 
 /* STOMP's, '@' standing for a NUL. */
@@ -304,7 +326,7 @@ static size_t message(input *in, const char *const *set, size_t nset, const char
 {
     const char *m = set[byte(in) % nset];
     char id = ids[byte(in) % strlen(ids)];
-    int n = snprintf(out, max, m, id), i;
+    int n = snprintf(out, max, m, id, id, id), i; /* every %c of it */
 
     for (i = 0; st.stomp && i < n; i++)
         if (out[i] == '@')
@@ -358,17 +380,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     io.forget = f_forget;
     io.error = f_error;
     io.close_tab = f_close_tab;
+    io.wake = f_wake;
     wss_init_hooks(&counted_hooks);
     in.p = data;
     in.n = size;
-    /* 192 and up: STOMP's; 160 to 191: Socket.IO's; below, the JSON ones as
-     * before, so that most seeds keep what they drive. */
+    /* 192 and up: STOMP's; 160 to 191: Socket.IO's; 128 to 159: Phoenix's;
+     * below, the other JSON ones as before, so that most seeds keep what
+     * they drive. */
     kind = byte(&in);
-    switch (kind >= 192 ? 3 : kind >= 160 ? 4 : kind % 3) {
+    switch (kind >= 192 ? 3 : kind >= 160 ? 4 : kind >= 128 ? 5 : kind % 3) {
     case 0: p = graphql_ws_create(); break;
     case 1: p = subscriptions_transport_create(); break;
     case 2: p = actioncable_create(); break;
     case 3: p = stomp_create(); st.stomp = 1; break;
+    case 5: p = phoenix_create(); break;
     default:
         p = socketio_create();
         st.sio = 1;
@@ -444,6 +469,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p->ops->closed(p, &io);
             break;
         case 6:
+            /* The time a profile asked for came, as a core calls it: once. */
+            if ((op & 0x40) && st.wake && p->ops->woken != NULL) {
+                st.wake = 0;
+                p->ops->woken(p, &io);
+                break;
+            }
             /* A tab the core let go does not join again under its id; a
              * gone one may (a new hello). */
             if (p->ops->joined != NULL && st.dead[tab] != 1) {

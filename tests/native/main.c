@@ -25,6 +25,7 @@ extern const test_case profile_tests[];
 extern const test_case actioncable_tests[];
 extern const test_case stomp_tests[];
 extern const test_case socketio_tests[];
+extern const test_case phoenix_tests[];
 extern const test_case number_tests[];
 extern const test_case locks_tests[];
 
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
         config_tests, tab_tests,  upstream_tests, downstream_tests,
         envelope_tests, oom_tests, property_tests, leader_tests, election_tests,
         failover_tests, reconnect_tests, session_tests, link_tests, jscan_tests, graphql_tests,
-        jsonrpc_tests, profile_tests, actioncable_tests, stomp_tests, socketio_tests, number_tests, locks_tests, NULL,
+        jsonrpc_tests, profile_tests, actioncable_tests, stomp_tests, socketio_tests, phoenix_tests, number_tests, locks_tests, NULL,
     };
 
     return run_suites(suites, argc > 1 ? argv[1] : NULL) == 0 ? 0 : 1;

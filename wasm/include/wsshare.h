@@ -257,7 +257,8 @@ void wss_init_hooks(const wss_hooks *hooks);
  *       table names it: graphql-transport-ws (graphql-ws), graphql-ws
  *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable),
  *       stomp (STOMP, subprotocols v12.stomp, v11.stomp, v10.stomp),
- *       socket.io (Engine.IO 4's websocket, known by its url) or jsonrpc
+ *       socket.io (Engine.IO 4's websocket, known by its url), phoenix
+ *       (Phoenix Channels' V2 serializer, known by its url) or jsonrpc
  *       (JSON-RPC 2.0, which has no subprotocol). "auto" runs the first of
  *       them whose subprotocol `protocols` names (graphql-transport-ws
  *       before the others), else one its `url` names (a client that says

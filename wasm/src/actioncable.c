@@ -564,7 +564,7 @@ static void destroy(profile *p)
 }
 
 static const profile_ops actioncable_ops = {
-    "actioncable", 1, tab_frame, server_frame, opened, closed, joined, tab_gone, destroy,
+    "actioncable", 1, tab_frame, server_frame, opened, closed, joined, tab_gone, destroy, NULL,
 };
 
 profile *actioncable_create(void)

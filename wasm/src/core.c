@@ -124,6 +124,8 @@ static void arm_timer(wss_core *core)
         earliest(&deadline, core->owed_at);
     if (core->sent.drained > 0)
         earliest(&deadline, core->sent.items[core->sent.head].ack_at);
+    if (core->prof_wake_at > 0)
+        earliest(&deadline, core->prof_wake_at);
     if (deadline == core->armed_deadline)
         return;
     core->armed_deadline = deadline;
@@ -533,6 +535,14 @@ static void io_close_tab(void *ctx, uint32_t tab, uint32_t code, const char *rea
     post_envelope(core, bus_close(core->cfg.leader, tab, code, reason, 1));
 }
 
+/* The timer armed at the end of the call covers it (arm_timer). */
+static void io_wake(void *ctx, uint32_t ms)
+{
+    wss_core *core = ctx;
+
+    core->prof_wake_at = ms == UINT32_MAX ? 0 : core->now + (ms > 0 ? ms : 1);
+}
+
 /* Lets go of the tabs the profile closed during its last call. */
 static void let_go_closed(wss_core *core)
 {
@@ -559,6 +569,7 @@ static void profile_start(wss_core *core)
     core->io.forget = io_forget;
     core->io.error = io_error;
     core->io.close_tab = io_close_tab;
+    core->io.wake = io_wake;
     core->next_made = MADE_HANDLE_FIRST;
 }
 
@@ -1360,6 +1371,12 @@ int wss_tick(wss_core *core, double now_ms)
         }
     }
     ack_due(core);
+    if (core->prof_wake_at > 0 && core->prof_wake_at <= core->now) {
+        core->prof_wake_at = 0;
+        if (core->prof != NULL && core->prof->ops->woken != NULL)
+            core->prof->ops->woken(core->prof, &core->io);
+        let_go_closed(core);
+    }
     if (core->sock == SOCK_WAITING && core->retry_at <= core->now)
         open_socket(core);
     arm_timer(core);

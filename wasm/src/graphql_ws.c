@@ -978,10 +978,10 @@ static void destroy(profile *p)
 }
 
 static const profile_ops graphql_ws_ops = {
-    "graphql-ws", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy,
+    "graphql-ws", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy, NULL,
 };
 static const profile_ops subscriptions_transport_ops = {
-    "subscriptions-transport-ws", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy,
+    "subscriptions-transport-ws", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy, NULL,
 };
 
 static profile *create(const dialect *d, const profile_ops *ops)

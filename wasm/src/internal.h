@@ -387,6 +387,7 @@ struct wss_core {
     uint32_t *notes;     /* keep and forget notes for the next ack envelope */
     uint32_t nnotes;     /* triples in notes */
     uint32_t notes_cap;  /* triples the array holds */
+    double prof_wake_at; /* when the profile asked to be woken; 0: not at all */
     uint32_t *closing;   /* tabs a profile closed, let go once it returns */
     uint32_t nclosing;
     uint32_t closing_cap;

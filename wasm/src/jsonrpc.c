@@ -1027,7 +1027,7 @@ static void destroy(profile *pp)
 }
 
 static const profile_ops jsonrpc_ops = {
-    "jsonrpc", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy,
+    "jsonrpc", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy, NULL,
 };
 
 profile *jsonrpc_create(void)

@@ -39,7 +39,8 @@ enum profile_kind {
     PROFILE_GRAPHQL_LEGACY, /* subscriptions-transport-ws, subprotocol graphql-ws */
     PROFILE_ACTIONCABLE, /* @rails/actioncable, subprotocol actioncable-v1-json */
     PROFILE_STOMP,       /* STOMP 1.0 to 1.2, subprotocols v12.stomp, v11.stomp, v10.stomp */
-    PROFILE_SOCKETIO     /* socket.io-client over Engine.IO 4's websocket, by url */
+    PROFILE_SOCKETIO,    /* socket.io-client over Engine.IO 4's websocket, by url */
+    PROFILE_PHOENIX      /* Phoenix Channels, V2 JSON serializer; known by its url */
 };
 
 /* What tab_frame and server_frame answer. */
@@ -78,6 +79,10 @@ typedef struct prof_io {
     /* Tab `tab` alone gets `close` with this code and reason, as if its own
      * socket had closed, and is let go. */
     void (*close_tab)(void *ctx, uint32_t tab, uint32_t code, const char *reason);
+    /* The profile's `woken` is called once, `ms` from now: for what a client
+     * does on its own clock (a heartbeat the server expects). A later call
+     * replaces the earlier; UINT32_MAX: not at all. */
+    void (*wake)(void *ctx, uint32_t ms);
 } prof_io;
 
 /* A frame a tab sent. */
@@ -120,6 +125,8 @@ typedef struct profile_ops {
      * if the socket is open; nothing goes to that tab any more. */
     void (*tab_gone)(profile *p, const prof_io *io, uint32_t tab);
     void (*destroy)(profile *p);
+    /* The time asked for with wake came; NULL when the profile never asks. */
+    void (*woken)(profile *p, const prof_io *io);
 } profile_ops;
 
 struct profile {
@@ -156,5 +163,6 @@ profile *actioncable_create(void);
 profile *stomp_create(void);
 profile *socketio_create(void);
 int socketio_by_url(const char *url);
+profile *phoenix_create(void);
 
 #endif

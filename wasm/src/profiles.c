@@ -12,6 +12,26 @@
 /* Socket.IO's and Phoenix's clients say who they are in the url, not in a
  * subprotocol; the profiles that know them add a matcher here. */
 
+/* Phoenix's Socket connects to `<endPoint>/websocket?<params>&vsn=2.0.0`
+ * (vsn=2.0.0 alone without params): the V2 serializer's arrays. A vsn of 1
+ * speaks objects, which the profile does not know. */
+static int phoenix_url(const char *url)
+{
+    static const char path[] = "/websocket";
+    const char *query = strchr(url, '?');
+    const char *end;
+
+    if (query == NULL || (size_t)(query - url) < sizeof path - 1 ||
+        memcmp(query - (sizeof path - 1), path, sizeof path - 1) != 0)
+        return 0;
+    end = query + strcspn(query, "#");
+    /* Each parameter of the query, from just after its '?' or '&'. */
+    for (query++; query < end; query += strcspn(query, "&#") + 1)
+        if (end - query >= 6 && strncmp(query, "vsn=2.", 6) == 0)
+            return 1;
+    return 0;
+}
+
 /* WSS_PROFILES_BEGIN */
 const profile_kind_info profile_kinds[] = {
     {"none", PROFILE_NONE, NULL, NULL, 0, NULL},
@@ -20,6 +40,7 @@ const profile_kind_info profile_kinds[] = {
     {"actioncable-v1-json", PROFILE_ACTIONCABLE, "actioncable-v1-json", NULL, 1, actioncable_create},
     {"stomp", PROFILE_STOMP, "v12.stomp v11.stomp v10.stomp", NULL, 1, stomp_create},
     {"socket.io", PROFILE_SOCKETIO, NULL, socketio_by_url, 1, socketio_create},
+    {"phoenix", PROFILE_PHOENIX, NULL, phoenix_url, 1, phoenix_create},
     {"jsonrpc", PROFILE_JSONRPC, NULL, NULL, 0, jsonrpc_create},
 };
 /* WSS_PROFILES_END */

@@ -1135,7 +1135,7 @@ static void destroy(profile *p)
 }
 
 static const profile_ops socketio_ops = {
-    "socket.io", 1, tab_frame, server_frame, opened, closed, joined, tab_gone, destroy,
+    "socket.io", 1, tab_frame, server_frame, opened, closed, joined, tab_gone, destroy, NULL,
 };
 
 profile *socketio_create(void)

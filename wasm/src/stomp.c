@@ -1127,7 +1127,7 @@ static void destroy(profile *p)
 }
 
 static const profile_ops stomp_ops = {
-    "stomp", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy,
+    "stomp", 0, tab_frame, server_frame, opened, closed, NULL, tab_gone, destroy, NULL,
 };
 
 profile *stomp_create(void)
