@@ -181,6 +181,8 @@ static void session_should_run_an_elected_leader_in_a_worker_then_on_the_page_th
     CHECK_DID(s, "");
     CHECK_EQ(wss_session_host_failed(s, 4), WSS_OK);
     CHECK_DID(s, "HOST:2");
+    CHECK_EQ(wss_session_elected(s, 1, 4), WSS_OK); /* the page leads already */
+    CHECK_DID(s, "");
     CHECK_EQ(wss_session_host_failed(s, 5), WSS_OK);
     CHECK_DID(s, "HOST:0 START:3");
     CHECK_EQ(wss_session_way(s), WSS_WAY_DIRECT);
@@ -1471,9 +1473,12 @@ typedef struct model {
     uint32_t tries;  /* of that successor, so far */
     double retry_at; /* when the successor is tried again; 0: not waiting */
     int armed;       /* a timer is armed */
+    uint32_t host;   /* where the HOSTs say this tab runs its leader */
+    int opened;      /* the tab's socket opened: a way's error is the app's */
     double due;
     long starts, losts, silences, fails, timers, escalations, ready_timeouts;
     long restarts, retries, retry_starts, retries_exhausted, direct_readies;
+    long hosts, page_hosts, errors;
 } model;
 
 static int page_can(uint32_t caps, uint32_t way)
@@ -1595,6 +1600,8 @@ static void check_step(model *m, const wss_session *s, int rc, int expect, doubl
             }
             if (x->a > m->way && m->way != 0)
                 m->escalations++;
+            /* A new way leaves everything of the last, its leader's host too. */
+            m->host = WSS_HOST_NONE;
             m->way = x->a;
             m->ready = 0;
             m->retry_at = 0;
@@ -1647,6 +1654,23 @@ static void check_step(model *m, const wss_session *s, int rc, int expect, doubl
             moved = 1;
             break;
         }
+        case WSS_ACT_SESSION_HOST:
+            /* A Worker when elected, the page when it was refused, nowhere
+             * when the term ends or the page failed too; only in the
+             * election, each said once. */
+            if (m->failed || m->way != WSS_WAY_ELECTION || x->a == m->host ||
+                (x->a == WSS_HOST_WORKER && m->host != WSS_HOST_NONE) ||
+                (x->a == WSS_HOST_PAGE && m->host != WSS_HOST_WORKER) || x->a > WSS_HOST_PAGE)
+                STEP_FAIL("HOST:%u after host %u on way %u", x->a, m->host, m->way);
+            m->host = x->a;
+            m->hosts++;
+            m->page_hosts += x->a == WSS_HOST_PAGE;
+            break;
+        case WSS_ACT_SESSION_ERROR:
+            if (m->failed || !m->opened || x->a != m->way || m->way == WSS_WAY_DIRECT)
+                STEP_FAIL("ERROR:%u on way %u, opened %d", x->a, m->way, m->opened);
+            m->errors++;
+            break;
         case WSS_ACT_SESSION_TIMER:
             if (i + 1 != n)
                 STEP_FAIL("TIMER is not the last action");
@@ -1703,6 +1727,9 @@ static void add_totals(model *totals, const model *m)
     totals->retry_starts += m->retry_starts;
     totals->retries_exhausted += m->retries_exhausted;
     totals->direct_readies += m->direct_readies;
+    totals->hosts += m->hosts;
+    totals->page_hosts += m->page_hosts;
+    totals->errors += m->errors;
 }
 
 /* A new session of a random mode, on a page offering random caps (mostly
@@ -1819,8 +1846,33 @@ static void session_should_keep_every_promise_over_seeded_random_events(void)
                 retry_due = !m.failed && m.retry_at > 0 && now >= m.retry_at;
                 is_tick = 1;
                 rc = wss_session_tick(s, now);
-            } else if (pick < 96) {
+            } else if (pick < 90) {
                 rc = wss_session_visibility(s, (int)prng_below(&rng, 2), now);
+            } else if (pick < 96) {
+                /* The election's news, the leader's host, the socket's open. */
+                switch (prng_below(&rng, 4)) {
+                case 0:
+                    if (!m.failed && m.way != WSS_WAY_ELECTION)
+                        expect = WSS_EREJECT;
+                    rc = wss_session_elected(s, prng_below(&rng, 3) != 0, now);
+                    break;
+                case 1:
+                    if (!m.failed && m.host == WSS_HOST_NONE)
+                        expect = WSS_EREJECT;
+                    rc = wss_session_host_failed(s, now);
+                    break;
+                case 2:
+                    rc = wss_session_opened(s, now);
+                    if (rc == WSS_OK)
+                        m.opened = 1;
+                    break;
+                default:
+                    if (!m.failed && m.way == WSS_WAY_DIRECT)
+                        expect = WSS_EREJECT;
+                    retry = !m.opened && model_retries(&m);
+                    rc = wss_session_way_error(s, now);
+                    break;
+                }
             } else {
                 expect = WSS_EREJECT;
                 rc = wss_session_start(s, 1, now);
@@ -1845,6 +1897,10 @@ static void session_should_keep_every_promise_over_seeded_random_events(void)
     CHECK(totals.retry_starts > 120);
     CHECK(totals.retries_exhausted > 20);
     CHECK(totals.direct_readies > 1500);
+    /* Elected tabs ran leaders, on their pages too, and ways' errors reached apps. */
+    CHECK(totals.hosts > 100);
+    CHECK(totals.page_hosts > 20);
+    CHECK(totals.errors > 20);
 }
 
 const test_case session_tests[] = {

@@ -658,7 +658,8 @@ enum wss_session_action_kind {
     WSS_ACT_SESSION_TIMER = 67, /* call wss_session_tick after `a` ms; replaces the armed
                                  * one; UINT32_MAX disarms */
     WSS_ACT_SESSION_HOST = 68,  /* run the leader this tab leads in `a` (enum
-                                 * wss_session_host), stopping the one before */
+                                 * wss_session_host), stopping the one before; a
+                                 * START leaves it with the rest of the last way */
     WSS_ACT_SESSION_ERROR = 69  /* an `error` event with the way's error the host reported
                                  * (wss_session_way_error); the socket stays open */
 };
@@ -732,7 +733,8 @@ int wss_session_host_failed(wss_session *s, double now_ms);
 
 /* The way hit an error it cannot get past (a Web Locks request failed):
  * before the tab's socket opened, as wss_session_failed; after, an ERROR
- * for the app, and the tab goes on. */
+ * for the app, and the tab goes on. WSS_EREJECT on a socket of the tab's
+ * own. */
 int wss_session_way_error(wss_session *s, double now_ms);
 
 /* ---- The tab's link to its leader ----------------------------------------------

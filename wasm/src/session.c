@@ -459,8 +459,9 @@ int wss_session_elected(wss_session *s, int leading, double now)
         return WSS_EREJECT;
     /* A Worker keeps the leader's work off the page's thread (the way runs
      * only where the page can start one); should it be refused, the page
-     * leads (wss_session_host_failed). */
-    host = leading ? WSS_HOST_WORKER : WSS_HOST_NONE;
+     * leads (wss_session_host_failed). Told again while a host runs, it
+     * keeps that one: a second would be a second leader. */
+    host = !leading ? WSS_HOST_NONE : s->host != WSS_HOST_NONE ? s->host : WSS_HOST_WORKER;
     if (host == s->host)
         return WSS_OK;
     s->host = host;
@@ -497,6 +498,8 @@ int wss_session_way_error(wss_session *s, double now)
 
     if (rc != WSS_OK)
         return rc;
+    if (s->way == WSS_WAY_DIRECT)
+        return WSS_EREJECT; /* a socket of the tab's own reports its own errors */
     /* Before the socket opened for the tab, the way cannot serve it: the
      * next way, or a failure. After, the tab goes on and the app hears of it. */
     if (!s->opened)
