@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import assert from 'node:assert/strict';
-import { eventually, launch, startCatForFile } from './harness.mjs';
+import { eventually, launch, startCatForFile, uniqueUser } from './harness.mjs';
 
 // Waits WAIT_MS at most for what a server or a tab should see.
 export const WAIT_MS = 10000;
@@ -41,6 +41,21 @@ export function clientSuite({ name, page, client, summary = (stats) => stats }) 
         throw new Error(`${err.message}; the server saw ${JSON.stringify(summary(server.stats()))}`);
       }
     },
+    // What a tab's page says it saw (its window.seen()).
+    seenIn: (t) => t.tab.eval(() => window.seen()),
+    // Waits for fn(arg) in tab t; on time-out fails with what the tab and the
+    // server saw.
+    async waitIn(t, server, fn, arg, what) {
+      try {
+        return await eventually(() => t.tab.eval(fn, arg), { timeout: WAIT_MS, what });
+      } catch (err) {
+        const seen = await suite.seenIn(t).catch((e) => `(unreadable: ${e.message})`);
+        throw new Error(`${t.name}: ${err.message}\n  the tab saw ${JSON.stringify(seen)}` +
+          `\n  the server saw ${JSON.stringify(summary(server.stats()))}`);
+      }
+    },
+    // The sharing options of a test: a key of its own, and `more`.
+    sharing: (name, more = {}) => ({ key: uniqueUser(name), ...more }),
     // Runs fn with a server start() made, and stops that server after.
     async withServer(start, fn) {
       const server = await start();

@@ -11,8 +11,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT_MS, clientSuite, oneLeader } from './client-suite.mjs';
-import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
+import { clientSuite, oneLeader } from './client-suite.mjs';
+import { ENGINE, lacks } from './harness.mjs';
 import { startPhoenixServer } from './servers/phoenix.mjs';
 
 // A page as an app would have it: wsshare's script, the client, and a
@@ -72,23 +72,7 @@ const suite = clientSuite({ name: 'phoenix', page: PAGE, client: 'phoenix-client
 
 const withServer = (fn, opts) => suite.withServer(() => startPhoenixServer(opts), fn);
 
-const seenIn = (t) => t.tab.eval(() => window.seen());
-
-// Waits for fn in the tab; on time-out fails with what the tab and the server saw.
-async function waitIn(t, server, fn, arg, what) {
-  try {
-    return await eventually(() => t.tab.eval(fn, arg), { timeout: WAIT_MS, what });
-  } catch (err) {
-    const seen = await seenIn(t).catch((e) => `(unreadable: ${e.message})`);
-    throw new Error(`${t.name}: ${err.message}\n  the tab saw ${JSON.stringify(seen)}` +
-      `\n  the server saw ${JSON.stringify(server.stats())}`);
-  }
-}
-
-// Each test shares under a key of its own.
-function sharing(name, more = {}) {
-  return { key: uniqueUser(name), ...more };
-}
+const { seenIn, waitIn, sharing } = suite;
 
 // A tab whose Socket joins `topics`; resolves once each join is answered ok.
 async function openTab(ctx, server, name, share, topics) {

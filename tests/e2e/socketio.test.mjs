@@ -11,8 +11,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WAIT_MS, clientSuite, oneLeader } from './client-suite.mjs';
-import { ENGINE, eventually, lacks, uniqueUser } from './harness.mjs';
+import { clientSuite, oneLeader } from './client-suite.mjs';
+import { ENGINE, lacks } from './harness.mjs';
 import { startSocketIoServer } from './servers/socketio.mjs';
 
 // A page as an app would have it: wsshare's script, the client, and a
@@ -70,22 +70,7 @@ const suite = clientSuite({ name: 'socketio', page: PAGE, client: 'socketio-clie
 
 const withServer = (fn, opts) => suite.withServer(() => startSocketIoServer(opts), fn);
 
-const seenIn = (t) => t.tab.eval(() => window.seen());
-
-// Waits for fn in the tab; on time-out fails with what the tab and the server saw.
-async function waitIn(t, server, fn, arg, what) {
-  try {
-    return await eventually(() => t.tab.eval(fn, arg), { timeout: WAIT_MS, what });
-  } catch (err) {
-    const seen = await seenIn(t).catch((e) => `(unreadable: ${e.message})`);
-    throw new Error(`${t.name}: ${err.message}\n  the tab saw ${JSON.stringify(seen)}` +
-      `\n  the server saw ${JSON.stringify(server.stats())}`);
-  }
-}
-
-function sharing(name, more = {}) {
-  return { key: uniqueUser(name), ...more };
-}
+const { seenIn, waitIn, sharing } = suite;
 
 // A tab whose sockets connect both namespaces; resolves once they have
 // (or once /chat was refused, when `refused`).
