@@ -283,6 +283,8 @@ describe('@stomp/stompjs clients in 3 tabs share one connection', () => {
       await subscribedAll(server, tabs);
       const tx = await tabs[0].tab.eval(() => window.begin());
       assert.equal(tx, 'tx-2', 'the client numbers its transaction after its two subscriptions');
+      // The broker has the transaction open when the connection goes.
+      await suite.serverSees(server, (s) => s.begins === 1, 'the BEGIN');
       const t0 = Date.now();
       server.dropAll();
       await suite.serverSees(server, (s) => s.connections.total === 2 && s.connects === 2, 'a second CONNECT');

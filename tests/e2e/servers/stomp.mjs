@@ -74,6 +74,7 @@ export async function startStompServer() {
 
   const connections = { total: 0, live: 0 };
   let connects = 0;
+  let begins = 0;          // transactions begun
   const refusedConnects = [];
   const subscribes = {};   // destination -> SUBSCRIBE frames
   const unsubscribes = {}; // destination -> UNSUBSCRIBE frames
@@ -184,6 +185,7 @@ export async function startStompServer() {
       case 'BEGIN':
         if (h.transaction === undefined || conn.txs.has(h.transaction)) return fail(conn, 'Bad BEGIN', f);
         conn.txs.set(h.transaction, []);
+        begins += 1;
         break;
       case 'COMMIT':
       case 'ABORT':
@@ -240,6 +242,7 @@ export async function startStompServer() {
     stats: () => ({
       connections: { ...connections },
       connects,
+      begins,
       refusedConnects: refusedConnects.slice(),
       subscribes: { ...subscribes },
       unsubscribes: { ...unsubscribes },
