@@ -40,25 +40,32 @@ export function passable(msg, kept) {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export async function instantiateCore(wasmUrl) {
-  let memory = null;
+// The core, compiled: fetched from wasmUrl, compiled as it streams in.
+export async function compileCore(wasmUrl) {
+  const response = await fetch(wasmUrl);
+  if (!response.ok) throw new Error(`wsshare: cannot load the core (${response.status})`);
+  try {
+    return await WebAssembly.compileStreaming(response.clone());
+  } catch (err) {
+    // A server that sends the wrong Content-Type still serves the bytes.
+    return WebAssembly.compile(await response.arrayBuffer());
+  }
+}
+
+// compiled: the core's WebAssembly.Module where this worker compiled it ahead
+// (a follower's standby Worker); else it is fetched and compiled now.
+export async function instantiateCore(wasmUrl, compiled) {
   const imports = {
     // Views over memory are re-read on every use, so growth needs no work here.
     env: { emscripten_notify_memory_growth() {} },
   };
-  const response = await fetch(wasmUrl);
-  if (!response.ok) throw new Error(`wsshare: cannot load the core (${response.status})`);
-  let result;
-  try {
-    result = await WebAssembly.instantiateStreaming(response.clone(), imports);
-  } catch (err) {
-    // A server that sends the wrong Content-Type still serves the bytes.
-    result = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
-  }
-  const exports = result.instance.exports;
-  memory = exports.memory;
+  return ready(await WebAssembly.instantiate(compiled || await compileCore(wasmUrl), imports));
+}
+
+function ready(instance) {
+  const exports = instance.exports;
   exports._initialize();
-  return { exports, memory };
+  return { exports, memory: exports.memory };
 }
 
 // What the broker and the election candidate share: strings in through one

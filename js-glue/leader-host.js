@@ -30,8 +30,13 @@ export class LeaderHost {
     // Tabs hold liveness locks only where their pages have Web Locks.
     this.locks = init.locks !== false && typeof navigator !== 'undefined' ? navigator.locks : undefined;
     // Whether tabs' ends can be watched decides how the core detects them;
-    // a random seed keeps leaders of many users from retrying in step.
-    this.core = new Core(module, { ...init.config, locks: !!this.locks, leader: this.id, seed: randomId() });
+    // a random seed keeps leaders of many users from retrying in step. A
+    // leader is only ever started for a tab (the one that asked a
+    // SharedWorker, the elected one), whose hello is on its way: the socket
+    // need not wait for it.
+    this.core = new Core(module, {
+      ...init.config, locks: !!this.locks, leader: this.id, seed: randomId(), openAtStart: true,
+    });
     this.payloads = new Map();
     this.nextHandle = 1;
     this.ws = null;
@@ -44,7 +49,7 @@ export class LeaderHost {
   }
 
   // Takes the lead: from here the host listens on the bus, announces itself
-  // and opens the socket when a tab says hello.
+  // and opens the socket.
   start() {
     this.bus = new BroadcastChannel(channelName(this.hash));
     this.bus.onmessage = (e) => this.onBus(e.data);

@@ -8,12 +8,33 @@
 import * as C from '../build/page/page.mjs';
 import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
-export const LINK = {
-  POST: 96, POST_FRAMES: 97, POST_KEPT: 98, FAREWELL: 99, ELECT_BUS: 100, DELIVER: 101, COUNT: 102,
-  ACKED: 103, RELEASE: 104, FLUSH: 105, PROTOCOL: 106, OPEN: 107, ERROR: 108, CLOSE: 109,
-  RECONNECTING: 110, LEADERCHANGE: 111, STATS: 112, HEARD: 113, TIMER: 114, POST_MARKED: 115,
-};
-export const ERR = { PLAIN: 0, TOO_BIG: 1, LEADER: 2, NOTES: 3, SESSION: 4 };
+// The link's actions (wss_link_action_kind), one constant each: the bundler
+// puts the numbers in their place.
+export const LINK_POST = 96;
+export const LINK_POST_FRAMES = 97;
+export const LINK_POST_KEPT = 98;
+export const LINK_FAREWELL = 99;
+export const LINK_ELECT_BUS = 100;
+export const LINK_DELIVER = 101;
+export const LINK_COUNT = 102;
+export const LINK_ACKED = 103;
+export const LINK_RELEASE = 104;
+export const LINK_FLUSH = 105;
+export const LINK_PROTOCOL = 106;
+export const LINK_OPEN = 107;
+export const LINK_ERROR = 108;
+export const LINK_CLOSE = 109;
+export const LINK_RECONNECTING = 110;
+export const LINK_LEADERCHANGE = 111;
+export const LINK_STATS = 112;
+export const LINK_HEARD = 113;
+export const LINK_TIMER = 114;
+export const LINK_POST_MARKED = 115;
+export const ERR_PLAIN = 0;
+export const ERR_TOO_BIG = 1;
+export const ERR_LEADER = 2;
+export const ERR_NOTES = 3;
+export const ERR_SESSION = 4;
 export const CLEAN = 1;
 export const REASON_APP = 2;
 export const REASON_ENVELOPE = 4;
@@ -121,8 +142,8 @@ export class Link {
       if (then) then(rc);
       const m = new Uint32Array(C.memory.buffer);
       const acts = actionsOf(C.wss_link_actions, this._ptr).map(([kind, a, b, handle, text, len]) => [kind, a, b, handle,
-        kind === LINK.POST || kind === LINK.FAREWELL ? textAt(text, len)
-          : kind === LINK.POST_KEPT ? Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b)) : len]);
+        kind === LINK_POST || kind === LINK_FAREWELL ? textAt(text, len)
+          : kind === LINK_POST_KEPT ? Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b)) : len]);
       for (const [kind, a, b, handle, extra] of acts) this._act(kind, a, b, handle, extra, ctx);
       return rc;
     }, 0);

@@ -7,11 +7,27 @@ import * as C from '../build/page/page.mjs';
 import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
 export const MODE = { auto: 1, sharedworker: 2, election: 3, direct: 4 };
-export const CAN = { BUS: 1, SHAREDWORKER: 2, WORKER: 4, LOCKS: 8 };
-export const WAY = { SHAREDWORKER: 1, ELECTION: 2, DIRECT: 3 };
-export const WATCH = { NONE: 0, LOCK: 1, BEATS: 2 };
-export const SESSION = { START: 64, LOST: 65, FAIL: 66, TIMER: 67, HOST: 68, ERROR: 69 };
-export const HOST = { NONE: 0, WORKER: 1, PAGE: 2 };
+// The session's numbers (wsshare.h), one constant each: the bundler puts the
+// numbers in their place.
+export const CAN_BUS = 1;
+export const CAN_SHAREDWORKER = 2;
+export const CAN_WORKER = 4;
+export const CAN_LOCKS = 8;
+export const WAY_SHAREDWORKER = 1;
+export const WAY_ELECTION = 2;
+export const WAY_DIRECT = 3;
+export const WATCH_NONE = 0;
+export const WATCH_LOCK = 1;
+export const WATCH_BEATS = 2;
+export const SESSION_START = 64;
+export const SESSION_LOST = 65;
+export const SESSION_FAIL = 66;
+export const SESSION_TIMER = 67;
+export const SESSION_HOST = 68;
+export const SESSION_ERROR = 69;
+export const HOST_NONE = 0;
+export const HOST_WORKER = 1;
+export const HOST_PAGE = 2;
 const OK = 0;
 
 export class Session {

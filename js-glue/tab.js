@@ -7,8 +7,18 @@
 // Events for the app go to the face (shared-websocket.js).
 
 import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, channelName, electChannelName, randomId, sharingKey, tabLockName } from './bus.js';
-import { CAN, HOST, SESSION, Session, WAY } from './session.js';
-import { CLEAN, ERR, HEARD_SESSION, LINK, Link, REASON_APP, REASON_ENVELOPE, isU32 } from './link.js';
+import {
+  CAN_BUS, CAN_LOCKS, CAN_SHAREDWORKER, CAN_WORKER, HOST_PAGE, HOST_WORKER,
+  Session, SESSION_ERROR, SESSION_FAIL, SESSION_HOST, SESSION_LOST, SESSION_START,
+  SESSION_TIMER, WAY_DIRECT, WAY_ELECTION, WAY_SHAREDWORKER,
+} from './session.js';
+import {
+  CLEAN, ERR_LEADER, ERR_NOTES, ERR_SESSION, ERR_TOO_BIG, HEARD_SESSION,
+  isU32, Link, LINK_ACKED, LINK_CLOSE, LINK_COUNT, LINK_DELIVER,
+  LINK_ELECT_BUS, LINK_ERROR, LINK_FAREWELL, LINK_FLUSH, LINK_HEARD, LINK_LEADERCHANGE,
+  LINK_OPEN, LINK_POST, LINK_POST_FRAMES, LINK_POST_KEPT, LINK_POST_MARKED, LINK_PROTOCOL,
+  LINK_RECONNECTING, LINK_RELEASE, LINK_STATS, LINK_TIMER, REASON_APP, REASON_ENVELOPE,
+} from './link.js';
 import { Ways, hasLocks, visible } from './ways.js';
 
 export const CONNECTING = 0;
@@ -35,7 +45,13 @@ export class Tab {
   constructor(face, url, protocols, opts, mode, urls) {
     this._face = face;
     this._url = url;
-    this._origin = new URL(url).origin;
+    // A message event's origin is the socket's. Given to each event's
+    // constructor it costs about as much again as the event itself (Chromium):
+    // a class of this socket's own answers it instead.
+    const origin = new URL(url).origin;
+    this._Message = class extends MessageEvent {
+      get origin() { return origin; }
+    };
     this._protocols = protocols;
     this._opts = opts;
     this._urls = urls;
@@ -51,9 +67,9 @@ export class Tab {
     this._frames = new Map();
     this._asks = new Map();
     this._farewell = {}; // by FAREWELL's `a`: the text a page that goes posts first
-    const caps = (typeof BroadcastChannel === 'function' ? CAN.BUS : 0) |
-      (typeof SharedWorker === 'function' ? CAN.SHAREDWORKER : 0) | (typeof Worker === 'function' ? CAN.WORKER : 0) |
-      (hasLocks() ? CAN.LOCKS : 0);
+    const caps = (typeof BroadcastChannel === 'function' ? CAN_BUS : 0) |
+      (typeof SharedWorker === 'function' ? CAN_SHAREDWORKER : 0) | (typeof Worker === 'function' ? CAN_WORKER : 0) |
+      (hasLocks() ? CAN_LOCKS : 0);
     this._session = new Session(mode, caps, (kind, a, text) => this._act(kind, a, text));
     this._link = new Link(this._id, opts.maxMessageBytes, (...x) => this._linkAct(...x));
     this._ways = new Ways(this);
@@ -178,16 +194,16 @@ export class Tab {
   // The session's actions.
   _act(kind, a, text) {
     switch (kind) {
-      case SESSION.START: this._enter(a); break;
-      case SESSION.LOST: this._lost(); break;
-      case SESSION.FAIL: if (this._link) this._link._fail(text); break;
-      case SESSION.HOST:
-        if (a === HOST.WORKER) this._ways._lead();
-        else if (a === HOST.PAGE) this._ways._leadHere();
+      case SESSION_START: this._enter(a); break;
+      case SESSION_LOST: this._lost(); break;
+      case SESSION_FAIL: if (this._link) this._link._fail(text); break;
+      case SESSION_HOST:
+        if (a === HOST_WORKER) this._ways._lead();
+        else if (a === HOST_PAGE) this._ways._leadHere();
         else this._ways._unlead();
         break;
-      case SESSION.ERROR: this._fire(errorEvent(`wsshare: ${this._ways._error}`)); break;
-      case SESSION.TIMER:
+      case SESSION_ERROR: this._fire(errorEvent(`wsshare: ${this._ways._error}`)); break;
+      case SESSION_TIMER:
         clearTimeout(this._sessionTimer);
         this._sessionTimer = a === 0xffffffff ? undefined : setTimeout(() => this._session._tick(), a);
         break;
@@ -198,58 +214,58 @@ export class Tab {
   // The link's actions (see wss_link_action_kind in wasm/include/wsshare.h).
   _linkAct(kind, a, b, handle, extra, ctx) {
     switch (kind) {
-      case LINK.POST: this._post(extra); break;
-      case LINK.POST_FRAMES:
+      case LINK_POST: this._post(extra, handle); break;
+      case LINK_POST_FRAMES:
         for (let s = a; s < a + b; s += extra) {
           const f = [];
           for (let q = s; q < Math.min(a + b, s + extra); q++) f.push(this._frames.get(q).data);
-          this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s, f });
+          this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s, f }, handle);
         }
         break;
-      case LINK.POST_MARKED:
-        this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s: a, f: [this._frames.get(a).data], m: [b] });
+      case LINK_POST_MARKED:
+        this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s: a, f: [this._frames.get(a).data], m: [b] }, handle);
         break;
-      case LINK.POST_KEPT: {
+      case LINK_POST_KEPT: {
         const q = extra.slice(0, b);
-        this._post({ v: BUS_VERSION, t: TAB_KEPT, l: handle, tab: this._id, q, m: extra.slice(b), f: q.map((s) => this._frames.get(s).data) });
+        this._post({ v: BUS_VERSION, t: TAB_KEPT, l: handle, tab: this._id, q, m: extra.slice(b), f: q.map((s) => this._frames.get(s).data) }, handle);
         break;
       }
-      case LINK.FAREWELL: this._farewell[a] = b ? extra : null; break;
-      case LINK.ELECT_BUS:
+      case LINK_FAREWELL: this._farewell[a] = b ? [extra, handle] : null; break;
+      case LINK_ELECT_BUS:
         if (a && !this._electBus) this._electBus = new BroadcastChannel(electChannelName(this._hash));
         else if (!a) this._closeElectBus();
         break;
-      case LINK.DELIVER: for (let i = a; i < a + b; i++) this._deliver(ctx.frames[ctx.off + i]); break;
-      case LINK.COUNT: this._buffered += a; break;
-      case LINK.ACKED: for (let s = a; s <= b; s++) this._buffered -= this._frames.get(s).len; break;
-      case LINK.RELEASE: for (let s = a; s <= b; s++) this._frames.delete(s); break;
-      case LINK.FLUSH: queueMicrotask(() => { if (this._link) this._link._flush(); }); break;
-      case LINK.PROTOCOL:
+      case LINK_DELIVER: for (let i = a; i < a + b; i++) this._deliver(ctx.frames[ctx.off + i]); break;
+      case LINK_COUNT: this._buffered += a; break;
+      case LINK_ACKED: for (let s = a; s <= b; s++) this._buffered -= this._frames.get(s).len; break;
+      case LINK_RELEASE: for (let s = a; s <= b; s++) this._frames.delete(s); break;
+      case LINK_FLUSH: queueMicrotask(() => { if (this._link) this._link._flush(); }); break;
+      case LINK_PROTOCOL:
         this._protocol = ctx.protocol || '';
         this._extensions = ctx.extensions || '';
         break;
-      case LINK.OPEN:
+      case LINK_OPEN:
         this._session._opened();
         this._debug('open', this._mode);
         this._fire(new Event('open'));
         break;
-      case LINK.ERROR: this._fire(this._error(a, b, ctx)); break;
-      case LINK.CLOSE:
+      case LINK_ERROR: this._fire(this._error(a, b, ctx)); break;
+      case LINK_CLOSE:
         this._finish(a, b & REASON_APP ? this._closeReason : b & REASON_ENVELOPE ? ctx.reason || '' : '', !!(b & CLEAN));
         break;
-      case LINK.RECONNECTING: this._fire(detailEvent('reconnecting', { attempt: a, delay: b })); break;
-      case LINK.LEADERCHANGE: this._fire(detailEvent('leaderchange', { isLeader: !!a })); break;
-      case LINK.STATS: {
+      case LINK_RECONNECTING: this._fire(detailEvent('reconnecting', { attempt: a, delay: b })); break;
+      case LINK_LEADERCHANGE: this._fire(detailEvent('leaderchange', { isLeader: !!a })); break;
+      case LINK_STATS: {
         const settle = this._asks.get(a);
         this._asks.delete(a);
         if (settle) settle(b ? ctx : null);
         break;
       }
-      case LINK.HEARD:
+      case LINK_HEARD:
         if (a & HEARD_SESSION) this._session._heard();
         this._ways._heard();
         break;
-      case LINK.TIMER:
+      case LINK_TIMER:
         clearTimeout(this._linkTimer);
         this._linkTimer = a === 0xffffffff ? undefined : setTimeout(() => { if (this._link) this._link._tick(); }, a);
         break;
@@ -259,10 +275,10 @@ export class Tab {
 
   _error(why, n, ctx) {
     switch (why) {
-      case ERR.TOO_BIG: return errorEvent(`wsshare: message of ${n} bytes exceeds maxMessageBytes (${this._opts.maxMessageBytes}); not sent`);
-      case ERR.LEADER: return errorEvent(`wsshare: ${ctx.message} (${ctx.code})`);
-      case ERR.NOTES: return errorEvent(`wsshare: more than ${n} frames to keep for a next leader; a change of leader will close this socket`);
-      case ERR.SESSION: return errorEvent(`wsshare: ${ctx}`);
+      case ERR_TOO_BIG: return errorEvent(`wsshare: message of ${n} bytes exceeds maxMessageBytes (${this._opts.maxMessageBytes}); not sent`);
+      case ERR_LEADER: return errorEvent(`wsshare: ${ctx.message} (${ctx.code})`);
+      case ERR_NOTES: return errorEvent(`wsshare: more than ${n} frames to keep for a next leader; a change of leader will close this socket`);
+      case ERR_SESSION: return errorEvent(`wsshare: ${ctx}`);
       default: return new Event('error');
     }
   }
@@ -270,7 +286,7 @@ export class Tab {
   // Reaches the leader another way, or the same way anew, leaving the last.
   _enter(way) {
     if (this._closed) return;
-    if (way === WAY.DIRECT) {
+    if (way === WAY_DIRECT) {
       // What no leader acknowledged leaves first, on the tab's own socket.
       const carry = [];
       const link = this._link;
@@ -284,9 +300,15 @@ export class Tab {
       return;
     }
     this._ways._drop();
-    this._mode = way === WAY.ELECTION ? 'election' : 'sharedworker';
+    this._mode = way === WAY_ELECTION ? 'election' : 'sharedworker';
     if (!this._bus) this._startShared();
     const entered = ++this._entered;
+    // A worker starts at once (its start is most of a first tab's wait); the
+    // hello that makes this tab known waits for the tab lock (see _ways).
+    if (way === WAY_SHAREDWORKER) {
+      this._ways._start(way);
+      return;
+    }
     this._locked.then(() => {
       if (entered !== this._entered || this._closed) return;
       this._ways._start(way);
@@ -350,8 +372,10 @@ export class Tab {
     };
   }
 
-  _post(msg) {
-    if (this._bus) this._bus.postMessage(msg);
+  // What the link posts for leader `to`: by that leader's own port where the
+  // way reached one, else on the bus.
+  _post(msg, to) {
+    if (!this._ways._up(msg, to) && this._bus) this._bus.postMessage(msg);
   }
 
   _onBus(msg) {
@@ -382,8 +406,8 @@ export class Tab {
     // Firefox may stop a closing page's script a few statements in: the
     // farewell the link wrote goes first, ready-made.
     const { 1: bye, 2: resign } = this._farewell;
-    if (resign && this._electBus) this._electBus.postMessage(resign);
-    if (bye) this._bus.postMessage(bye);
+    if (resign && this._electBus) this._electBus.postMessage(resign[0]);
+    if (bye) this._post(...bye);
     this._link._pagehide(e.persisted);
     this._ways._pagehide();
   }
@@ -394,7 +418,7 @@ export class Tab {
     let payload = data;
     if (typeof data !== 'string' && this._face.binaryType === 'blob' && data instanceof ArrayBuffer) payload = new Blob([data]);
     this._counts.received++;
-    this._fire(new MessageEvent('message', { data: payload, origin: this._origin }));
+    this._fire(new this._Message('message', { data: payload }));
   }
 
   _finish(code, reason, wasClean) {

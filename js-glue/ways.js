@@ -7,7 +7,7 @@
 
 import { channelName, randomId, workerLockName } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
-import { WATCH, WAY } from './session.js';
+import { WATCH_LOCK, WAY_ELECTION } from './session.js';
 
 export const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
 export const visible = () => typeof document === 'undefined' || !document.hidden;
@@ -20,7 +20,7 @@ export class Ways {
 
   // The session took `way` (not direct): start it.
   _start(way) {
-    if (way === WAY.ELECTION) this._startElection();
+    if (way === WAY_ELECTION) this._startElection();
     else this._startWorker();
   }
 
@@ -52,6 +52,10 @@ export class Ways {
       this._election = null;
     }
     this._unlead();
+    if (this._standby) {
+      this._standby.terminate();
+      this._standby = null;
+    }
     if (this._candidate) {
       this._candidate.postMessage({ t: 'stop' });
       this._candidate = null;
@@ -68,6 +72,23 @@ export class Ways {
     worker.onerror = worker.port.onmessage = null;
     worker.port.close();
     this._worker = null;
+    this._port = null;
+  }
+
+  // Sends a post meant for leader `to` by the port of the worker that leader
+  // runs in, where this tab has one: it reaches that worker alone, where the
+  // bus would copy it into every tab. False when the bus must carry it (no
+  // port, or another leader: a second worker for the socket, a successor).
+  _up(msg, to) {
+    if (!this._port || !to || to !== this._portLeader) return false;
+    this._port.postMessage(msg);
+    return true;
+  }
+
+  // The worker that answered `ready` (msg) runs leader msg.l: its port reaches it.
+  _portTo(port, msg) {
+    this._port = port;
+    this._portLeader = msg.l >>> 0;
   }
 
   _stopLifeWatch() {
@@ -83,7 +104,7 @@ export class Ways {
     const session = this._t._session;
     this._workerId = w;
     const watch = session._watchFor(!!w);
-    if (watch === WATCH.LOCK) {
+    if (watch === WATCH_LOCK) {
       const ctl = new AbortController();
       this._lifeWatch = ctl;
       navigator.locks.request(workerLockName(w), { signal: ctl.signal }, () => {
@@ -122,8 +143,11 @@ export class Ways {
       const msg = e.data;
       if (!current() || !msg) return;
       if (msg.t === 'ready') {
+        this._portTo(worker.port, msg);
         this._ready(msg.w, current);
-        if (t._link) t._link._hello();
+        // The leader watches the tab's lock from its hello on: never before
+        // the tab holds it, or it would take the tab for gone.
+        t._locked.then(() => { if (current() && t._link) t._link._hello(); });
       } else if (msg.t === 'fatal') {
         failed(msg.message);
       }
@@ -151,6 +175,25 @@ export class Ways {
     });
     this._election._start();
     if (t._link) t._link._hello();
+    this._standBy();
+  }
+
+  // A follower may be elected at any moment, and its leader's Worker would
+  // start, fetch and compile the core before it could lead: a Worker does
+  // that now and waits, so that leading takes only the core's start. It
+  // costs the follower an idle Worker and the compiled core (never its
+  // linear memory: the core is instantiated only to lead).
+  _standBy() {
+    if (this._standby || !this._election || this._ownLeader) return;
+    let w;
+    try {
+      w = new Worker(this._t._urls().workerUrl);
+    } catch {
+      return; // _lead tries again, and learns why
+    }
+    w.onerror = () => { if (this._standby === w) this._standby = null; };
+    w.postMessage({ t: 'warm', wasmUrl: this._t._urls().wasmUrl });
+    this._standby = w;
   }
 
   // This tab leads (the session's HOST worker): its leader runs in a Worker
@@ -161,9 +204,10 @@ export class Ways {
     this._ownLeader = id;
     this._leaderInit = t._init({ leader: id, config: { ...t._init().config, beatMs: BEAT_MS } });
     if (t._link) t._link._lead(id);
-    let worker = null;
+    let worker = this._standby;
+    this._standby = null;
     try {
-      worker = new Worker(t._urls().workerUrl);
+      if (!worker) worker = new Worker(t._urls().workerUrl);
     } catch (err) {
       this._hostFailed(err && err.message);
       return;
@@ -173,13 +217,17 @@ export class Ways {
       if (this._leaderWorker !== worker) return;
       worker.terminate();
       this._leaderWorker = null;
+      this._port = null;
       this._hostFailed(why);
     };
     worker.onerror = (e) => failed((e && e.message) || 'the script did not load');
     worker.onmessage = (e) => {
       const msg = e.data || {};
       if (msg.t === 'fatal') failed(msg.message);
-      else if (msg.t === 'ready') this._ready(msg.w, () => this._leaderWorker === worker);
+      else if (msg.t === 'ready') {
+        this._portTo(worker, msg);
+        this._ready(msg.w, () => this._leaderWorker === worker);
+      }
     };
     worker.postMessage(this._leaderInit);
   }
@@ -205,6 +253,7 @@ export class Ways {
       this._stopLifeWatch();
       this._leaderWorker.terminate();
       this._leaderWorker = null;
+      this._port = null;
     }
     if (this._leaderHost) {
       this._leaderHost.stop();
@@ -212,6 +261,7 @@ export class Ways {
     }
     this._ownLeader = 0;
     if (this._t._link) this._t._link._lead(0);
+    this._standBy(); // a follower again, where the election goes on
   }
 
   // The leader's host could not run it; the session says what next.

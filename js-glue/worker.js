@@ -1,17 +1,25 @@
 // The leader's worker entry, one script for both roles: as a SharedWorker
 // (named per sharing key, so one per shared socket) and as the dedicated
 // Worker an elected tab starts. Tabs send it { t: 'init', ... }; it answers
-// { t: 'ready' } once the core runs, or { t: 'fatal', message }.
+// { t: 'ready', w, l } once the core runs (w: the lock of this worker's life,
+// l: its leader's id), or { t: 'fatal', message }. What a tab then sends to
+// leader l comes by the same port, so that no other tab receives a copy of
+// it, as every tab would on the bus.
 
-import { leaderLockName, randomId, workerLockName } from './bus.js';
+import { channelName, leaderLockName, randomId, workerLockName } from './bus.js';
 import { Candidate } from './candidate.js';
-import { instantiateCore } from './core-wasm.js';
+import { compileCore, instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
 
 const shared = typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope;
 
 let host = null;
+let hash = '';
+// A follower's standby Worker: the core it compiled before it was asked to lead.
+let warmed = null;
 let failure = null;
+// The bus, for what tabs send by their port while this worker does not lead.
+let forward = null;
 let starting = null;
 const waiting = [];
 // The ports told 'ready': should this worker fail later, they hear it.
@@ -40,7 +48,7 @@ function answer(port) {
     return;
   }
   served.push(port);
-  life.then((w) => port.postMessage({ t: 'ready', w }));
+  life.then((w) => port.postMessage({ t: 'ready', w, l: host.id }));
 }
 
 // This worker can serve no more: every tab it answered hears why (a tab takes
@@ -53,7 +61,7 @@ function fail(why) {
 
 function start(init) {
   if (!starting) {
-    starting = instantiateCore(init.wasmUrl)
+    starting = Promise.resolve(warmed).then((compiled) => instantiateCore(init.wasmUrl, compiled))
       .then((module) => {
         host = new LeaderHost(module, init);
         lead();
@@ -81,8 +89,28 @@ function lead() {
   }).catch((err) => fail(`wsshare: the worker cannot take the leader lock (${(err && err.message) || err})`));
 }
 
+// A tab's post for this worker's leader, come by its port. Tabs address it
+// only once that leader spoke on the bus, so it leads; should it not (yet),
+// the post goes on to the bus, in the order it came, as it would have gone.
+function fromTab(msg) {
+  if (host && host.bus) {
+    if (forward) {
+      forward.close();
+      forward = null;
+    }
+    host.onBus(msg);
+  } else if (hash) {
+    if (!forward) forward = new BroadcastChannel(channelName(hash));
+    forward.postMessage(msg);
+  }
+}
+
 function onInit(port, msg) {
-  if (!msg || msg.t !== 'init') return;
+  if (!msg || msg.t !== 'init') {
+    if (msg) fromTab(msg);
+    return;
+  }
+  if (!hash) hash = msg.hash;
   if (host && msg.hash !== host.hash) {
     port.postMessage({ t: 'fatal', message: 'wsshare: this worker serves another socket' });
     return;
@@ -106,10 +134,14 @@ if (shared) {
   let candidate = null;
   self.onmessage = (m) => {
     const msg = m.data || {};
-    if (msg.t === 'init' && msg.candidate) {
+    if (typeof msg === 'string') {
+      fromTab(msg);
+    } else if (msg.t === 'init' && msg.candidate) {
       instantiateCore(msg.wasmUrl)
         .then((module) => { candidate = new Candidate(module, msg, (x) => self.postMessage(x)); })
         .catch((err) => self.postMessage({ t: 'fatal', message: String((err && err.message) || err) }));
+    } else if (msg.t === 'warm') {
+      warmed = compileCore(msg.wasmUrl).catch(() => null); // leading fetches it again, and learns why
     } else if (msg.t === 'visible') {
       if (candidate) candidate.visibility(msg.visible);
     } else if (msg.t === 'stop') {

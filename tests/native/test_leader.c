@@ -175,7 +175,36 @@ static void core_should_keep_the_highest_accepted_number_a_tab_announced(void)
     fx_close(&f);
 }
 
+static void core_should_open_at_start_only_when_told_a_tab_is_on_its_way(void)
+{
+    fx f;
+    const act *welcome;
+
+    /* By default the first hello opens the socket. */
+    REQUIRE(fx_open(&f, "{\"leader\":9}") == WSS_OK);
+    fx_begin(&f);
+    CHECK_EQ(fx_count(&f, WSS_ACT_OPEN), 0);
+    fx_hello(&f, 7, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_OPEN), 1);
+    fx_close(&f);
+    /* Started for a tab: the socket opens while its hello is on the bus, and
+     * the hello opens no second one; the tab is welcomed to a socket that
+     * connects, then told it opened. */
+    REQUIRE(fx_open(&f, "{\"leader\":9,\"openAtStart\":true}") == WSS_OK);
+    CHECK_EQ(fx_begin(&f), WSS_OK);
+    CHECK_ACTS(&f, "POST:leader OPEN");
+    fx_hello(&f, 7, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_OPEN), 0);
+    welcome = fx_post(&f, "welcome", 0);
+    REQUIRE(welcome != NULL);
+    CHECK_STR(act_str(welcome, "state"), "connecting");
+    fx_opened(&f, "", "");
+    CHECK(fx_post(&f, "open", 0) != NULL);
+    fx_close(&f);
+}
+
 const test_case leader_tests[] = {
+    TEST_CASE(core_should_open_at_start_only_when_told_a_tab_is_on_its_way),
     TEST_CASE(core_should_queue_re_sent_frames_an_earlier_leader_accepted_beyond_the_bounds),
     TEST_CASE(core_should_keep_the_highest_accepted_number_a_tab_announced),
     TEST_CASE(core_should_announce_itself_when_started),

@@ -779,6 +779,52 @@ static void the_pool_should_hold_256_links_and_refuse_tab_zero(void)
     CHECK_EQ(wss_link_hello(NULL, 0), WSS_EINVAL);
 }
 
+/* The leader an action of `kind` (its farewell `which`, for FAREWELL) is
+ * addressed to, in the last call's actions; UINT32_MAX where there is none. */
+static uint32_t addressed(const wss_link *k, uint32_t kind, uint32_t which)
+{
+    uint32_t i, n = 0;
+    const wss_action *a = wss_link_actions(k, &n);
+
+    for (i = 0; i < n; i++)
+        if (a[i].kind == kind && (kind != WSS_ACT_LINK_FAREWELL || (a[i].a == which && a[i].b)))
+            return a[i].handle;
+    return UINT32_MAX;
+}
+
+/* Every post names the leader it is for, so that a host with a port of that
+ * leader's own (a SharedWorker's) sends it there and no other tab gets a copy;
+ * before any leader spoke, none (0), and the bus carries it. */
+static void posts_should_name_the_leader_they_are_for(void)
+{
+    wss_link *k = wss_link_new(TAB, -1);
+
+    REQUIRE(k != NULL);
+    clock_ms = 0;
+    wss_link_hello(k, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), 0);
+    welcome(k, L1, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 1), L1);
+    wss_link_stats(k, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), L1);
+    clock_ms = 20000;
+    wss_link_tick(k, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), L1); /* the ping */
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST_FRAMES, 0), L1);
+    /* A new leader: the hello, the re-sends and the goodbye are for it. */
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), L2);
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST_FRAMES, 0), L2);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 1), L2);
+    /* The resignation goes on the election channel, to no leader. */
+    wss_link_role(k, 9u, 1u, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 2), 0);
+    wss_link_free(k);
+}
+
 const test_case link_tests[] = {
     TEST_CASE(envelopes_should_be_written_as_the_bus_had_them),
     TEST_CASE(frames_should_be_numbered_from_one_and_posted_together_once_welcomed),
@@ -798,6 +844,7 @@ const test_case link_tests[] = {
     TEST_CASE(a_page_should_resign_with_the_text_its_candidate_writes),
     TEST_CASE(an_elected_tab_should_know_it_leads_and_resign_on_pagehide),
     TEST_CASE(the_farewell_should_be_ready_when_nothing_waits_and_never_overtake_frames),
+    TEST_CASE(posts_should_name_the_leader_they_are_for),
     TEST_CASE(leaving_for_a_socket_of_its_own_should_carry_the_unacknowledged),
     TEST_CASE(the_pool_should_hold_256_links_and_refuse_tab_zero),
     TEST_END,

@@ -234,6 +234,7 @@ void wss_init_hooks(const wss_hooks *hooks);
  *   ackDelayMs            100      0     4294967295  acks wait this long after a frame's bytes left the socket (**)
  *   seed                  0        0     4294967295  seeds the retry jitter; the host draws it at random
  *   locks                 true     -     -           tabs hold Web Locks the host can watch (WATCH)
+ *   openAtStart           false    -     -           wss_start opens the socket; else the first hello does
  *   debug                 false    -     -           LOG actions
  *   protocol              auto     -     -           auto, none, or a profile's subprotocol (***)
  *   protocols             []       -     -           the subprotocols the tabs asked for (up to 32 strings)
@@ -287,7 +288,10 @@ WSS_EXPORT void wss_destroy(wss_core *core);
 
 /* Starts the leader, once, after wss_create: it announces itself on the bus
  * (tabs that followed another leader introduce themselves again) and, when
- * config `beatMs` is set, arms the timer for its first beat.
+ * config `beatMs` is set, arms the timer for its first beat. With config
+ * `openAtStart` (a host started on behalf of a tab: a SharedWorker a tab
+ * asked for, an elected tab's leader) it opens the socket at once, while the
+ * tab's hello is on its way; else the first hello opens it.
  * Returns WSS_OK; WSS_ENOMEM (not started: call it again). */
 WSS_EXPORT int wss_start(wss_core *core, double now_ms);
 
@@ -828,14 +832,17 @@ enum wss_link_error {
 
 /* Actions of a link, in struct wss_action. From 96 on. */
 enum wss_link_action_kind {
-    WSS_ACT_LINK_POST = 96,         /* post `text` (JSON, `len` bytes) on the bus */
+    WSS_ACT_LINK_POST = 96,         /* post `text` (JSON, `len` bytes) for leader `handle`
+                                     * (0: none yet): on the bus, or by that leader's own
+                                     * port where the host has one */
     WSS_ACT_LINK_POST_FRAMES = 97,  /* post frames a .. a+b-1 to leader `handle`, in posts
                                      * of at most `len` frames */
     WSS_ACT_LINK_POST_KEPT = 98,    /* post the kept frames to leader `handle`: at `text`, `b`
                                      * seqs then their `b` marks (uint32 each) */
     WSS_ACT_LINK_FAREWELL = 99,     /* hold `text` ready as the page's farewell `a` (1: the
-                                     * goodbye on the bus, 2: the resignation on the election
-                                     * channel), or hold it no more (b 0): see pagehide */
+                                     * goodbye for leader `handle`, posted as POST's, 2: the
+                                     * resignation on the election channel), or hold it no
+                                     * more (b 0): see pagehide */
     WSS_ACT_LINK_ELECT_BUS = 100,   /* open (a 1) or close (a 0) the election channel */
     WSS_ACT_LINK_DELIVER = 101,     /* a message event for each of the `b` frames from index
                                      * `a` of the frames just reported */

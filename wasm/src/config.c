@@ -44,6 +44,8 @@ const config_key config_keys[] = {
     /* the retry jitter's seed; the host picks it at random */
     {"seed", AT(seed), CFG_WHOLE, 0, 0, U32, NULL},
     {"locks", AT(locks), CFG_FLAG, 1, 0, 1, NULL},
+    /* a host started for a tab that is on its way need not wait for its hello */
+    {"openAtStart", AT(open_at_start), CFG_FLAG, 0, 0, 1, NULL},
     {"debug", AT(debug), CFG_FLAG, 0, 0, 1, NULL},
     {"protocol", 0, CFG_NAME, 0, 0, 0, "auto"},
     {"protocols", 0, CFG_NAMES, 0, 0, 0, "[]"},

@@ -630,6 +630,13 @@ int wss_start(wss_core *core, double now_ms)
     if (rc != WSS_OK)
         return rc;
     post_envelope(core, bus_leader(core->cfg.leader));
+    /* The tab the host was started for says hello a bus hop later; its
+     * socket need not wait for that. Should the tab be gone by then, its
+     * host (a SharedWorker with no client left, the tab's own page) ends. */
+    if (core->cfg.open_at_start && core->sock == SOCK_IDLE) {
+        core->retry.attempt = 0;
+        open_socket(core);
+    }
     if (core->cfg.beat_ms > 0)
         core->next_beat = core->now + core->cfg.beat_ms;
     arm_timer(core);

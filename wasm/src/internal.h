@@ -79,6 +79,7 @@ typedef struct wss_config {
     uint32_t beat_ms;           /* interval of the leader's beats; 0: none */
     uint32_t ack_delay_ms;      /* acks wait this long after the socket drained */
     int locks;                  /* the host learns of a tab's end from its Web Lock */
+    int open_at_start;          /* a tab is on its way: open the socket in wss_start */
     int debug;
     uint32_t seed;              /* seeds the retry jitter; the host picks it at random */
     int profile;                /* enum profile_kind: the protocol the core knows */

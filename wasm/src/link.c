@@ -154,11 +154,14 @@ static uint32_t begin_env(const char *type)
     return at;
 }
 
-static void post(uint32_t kind, uint32_t at)
+/* The envelope begun at `at` is done: post it for leader `to` (0: whichever
+ * leads), whose host may carry it by a way of its own (see LINK_POST). */
+static void post(uint32_t kind, uint32_t at, uint32_t to)
 {
     put("}");
     texts[ntext++] = '\0';
     push(kind, 0, 0);
+    acts[nacts - 1].handle = to;
     acts[nacts - 1].text = texts + at;
     acts[nacts - 1].len = ntext - 1 - at;
 }
@@ -358,7 +361,7 @@ static void bye(wss_link *k)
     uint32_t at = begin_env("bye");
 
     put_num("tab", k->tab);
-    post(WSS_ACT_LINK_POST, at);
+    post(WSS_ACT_LINK_POST, at, k->leader);
 }
 
 /* Detaches from the leader; says goodbye unless it already let us go. */
@@ -385,7 +388,7 @@ static void hello(wss_link *k)
     put_num("last", k->seq - 1);
     put_num("p", k->posted);
     put_num("l", k->leader);
-    post(WSS_ACT_LINK_POST, at);
+    post(WSS_ACT_LINK_POST, at, k->leader);
     k->hello_at = k->now + WSS_LINK_HELLO_RETRY_MS;
 }
 
@@ -511,14 +514,14 @@ static void farewell(wss_link *k)
         at = begin_env("resign");
         put_num("id", k->tab);
         put_num("term", k->term);
-        post(WSS_ACT_LINK_FAREWELL, at);
+        post(WSS_ACT_LINK_FAREWELL, at, 0);
         acts[nacts - 1].a = FAREWELL_RESIGN;
         acts[nacts - 1].b = (want & FAREWELL_RESIGN) != 0;
     }
     if (changed & FAREWELL_BYE) {
         at = begin_env("bye");
         put_num("tab", k->tab);
-        post(WSS_ACT_LINK_FAREWELL, at);
+        post(WSS_ACT_LINK_FAREWELL, at, k->leader);
         acts[nacts - 1].a = FAREWELL_BYE;
         acts[nacts - 1].b = (want & FAREWELL_BYE) != 0;
     }
@@ -866,7 +869,7 @@ uint32_t wss_link_stats(wss_link *k, double now)
     put_num("tab", k->tab);
     put_num("id", k->asks[k->nasks].id);
     put_num("l", k->leader);
-    post(WSS_ACT_LINK_POST, at);
+    post(WSS_ACT_LINK_POST, at, k->leader);
     k->nasks++;
     end(k, WSS_OK);
     return k->asks[k->nasks - 1].id;
@@ -908,7 +911,7 @@ int wss_link_tick(wss_link *k, double now)
 
         put_num("tab", k->tab);
         put_num("l", k->leader);
-        post(WSS_ACT_LINK_POST, at);
+        post(WSS_ACT_LINK_POST, at, k->leader);
         k->ping_at += WSS_LINK_PING_EVERY_MS;
         if (k->ping_at <= k->now)
             k->ping_at = k->now + WSS_LINK_PING_EVERY_MS; /* a page held up pings once */
