@@ -83,7 +83,13 @@ class Native {
     this.ptr = this.u32()[this.box >> 2];
   }
 
-  u32() { return new Uint32Array(this.memory.buffer); }
+  // A view of the memory, made anew only when the memory grew (its buffer
+  // is then another): most calls, a frame's, read no more than a count.
+  u32() {
+    const buffer = this.memory.buffer;
+    if (!this.view || this.view.buffer !== buffer) this.view = new Uint32Array(buffer);
+    return this.view;
+  }
 
   // Makes the reusable input buffer hold at least `max` bytes; false when out of memory.
   room(max) {

@@ -28,6 +28,8 @@ export async function launchBrowser(origin) {
     return {
       eval: (fn, arg) => page.evaluate(fn, arg),
       close: () => page.close({ runBeforeUnload: false }),
+      // A CDP session on the page, for its profiler: send(method, params), detach().
+      cdp: () => context.newCDPSession(page),
       // A renderer crash, as an out-of-memory kill would cause it.
       async crash() {
         const session = await context.newCDPSession(page);
@@ -91,6 +93,8 @@ async function probeWorker(cdp, urlPart) {
     cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
   });
   return {
+    // Any CDP command to the worker (its profiler, say).
+    send,
     // The worker's JS heap after a full collection, in bytes.
     async jsHeap() {
       await send('HeapProfiler.collectGarbage');

@@ -20,6 +20,9 @@ export const FULL = {
   join: { rounds: 3 },
   failover: { tabs: 4, rounds: 3, everyMs: 10, settleFrames: 20 },
   memory: { tabs: 1, frames: 1000000, chunk: 100000 },
+  // Where a frame's time goes: fan-out of `frames` to 4 tabs and `trips`
+  // echo round trips, each once under the profiler.
+  profile: { frames: 100000, trips: 2000 },
   // Protocol profiles, one unmodified client library per tab: wsshare against
   // a plain socket per tab, both in every round. graphql: every subscription
   // publishes for burstMs. jsonrpc: `trips` calls from one tab of `tabs`,
@@ -41,6 +44,7 @@ export const TINY = {
   join: { rounds: 1 },
   failover: { tabs: 3, rounds: 1, everyMs: 10, settleFrames: 3 },
   memory: { tabs: 1, frames: 2000, chunk: 1000 },
+  profile: { frames: 300, trips: 20 },
   graphql: { tabs: 2, burstMs: 100, rounds: { plain: 1, wsshare: 1 } },
   jsonrpc: { tabs: 2, trips: 20, tripsEach: 10, warmup: 5, rounds: { plain: 1, wsshare: 1 } },
   core: {

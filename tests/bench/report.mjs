@@ -217,6 +217,7 @@ export function analyse(raw, meta) {
   }
   if (raw.failover) s.failover = { ...failovers(raw.failover), rounds: raw.failover };
   if (raw.memory) s.memory = raw.memory;
+  if (raw.profile) s.profile = raw.profile;
   if (raw.sizes) s.sizes = raw.sizes;
   if (raw.core) s.core = { ...core(raw.core), rounds: raw.core };
   if (raw.graphql) s.graphql = protocolRun(raw.graphql, graphqlFanout);
@@ -236,6 +237,7 @@ export function rawOf(results) {
   if (s.join) raw.join = s.join.rounds;
   if (s.failover) raw.failover = s.failover.rounds;
   if (s.memory) raw.memory = s.memory;
+  if (s.profile) raw.profile = s.profile;
   if (s.sizes) raw.sizes = s.sizes;
   if (s.core) raw.core = s.core.rounds;
   for (const p of ['graphql', 'jsonrpc']) {
@@ -357,6 +359,8 @@ export function markdown(results, { tiny }) {
     out.push('');
   }
 
+  if (s.profile) out.push(...profileMarkdown(s.profile));
+
   if (s.graphql || s.jsonrpc) out.push(...protocolsMarkdown(s, meta, { perSec, ratio, millis }));
 
   if (s.sizes) {
@@ -384,6 +388,33 @@ export function markdown(results, { tiny }) {
 
 // The protocol profiles' section: graphql-ws and JSON-RPC clients, one per
 // tab, over SharedWebSocket against a plain socket each.
+// Where a frame's time goes (tests/bench/profile.mjs): CPU time per frame in
+// each place, in the leader and in one tab, from one profiled run each.
+const PLACES = ['wasm', 'leader JS', 'tab JS', 'bench page', 'native', 'gc', 'other'];
+function profileMarkdown(p) {
+  const out = ['## Where the time goes (Chromium, V8 sampling profiler)', '',
+    'One round of each, under CDP\'s `Profiler` at 100 µs, 4 tabs: **fan-out**, the server pushes the frames to every tab; ' +
+    '**echo**, one tab makes sequential round trips. CPU time of the leader\'s SharedWorker and of one tab, per server frame ' +
+    '(fan-out) or per round trip (echo), in µs, by where it was spent: the core (`wasm`), the leader\'s JavaScript, the tab\'s ' +
+    'JavaScript (wsshare\'s glue and the link compiled by wasm2js), the bench page\'s own counting, the browser\'s native work ' +
+    'under a script (`native`: posting and cloning on the bus, dispatching events, the socket), and the garbage collector. ' +
+    'Sampling adds a cost of its own: these say where time goes, not how fast it goes.', ''];
+  for (const [what, r] of Object.entries(p)) {
+    const per = (us) => (us / r.frames).toFixed(2);
+    out.push(`**${what}** (${r.frames.toLocaleString('en')} ${what === 'echo' ? 'round trips' : 'frames'}; the same run took ` +
+      `${r.plainMs} ms unprofiled and ${r.profiledMs} ms profiled: the profiler slowed it ${(r.profiledMs / r.plainMs).toFixed(1)}×, ` +
+      'and its costs fall mostly on the native calls it samples):', '');
+    out.push(table(['thread', ...PLACES, 'busy', 'idle'], ['leader', 'tab'].map((side) => {
+      const pl = r[side].places;
+      const busy = Object.entries(pl).filter(([k]) => k !== 'idle').reduce((a, [, v]) => a + v, 0);
+      return [side === 'leader' ? 'leader (SharedWorker)' : 'one tab of 4', ...PLACES.map((k) => per(pl[k] || 0)), per(busy), per(pl.idle || 0)];
+    })));
+    out.push('', `Busiest functions: leader ${r.leader.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}; ` +
+      `tab ${r.tab.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}.`, '');
+  }
+  return out;
+}
+
 function protocolsMarkdown(s, meta, { perSec, ratio, millis }) {
   const out = ['## Protocol profiles: one unmodified client per tab', ''];
   const versions = meta.versions;

@@ -18,6 +18,7 @@ import { launchBrowser } from './browser.mjs';
 import { FULL, TINY } from './config.mjs';
 import { analyse, chart, goalsTable, markdown, rawOf } from './report.mjs';
 import * as scenario from './scenarios.mjs';
+import { profile } from './profile.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -30,7 +31,7 @@ const { values: opts } = parseArgs({
 });
 
 // Every scenario, in the order a run takes them.
-const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'graphql', 'jsonrpc'];
+const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'profile', 'graphql', 'jsonrpc'];
 const only = opts.only ? opts.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
 const unknown = only ? only.filter((x) => !SCENARIOS.includes(x)) : [];
 if (unknown.length || (only && !only.length)) {
@@ -107,6 +108,7 @@ try {
   if (runs('join')) raw.join = await scenario.join(env);
   if (runs('failover')) raw.failover = { close: await scenario.failover(env, 'close'), crash: await scenario.failover(env, 'crash') };
   if (runs('memory')) raw.memory = await scenario.memory(env);
+  if (runs('profile')) raw.profile = await profile(env);
   if (runs('graphql')) raw.graphql = await scenario.graphql(env);
   if (runs('jsonrpc')) raw.jsonrpc = await scenario.jsonrpc(env);
 } finally {
