@@ -357,8 +357,10 @@ test-bench: $(DIST) build/bench/core_bench
 	$(NODE_TEST) tests/bench/
 
 # ---- benchmarks -------------------------------------------------------------------
-# Every goal of docs/goals.md against its baselines, in headless Chromium: writes
-# bench/results.json, bench/RESULTS.md and bench/chart.svg (see tests/bench/).
+# Every goal of docs/goals.md against its baselines, in headless Chromium, also
+# on a loaded machine and at 16 and 32 tabs, and what Firefox's and WebKit's
+# drivers can run in those engines: writes bench/results.json, bench/RESULTS.md
+# and bench/chart.svg (see tests/bench/).
 bench: setup $(DIST) build/bench/core_bench
 	node tests/bench/run.mjs --out bench
 

@@ -46,11 +46,13 @@ class Room {
     this.duplicates = 0;
     this.lastBySource = new Map();
     this.seen = new Map(); // source → numbers seen, in distinct mode only
+    this.arrived = new Map(); // source → [number, when, connection] of each, in distinct mode only
   }
 
   // Upstream frames are "<source>:<8-digit seq>...": each source's must arrive
   // in order. In distinct mode a frame seen before is a duplicate, not counted.
-  count(text) {
+  // conn: the number of the connection it came over, counted from 1 as accepted.
+  count(text, conn) {
     const colon = text.indexOf(':');
     const source = text.slice(0, colon);
     const seq = Number(text.slice(colon + 1, colon + 9));
@@ -62,6 +64,8 @@ class Room {
         return;
       }
       set.add(seq);
+      if (!this.arrived.has(source)) this.arrived.set(source, []);
+      this.arrived.get(source).push([seq, epoch(), conn]);
     }
     this.received++;
     const last = this.lastBySource.get(source) || 0;
@@ -107,6 +111,7 @@ export async function startBlaster({ files = {} } = {}) {
       return {};
     },
     'GET /room': (q) => room(q.get('room')).report(),
+    'GET /arrivals': (q) => Object.fromEntries(room(q.get('room')).arrived),
   };
 
   const server = http.createServer(async (req, res) => {
@@ -150,10 +155,11 @@ export async function startBlaster({ files = {} } = {}) {
       r.sockets.add(ws);
       r.accepted++;
       r.acceptedAt.push(epoch());
+      const conn = r.accepted;
       ws.on('error', () => {});
       ws.on('close', () => r.sockets.delete(ws));
       if (url.searchParams.get('echo') === '1') ws.on('message', (data, binary) => ws.send(data, { binary }));
-      else ws.on('message', (data) => r.count(data.toString()));
+      else ws.on('message', (data) => r.count(data.toString(), conn));
     });
   });
 
@@ -169,6 +175,8 @@ export async function startBlaster({ files = {} } = {}) {
     blast: (name, n, size) => call('POST', '/blast', { room: name, n, size }),
     expect: (name, n, distinct) => call('POST', '/expect', { room: name, n, distinct: distinct ? 1 : 0 }),
     room: (name) => call('GET', '/room', { room: name }),
+    // In distinct mode: { source: [[number, when, connection], ...] }, connections numbered as acceptedAt.
+    arrivals: (name) => call('GET', '/arrivals', { room: name }),
     close() {
       for (const ws of wss.clients) ws.terminate();
       server.closeAllConnections();

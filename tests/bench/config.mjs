@@ -11,14 +11,26 @@ export const FULL = {
   // while other work on the machine slows it down. Plain
   // sockets at 8 tabs (a minute a round: 800,000 frames over 8 sockets) are
   // no goal's baseline and are left out; docs/goals.md's reference is 4 tabs.
+  // Where a tab leads: election mode's rounds pair with wsshare's (a goal);
+  // the peers, broadcast-channel (bc) and tab-election (te), post a frame at
+  // a time like the naive relay and are reported beside, a round each, of
+  // fewer frames (framesOf): at their pace 100,000 take half a minute a round.
   fanout: {
     frames: 100000,
-    rounds: { 4: { plain: 1, naive: 1, batching: 4, wsshare: 4 }, 8: { naive: 1, batching: 4, wsshare: 4 } },
+    framesOf: { bc: 25000, te: 25000 },
+    rounds: {
+      4: { plain: 1, naive: 1, batching: 5, wsshare: 5, election: 5, bc: 1, te: 1 },
+      8: { naive: 1, batching: 5, wsshare: 5, election: 5, bc: 1, te: 1 },
+    },
   },
   upstream: { tabs: 4, frames: 25000, rounds: { plain: 1, naive: 1, batching: 3, wsshare: 3 } },
-  echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 3, naive: 1, batching: 2, wsshare: 3 } },
-  join: { rounds: 3 },
-  failover: { tabs: 4, rounds: 3, everyMs: 10, settleFrames: 20 },
+  echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 5, naive: 1, batching: 5, wsshare: 5, election: 3, bc: 3, te: 3 } },
+  // The echo's p99 is held against the best of the peers and relays (their
+  // medians, 3 rounds each, 1 for the naive relay as before); the cold start
+  // wsshare against the batching relay per round; the failover's goals
+  // against the peers' medians: 5 rounds each for those.
+  join: { rounds: { plain: 3, naive: 3, batching: 5, wsshare: 5, election: 3, bc: 3, te: 3 } },
+  failover: { tabs: 4, rounds: 5, everyMs: 20, settleFrames: 10 },
   memory: { tabs: 1, frames: 1000000, chunk: 100000 },
   // Where a frame's time goes: fan-out of `frames` to 4 tabs and `trips`
   // echo round trips, each once under the profiler.
@@ -29,6 +41,25 @@ export const FULL = {
   // then `tripsEach` from every tab at once.
   graphql: { tabs: 4, burstMs: 3000, rounds: { plain: 5, wsshare: 5 } },
   jsonrpc: { tabs: 4, trips: 2000, tripsEach: 1000, warmup: 200, rounds: { plain: 5, wsshare: 5 } },
+  // Fan-out on a machine kept busy by spinning processes of the bench's own
+  // (tests/bench/burner.mjs, one per core of the reference machine), wsshare
+  // against the batching relay; the quiet rows are the fan-out's above. A
+  // quarter of its frames: a loaded round is 2-3x slower, and rates are per second.
+  loaded: { processes: 2, frames: 25000, rounds: { 4: { batching: 3, wsshare: 3 }, 8: { batching: 3, wsshare: 3 } } },
+  // Many tabs: 10,000 frames a round, so that 32 tabs take seconds, not
+  // minutes (opening 32 pages takes most of a round); 4 tabs with the same
+  // frames is what the fall is taken from. Two rounds each, for time.
+  scale: { tabs: [4, 16, 32], frames: 10000, rounds: { batching: 2, wsshare: 2 } },
+  // Firefox and WebKit (tests/bench/engines.mjs): what their drivers can run,
+  // three rounds (two of the echo and join); a WebDriver round costs seconds of setup. Firefox's
+  // background tabs (all but the newest of a window) fire timers about once
+  // a second: the failover waits for 3 frames from each tab, not 20.
+  engines: {
+    fanout: { tabs: 4, frames: 10000, rounds: { plain: 3, batching: 3, wsshare: 3 } },
+    echo: { trips: 500, rounds: { plain: 2, batching: 2, wsshare: 2 } },
+    join: { rounds: 2 },
+    failover: { rounds: 3, settleFrames: 3 },
+  },
   core: {
     rounds: 3, tabs: 4, batch: 64,
     events: { fanout: 5000000, acks: 5000000, envelopes: 200000 },
@@ -38,15 +69,24 @@ export const FULL = {
 
 export const TINY = {
   frameBytes: 100,
-  fanout: { frames: 300, rounds: { 2: { plain: 1, naive: 1, batching: 1, wsshare: 1 } } },
+  fanout: { frames: 300, rounds: { 2: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } } },
   upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
-  echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
-  join: { rounds: 1 },
-  failover: { tabs: 3, rounds: 1, everyMs: 10, settleFrames: 3 },
+  echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
+  join: { rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
+  failover: { tabs: 3, rounds: 1, everyMs: 20, settleFrames: 3 },
   memory: { tabs: 1, frames: 2000, chunk: 1000 },
   profile: { frames: 300, trips: 20 },
   graphql: { tabs: 2, burstMs: 100, rounds: { plain: 1, wsshare: 1 } },
   jsonrpc: { tabs: 2, trips: 20, tripsEach: 10, warmup: 5, rounds: { plain: 1, wsshare: 1 } },
+  loaded: { processes: 2, frames: 300, rounds: { 2: { batching: 1, wsshare: 1 } } },
+  scale: { tabs: [2, 3], frames: 300, rounds: { batching: 1, wsshare: 1 } },
+  // Firefox only (run.mjs's default with --tiny): WebKit's start costs more.
+  engines: {
+    fanout: { tabs: 2, frames: 300, rounds: { batching: 1, wsshare: 1 } },
+    echo: { trips: 20, rounds: { plain: 1, wsshare: 1 } },
+    join: { rounds: 1 },
+    failover: { rounds: 1, settleFrames: 3 },
+  },
   core: {
     rounds: 1, tabs: 4, batch: 64,
     events: { fanout: 2560, acks: 2560, envelopes: 100 },

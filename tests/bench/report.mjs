@@ -5,15 +5,25 @@
 // some scenarios only (run.mjs --only) reports those.
 
 import { paired, summary } from './stats.mjs';
-import { BASELINES, PROTOCOL_VARIANTS, VARIANTS } from './scenarios.mjs';
+import { BASELINES, ELECTED, PROTOCOL_VARIANTS, VARIANTS } from './scenarios.mjs';
+import { PEERS } from './peers.mjs';
+import { failoverMarkdown, failovers, judgeFailover } from './peers-report.mjs';
 import { GOAL_LEADER, GOAL_TAB } from '../sizes.mjs';
+import { analyseEnvs, judgeEnvs, markdownEnvs, rawOfEnvs } from './report-envs.mjs';
 
 const NAMES = {
   plain: 'plain WebSocket per tab',
   naive: 'naive relay (post per frame)',
   batching: 'batching relay (post per task)',
   wsshare: 'wsshare',
+  election: 'wsshare, election mode',
+  bc: 'broadcast-channel (a tab leads)',
+  te: 'tab-election (a tab leads)',
 };
+// Every variant a table shows: the baselines, wsshare, then those where a tab leads.
+const ALL = [...VARIANTS, ...ELECTED];
+// What the echo's p99 is held against: the peers and both relays.
+const ECHO_PEERS = [...PEERS, 'naive', 'batching'];
 // docs/goals.md's reference figures, 4 tabs, deliveries per second.
 const REFERENCE = { plain: 15000, naive: 43000, batching: 145000 };
 const MB = 1024 * 1024;
@@ -22,44 +32,34 @@ const pick = (rounds, key) => rounds.map((r) => r[key]);
 
 function throughput(raw) {
   const variants = {};
-  for (const v of VARIANTS) variants[v] = summary(pick(raw[v] || [], 'perSecond'));
+  for (const v of ALL) variants[v] = summary(pick(raw[v] || [], 'perSecond'));
   const ratios = {};
-  for (const b of BASELINES) {
+  for (const b of [...BASELINES, ...PEERS]) {
     ratios[b] = paired(pick(raw.wsshare, 'perSecond'), pick(raw[b] || [], 'perSecond'), (w, x) => w / x);
   }
-  const connections = Object.fromEntries(VARIANTS.map((v) => [v, [...new Set(pick(raw[v] || [], 'connections'))]]));
+  const connections = Object.fromEntries(ALL.map((v) => [v, [...new Set(pick(raw[v] || [], 'connections'))]]));
   const framesPerPost = Object.fromEntries(['batching', 'wsshare'].map((v) =>
     [v, summary(pick(raw[v] || [], 'framesPerPost').filter((x) => typeof x === 'number'))]));
-  return { variants, ratios, connections, framesPerPost };
+  // Election mode ÷ SharedWorker mode, round by round.
+  const electionOverSharedworker = paired(pick(raw.election || [], 'perSecond'), pick(raw.wsshare || [], 'perSecond'), (e, w) => e / w);
+  return { variants, ratios, connections, framesPerPost, electionOverSharedworker };
 }
 
 function echoes(raw) {
   const variants = {};
-  for (const v of VARIANTS) variants[v] = { p50: summary(pick(raw[v], 'p50')), p99: summary(pick(raw[v], 'p99')) };
+  for (const v of ALL) variants[v] = { p50: summary(pick(raw[v] || [], 'p50')), p99: summary(pick(raw[v] || [], 'p99')) };
   // What a variant adds to a plain socket's round trip, round by round.
   const over = (v) => ({
     p50: paired(pick(raw[v], 'p50'), pick(raw.plain, 'p50'), (x, p) => x - p),
     p99: paired(pick(raw[v], 'p99'), pick(raw.plain, 'p99'), (x, p) => x - p),
   });
-  return { variants, overPlain: over('wsshare'), relayOverPlain: over('batching'), postsPerTrip: summary(pick(raw.wsshare, 'postsPerTrip')) };
-}
-
-function failovers(raw) {
-  const out = {};
-  for (const [how, r] of Object.entries(raw)) {
-    out[how] = r.measured
-      ? {
-        measured: true,
-        ms: summary(pick(r.rounds, 'ms')),
-        serverMs: summary(pick(r.rounds, 'serverMs').filter((x) => x !== null)),
-        reconnectingMs: summary(pick(r.rounds, 'reconnectingMs').filter((x) => x !== null)),
-        lost: pick(r.rounds, 'lost').reduce((a, b) => a + b, 0),
-        refused: pick(r.rounds, 'refused').reduce((a, b) => a + b, 0),
-        sent: pick(r.rounds, 'sent').reduce((a, b) => a + b, 0),
-      }
-      : { measured: false, failed: !!r.failed, reason: r.reason };
-  }
-  return out;
+  // The best peer's p99: the lowest median among those that ran.
+  const ran = ECHO_PEERS.filter((v) => variants[v].p99);
+  const best = ran.length ? ran.reduce((a, b) => (variants[b].p99.median < variants[a].p99.median ? b : a)) : null;
+  return {
+    variants, overPlain: over('wsshare'), relayOverPlain: over('batching'), postsPerTrip: summary(pick(raw.wsshare, 'postsPerTrip')),
+    bestPeerP99: best && { variant: best, p99: variants[best].p99.median },
+  };
 }
 
 function core(raw) {
@@ -127,9 +127,14 @@ function judge(s, meta) {
 
     for (const [n, f] of Object.entries(s.fanout)) {
       const b = f.ratios.batching;
-      const nv = f.ratios.naive;
-      add(`fan-out throughput, ${n} tabs`, '≥ 0.9 × batching relay, ≥ 3 × naive relay',
-        `${x(b)} batching, ${x(nv)} naive`, !!(b && nv && b.median >= 0.9 && nv.median >= 3));
+      const peers = PEERS.filter((v) => f.ratios[v]).map((v) => `, ${x(f.ratios[v])} ${v}`).join('');
+      add(`fan-out throughput, ${n} tabs`, '≥ 1.0 × batching relay',
+        `${x(b)} batching (reported: ${x(f.ratios.naive)} naive${peers})`, !!(b && b.median >= 1));
+    }
+    for (const [n, f] of Object.entries(s.fanout)) {
+      const e = f.electionOverSharedworker;
+      add(`fan-out throughput, ${n} tabs, election mode`, '≥ 0.9 × SharedWorker mode (per round)',
+        e ? `${x(e)} SharedWorker mode` : 'not run', e ? e.median >= 0.9 : null, e ? '' : 'no rounds of both modes');
     }
   }
   if (s.upstream) {
@@ -140,27 +145,25 @@ function judge(s, meta) {
   if (s.echo) {
     const { p50, p99 } = s.echo.overPlain;
     const relay = s.echo.relayOverPlain;
-    add('echo round trip', 'p50 ≤ plain + 0.5 ms, p99 ≤ plain + 2 ms', `p50 ${plus(p50)}, p99 ${plus(p99)} over plain ` +
-      `(the batching relay: p50 ${plus(relay.p50)}, p99 ${plus(relay.p99)})`,
-      !!(p50 && p99 && p50.median <= 0.5 && p99.median <= 2));
+    const w99 = s.echo.variants.wsshare.p99;
+    const best = s.echo.bestPeerP99;
+    add('echo round trip', 'p50 ≤ plain + 0.5 ms, p99 ≤ the best peer\'s p99 (bc, te, both relays)',
+      `p50 ${plus(p50)} over plain (the batching relay: ${plus(relay.p50)}); ` +
+      `p99 ${w99 ? `${w99.median.toFixed(2)} ms` : 'n/a'}, the best peer's ${best ? `${best.p99.toFixed(2)} ms (${best.variant})` : 'n/a'}`,
+      !!(p50 && w99 && best && p50.median <= 0.5 && w99.median <= best.p99));
   }
 
   if (s.join) {
+    const c = s.join.coldOverBatching;
+    add('cold start (first tab, constructor to `open`)', '≤ batching relay + 20 ms (per round)',
+      `${plus(c)} over the batching relay (${s.join.variants.wsshare.cold.median.toFixed(1)} ms against ` +
+      `${s.join.variants.batching.cold.median.toFixed(1)} ms)`, !!(c && c.median <= 20));
     const j = s.join.variants.wsshare.join;
     add('a 2nd tab joining an open socket', '`open` ≤ 20 ms after the constructor',
       `${j.median.toFixed(1)} ms (${j.min.toFixed(1)}–${j.max.toFixed(1)})`, j.median <= 20);
   }
 
-  for (const [how, f] of Object.entries(s.failover || {})) {
-    const what = `failover, leader tab ${how === 'crash' ? 'crashed' : 'closed'} (election mode)`;
-    if (!f.measured) add(what, 'new socket open ≤ 100 ms p50, 0 sends lost', f.failed ? 'failed' : 'not measured', f.failed ? false : null, f.reason);
-    else {
-      const at = (r) => (r ? `${r.median.toFixed(0)} ms (${r.min.toFixed(0)}–${r.max.toFixed(0)})` : 'n/a');
-      add(what, 'new socket open ≤ 100 ms p50, 0 sends lost',
-        `every tab open again after ${at(f.ms)} (the server had the new socket after ${at(f.serverMs)}), ${f.lost} of ${f.sent} sends lost`,
-        f.ms.median <= 100 && f.lost === 0);
-    }
-  }
+  if (s.failover) judgeFailover(s.failover, add);
 
   if (s.sizes) {
     const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -209,9 +212,10 @@ export function analyse(raw, meta) {
   if (raw.echo) s.echo = { ...echoes(raw.echo), rounds: raw.echo };
   if (raw.join) {
     s.join = {
-      variants: Object.fromEntries(VARIANTS.map((v) => [v, {
+      variants: Object.fromEntries(ALL.filter((v) => raw.join[v]).map((v) => [v, {
         cold: summary(pick(raw.join[v], 'cold')), join: summary(pick(raw.join[v], 'join')),
       }])),
+      coldOverBatching: paired(pick(raw.join.wsshare, 'cold'), pick(raw.join.batching, 'cold'), (w, b) => w - b),
       rounds: raw.join,
     };
   }
@@ -223,7 +227,9 @@ export function analyse(raw, meta) {
   if (raw.graphql) s.graphql = protocolRun(raw.graphql, graphqlFanout);
   if (raw.jsonrpc) s.jsonrpc = protocolRun(raw.jsonrpc, jsonrpcTrips);
   const failover = s.failover && (({ rounds, ...rest }) => rest)(s.failover);
-  return { meta, scenarios: s, goals: judge({ ...s, failover }, meta) };
+  // The loaded machine, many tabs and the other engines (report-envs.mjs).
+  Object.assign(s, analyseEnvs(raw, s, meta));
+  return { meta, scenarios: s, goals: [...judge({ ...s, failover }, meta), ...judgeEnvs(s)] };
 }
 
 // The raw rounds analyse() was given, back from its results: to render a
@@ -243,6 +249,7 @@ export function rawOf(results) {
   for (const p of ['graphql', 'jsonrpc']) {
     if (s[p]) raw[p] = s[p].measured ? { rounds: s[p].rounds } : { failed: true, reason: s[p].reason };
   }
+  Object.assign(raw, rawOfEnvs(s));
   return raw;
 }
 
@@ -268,8 +275,8 @@ export function markdown(results, { tiny }) {
   const perSec = (r) => spread(r, k);
   const ratio = (r) => spread(r, (x) => `${x.toFixed(2)}×`);
   const millis = (r) => spread(r, (x) => x.toFixed(2));
-  const through = (label, t) => row([label, ...VARIANTS.map((v) => perSec(t.variants[v])),
-    ratio(t.ratios.batching), ratio(t.ratios.naive), ratio(t.ratios.plain)]);
+  const through = (label, t) => row([label, ...ALL.map((v) => perSec(t.variants[v])),
+    ratio(t.ratios.batching), ratio(t.ratios.naive), ratio(t.ratios.plain), ratio(t.electionOverSharedworker)]);
   const failed = results.goals.filter((g) => g.met === false);
   const unmeasured = results.goals.filter((g) => g.met === null);
 
@@ -284,7 +291,11 @@ export function markdown(results, { tiny }) {
   out.push('How: one Node server of ours (`tests/bench/blaster.mjs`, on 127.0.0.1, `ws` library) serves the pages over HTTP and the WebSockets; ' +
     'headless Chromium, one fresh browser context per round, one page per tab. The baselines are a few lines each ' +
     '(`tests/bench/page/relay*.js`): a plain WebSocket per tab; a SharedWorker holding the socket that posts every frame on a BroadcastChannel (naive); ' +
-    'the same gathering the frames of one task into one post (batching). Every receiver checks each frame\'s number, so a figure counts only complete, ordered runs. ' +
+    'the same gathering the frames of one task into one post (batching). ' +
+    'Beside them, where a tab leads and holds the socket: wsshare in `mode: \'election\'`, and the peers, two libraries a page could share a socket with instead, ' +
+    `each used as its README shows (\`tests/bench/page/peers.mjs\`): broadcast-channel ${meta.versions['broadcast-channel'] || ''} (\`createLeaderElection\`, a post per server frame) ` +
+    `and tab-election ${meta.versions['tab-election'] || ''} (\`tab.call\` to the leader, \`tab.send\` from it). ` +
+    'Every receiver checks each frame\'s number, so a figure counts only complete, ordered runs. ' +
     `Frames are ${meta.config.frameBytes} bytes of text. Figures are medians over rounds, with min–max.`, '');
 
   out.push('## Goals ([docs/goals.md](../docs/goals.md))', '', goalsTable(results), '');
@@ -295,27 +306,30 @@ export function markdown(results, { tiny }) {
 
   if (s.fanout || s.upstream) {
     out.push('## Throughput (deliveries per second; k = 1,000)', '');
-    out.push(`Fan-out: the server pushes ${meta.config.fanout.frames.toLocaleString('en')} frames; the figure is frames × tabs over the time from the push until the last tab has the last frame. ` +
+    const fewer = Object.entries(meta.config.fanout.framesOf || {}).map(([v, n]) => `${n.toLocaleString('en')} to ${v}`);
+    out.push(`Fan-out: the server pushes ${meta.config.fanout.frames.toLocaleString('en')} frames${fewer.length ? ` (${fewer.join(', ')}: a round at their pace takes long)` : ''}; the figure is frames × tabs over the time from the push until the last tab has the last frame. ` +
       `Tabs → server: ${meta.config.upstream.tabs} tabs send ${meta.config.upstream.frames.toLocaleString('en')} frames each at once; the time runs from the first send to the last frame at the server.`, '');
-    out.push(row(['scenario', ...VARIANTS.map((v) => NAMES[v]), 'wsshare ÷ batching', 'wsshare ÷ naive', 'wsshare ÷ plain']));
-    out.push(row(Array(8).fill('---')));
+    const head = ['scenario', ...ALL.map((v) => NAMES[v]), 'wsshare ÷ batching', 'wsshare ÷ naive', 'wsshare ÷ plain', 'election ÷ SharedWorker mode'];
+    out.push(row(head));
+    out.push(row(head.map(() => '---')));
     for (const [n, f] of Object.entries(s.fanout || {})) out.push(through(`fan-out, ${n} tabs`, f));
     if (s.upstream) out.push(through(`tabs → server, ${meta.config.upstream.tabs} tabs`, s.upstream));
-    if (s.fanout) out.push(row(['docs/goals.md reference, fan-out 4 tabs', ...VARIANTS.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '']));
+    if (s.fanout) out.push(row(['docs/goals.md reference, fan-out 4 tabs', ...ALL.map((v) => (REFERENCE[v] ? `≈ ${k(REFERENCE[v])}` : '')), '', '', '', '']));
     out.push('', '— : not run in this configuration; `tests/bench/config.mjs` gives the rounds of each variant and why.', '');
   }
   if (s.fanout) {
     out.push(`Server connections seen per round: ${Object.entries(s.fanout).map(([n, f]) =>
-      `${n} tabs: ${VARIANTS.filter((v) => f.connections[v].length).map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
+      `${n} tabs: ${ALL.filter((v) => f.connections[v].length).map((v) => `${v} ${f.connections[v].join('/')}`).join(', ')}`).join('; ')}. ` +
       `Server frames per bus post, batching relay and wsshare (whose core caps a post at 512 frames): ${Object.entries(s.fanout).map(([n, f]) =>
         `${n} tabs ${spread(f.framesPerPost.batching, (x) => x.toFixed(0))} and ${spread(f.framesPerPost.wsshare, (x) => x.toFixed(0))}`).join('; ')}.`, '');
 
     out.push('Fan-out round by round, deliveries per second (server frames per bus post):', '');
     for (const [n, f] of Object.entries(s.fanout)) {
-      const cell = (r) => (r ? `${k(r.perSecond)} (${r.framesPerPost.toFixed(0)})` : '');
-      const rounds = Math.max(f.rounds.batching.length, f.rounds.wsshare.length);
-      out.push(table([`${n} tabs, round`, NAMES.batching, NAMES.wsshare],
-        Array.from({ length: rounds }, (_, r) => [String(r + 1), cell(f.rounds.batching[r]), cell(f.rounds.wsshare[r])])), '');
+      const cell = (r) => (r ? `${k(r.perSecond)}${typeof r.framesPerPost === 'number' ? ` (${r.framesPerPost.toFixed(0)})` : ''}` : '');
+      const of = (v) => f.rounds[v] || [];
+      const rounds = Math.max(of('batching').length, of('wsshare').length, of('election').length);
+      out.push(table([`${n} tabs, round`, NAMES.batching, NAMES.wsshare, NAMES.election],
+        Array.from({ length: rounds }, (_, r) => [String(r + 1), cell(of('batching')[r]), cell(of('wsshare')[r]), cell(of('election')[r])])), '');
     }
   }
   if (s.upstream) {
@@ -327,28 +341,24 @@ export function markdown(results, { tiny }) {
     out.push('## Latency (milliseconds)', '');
     out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
       'Cold start: the first tab, constructor to `open` (worker, wasm and socket). Join: a second tab on the open socket, constructor to `open`.', '');
-    out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], VARIANTS.map((v) => [NAMES[v],
+    const shown = ALL.filter((v) => (s.echo && s.echo.variants[v].p50) || (s.join && s.join.variants[v]));
+    out.push(table(['variant', 'echo p50', 'echo p99', 'cold start', 'join'], shown.map((v) => [NAMES[v],
       s.echo ? millis(s.echo.variants[v].p50) : '—', s.echo ? millis(s.echo.variants[v].p99) : '—',
-      s.join ? millis(s.join.variants[v].cold) : '—', s.join ? millis(s.join.variants[v].join) : '—'])));
+      s.join && s.join.variants[v] ? millis(s.join.variants[v].cold) : '—', s.join && s.join.variants[v] ? millis(s.join.variants[v].join) : '—'])));
     out.push('');
   }
   if (s.echo) {
     out.push(`Over plain, per round: wsshare p50 ${millis(s.echo.overPlain.p50)}, p99 ${millis(s.echo.overPlain.p99)}; ` +
       `the batching relay p50 ${millis(s.echo.relayOverPlain.p50)}, p99 ${millis(s.echo.relayOverPlain.p99)}. ` +
-      `wsshare's leader made ${spread(s.echo.postsPerTrip, (x) => x.toFixed(2))} bus posts per round trip (the relays make 1: the echoed frame).`, '');
+      `wsshare's leader made ${spread(s.echo.postsPerTrip, (x) => x.toFixed(2))} bus posts per round trip (the relays make 1: the echoed frame). ` +
+      'Where a tab leads (election mode, the peers), the round trips are made from a tab that does not: the leader\'s own are a plain socket\'s. ' +
+      (s.echo.bestPeerP99 ? `The best peer's p99 (of ${ECHO_PEERS.join(', ')}): ${s.echo.bestPeerP99.p99.toFixed(2)} ms, ${s.echo.bestPeerP99.variant}.` : ''), '');
+  }
+  if (s.join) {
+    out.push(`Cold start, wsshare − batching relay, per round: ${millis(s.join.coldOverBatching)}.`, '');
   }
 
-  if (s.failover) {
-    out.push('## Failover (election mode)', '');
-    out.push(`${meta.config.failover.tabs} tabs in \`mode: 'election'\`, each sending a frame every ${meta.config.failover.everyMs} ms; the tab with \`isLeader === true\` is closed, or crashed (CDP \`Page.crash\`). ` +
-      'Times run from then: until every remaining tab has seen `reconnecting`, until the server accepted the new leader\'s socket, until every remaining tab has seen `open` again (what the goal is judged on). Lost: frames the remaining tabs sent (send() did not throw) that never reached the server.', '');
-    const fo = Object.entries(s.failover).filter(([how]) => how !== 'rounds');
-    out.push(table(['leader tab', 'every tab saw `reconnecting`', 'server has the new socket', 'every tab open again', 'sends lost', 'sends refused (threw)'],
-      fo.map(([how, f]) => (f.measured
-        ? [how === 'crash' ? 'crashed' : 'closed', `${millis(f.reconnectingMs)} ms`, `${millis(f.serverMs)} ms`, `${millis(f.ms)} ms`, `${f.lost} of ${f.sent}`, String(f.refused)]
-        : [how === 'crash' ? 'crashed' : 'closed', `${f.failed ? 'failed' : 'not measured'}: ${f.reason}`, '', '', '', '']))));
-    out.push('');
-  }
+  if (s.failover) out.push(...failoverMarkdown((({ rounds, ...rest }) => rest)(s.failover), meta, NAMES));
 
   if (s.memory) {
     out.push('## Leader memory', '');
@@ -382,6 +392,7 @@ export function markdown(results, { tiny }) {
         c.instructionsPerEvent === null ? '—' : c.instructionsPerEvent.toFixed(0), c.sameWork ? 'yes' : '**no**'])));
     out.push('');
   }
+  out.push(...markdownEnvs(s, meta));
   out.push('Raw rounds: `bench/results.json`. Chart: `bench/chart.svg`.', '');
   return out.join('\n');
 }
@@ -479,7 +490,10 @@ function protocolsMarkdown(s, meta, { perSec, ratio, millis }) {
 
 // ---- SVG chart: throughput bars and latencies, with min–max whiskers ----
 
-const COLORS = { plain: '#9e9e9e', naive: '#e4a03b', batching: '#4b8bd6', wsshare: '#2e9d5b' };
+const COLORS = {
+  plain: '#9e9e9e', naive: '#e4a03b', batching: '#4b8bd6', wsshare: '#2e9d5b',
+  election: '#8fd19e', bc: '#b05fc2', te: '#d0605e',
+};
 
 function panel(title, groups, unit, fmt, y0) {
   const W = 760;
@@ -509,7 +523,7 @@ function panel(title, groups, unit, fmt, y0) {
 
 export function chart(results) {
   const s = results.scenarios;
-  const bars = (get, variants = VARIANTS) => variants.map((v) => ({ variant: v, r: get(v) }));
+  const bars = (get, variants = ALL) => variants.map((v) => ({ variant: v, r: get(v) }));
   const ms = (x) => `${x.toFixed(2)} ms`;
   const perSec = (x) => `${k(x)}/s`;
   const panels = []; // [title, groups, unit, format]
@@ -526,8 +540,8 @@ export function chart(results) {
   }
   if (s.join) {
     panels.push(['Constructor to open: first tab (cold), second tab (join)', [
-      { label: 'cold start', bars: bars((v) => s.join.variants[v].cold) },
-      { label: 'join', bars: bars((v) => s.join.variants[v].join) },
+      { label: 'cold start', bars: bars((v) => s.join.variants[v] && s.join.variants[v].cold) },
+      { label: 'join', bars: bars((v) => s.join.variants[v] && s.join.variants[v].join) },
     ], 'ms', ms]);
   }
   if (s.graphql && s.graphql.measured) {
@@ -546,14 +560,18 @@ export function chart(results) {
       { label: `${n} tabs at once p99`, bars: bars((v) => j[v].all.p99, PROTOCOL_VARIANTS) },
     ], 'ms', ms]);
   }
-  let bottom = 30;
+  // The legend: four variants a line.
+  const legendRows = Math.ceil(ALL.length / 4);
+  let bottom = 12 + legendRows * 18;
   const svgs = panels.map(([title, groups, unit, fmt]) => {
     const p = panel(title, groups, unit, fmt, bottom + 10);
     bottom = p.bottom;
     return p.svg;
   });
-  const legend = VARIANTS.map((v, i) =>
-    `<rect x="${10 + i * 190}" y="12" width="12" height="12" fill="${COLORS[v]}"/><text x="${28 + i * 190}" y="22" class="g">${NAMES[v]}</text>`).join('\n');
+  const legend = ALL.map((v, i) => {
+    const [x, y] = [10 + (i % 4) * 190, 12 + Math.floor(i / 4) * 18];
+    return `<rect x="${x}" y="${y}" width="12" height="12" fill="${COLORS[v]}"/><text x="${x + 18}" y="${y + 10}" class="g">${NAMES[v]}</text>`;
+  }).join('\n');
   const h = bottom + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${h}" viewBox="0 0 780 ${h}" font-family="sans-serif">
 <style>.t{font-size:14px;font-weight:bold}.g{font-size:11px}.v{font-size:10px}.u{font-size:11px;fill:#555}.w{stroke:#222;stroke-width:1}</style>

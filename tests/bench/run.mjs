@@ -3,9 +3,14 @@
 // wsshare against a plain socket each. Prints a line per round and the goals
 // table; writes results.json, RESULTS.md and chart.svg.
 // Usage: node tests/bench/run.mjs [--tiny] [--out DIR] [--core-bin PATH] [--only NAME,...]
+//          [--engines chromium,firefox,webkit]
 //        node tests/bench/run.mjs --from DIR/results.json [--out DIR]
 // (--only runs just the scenarios named, of SCENARIOS below, and reports
-// those; --from renders a past run's report again, measuring nothing).
+// those; --from renders a past run's report again, measuring nothing;
+// --engines names the engines of the `engines` scenario: every scenario runs
+// in Chromium, and Firefox and WebKit, where listed, run what their drivers
+// can: tests/bench/engines.mjs. The default: all three, Chromium and Firefox
+// with --tiny.)
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +20,11 @@ import { parseArgs } from 'node:util';
 import { startBlaster } from './blaster.mjs';
 import { bundleClients } from './protocol-servers.mjs';
 import { launchBrowser } from './browser.mjs';
+import * as peers from './peers.mjs';
 import { FULL, TINY } from './config.mjs';
+import { ENGINES, launchEngineBrowser, runEngine } from './engines.mjs';
+import { loaded } from './burner.mjs';
+import { scale } from './scale.mjs';
 import { analyse, chart, goalsTable, markdown, rawOf } from './report.mjs';
 import * as scenario from './scenarios.mjs';
 import { profile } from './profile.mjs';
@@ -27,11 +36,13 @@ const { values: opts } = parseArgs({
     'core-bin': { type: 'string', default: 'build/bench/core_bench' },
     from: { type: 'string' },
     only: { type: 'string' },
+    engines: { type: 'string' },
   },
 });
 
 // Every scenario, in the order a run takes them.
-const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'profile', 'graphql', 'jsonrpc'];
+const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'profile', 'graphql', 'jsonrpc',
+  'loaded', 'scale', 'engines'];
 const only = opts.only ? opts.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
 const unknown = only ? only.filter((x) => !SCENARIOS.includes(x)) : [];
 if (unknown.length || (only && !only.length)) {
@@ -39,6 +50,11 @@ if (unknown.length || (only && !only.length)) {
   process.exit(2);
 }
 const runs = (name) => !only || only.includes(name);
+const engines = (opts.engines || (opts.tiny ? 'chromium,firefox' : ENGINES.join(','))).split(',').map((x) => x.trim()).filter(Boolean);
+if (!engines.length || engines.some((x) => !ENGINES.includes(x))) {
+  console.error(`--engines takes engine names among ${ENGINES.join(', ')}; given: ${opts.engines}`);
+  process.exit(2);
+}
 
 function write(results, tiny) {
   mkdirSync(opts.out, { recursive: true });
@@ -86,6 +102,8 @@ function machine() {
 
 // The client libraries the protocol scenarios' pages run, served from memory.
 const files = runs('graphql') || runs('jsonrpc') ? await bundleClients() : {};
+// The peers' libraries, which every bench page loads.
+Object.assign(files, await peers.bundlePeers());
 const server = await startBlaster({ files });
 const browser = await launchBrowser(server.origin);
 const env = { server, browser, cfg, progress };
@@ -106,11 +124,24 @@ try {
   if (runs('upstream')) raw.upstream = await scenario.upstream(env);
   if (runs('echo')) raw.echo = await scenario.echo(env);
   if (runs('join')) raw.join = await scenario.join(env);
-  if (runs('failover')) raw.failover = { close: await scenario.failover(env, 'close'), crash: await scenario.failover(env, 'crash') };
+  if (runs('failover')) raw.failover = { close: await peers.failover(env, 'close'), crash: await peers.failover(env, 'crash') };
   if (runs('memory')) raw.memory = await scenario.memory(env);
   if (runs('profile')) raw.profile = await profile(env);
   if (runs('graphql')) raw.graphql = await scenario.graphql(env);
   if (runs('jsonrpc')) raw.jsonrpc = await scenario.jsonrpc(env);
+  if (runs('loaded')) raw.loaded = await loaded(env);
+  if (runs('scale')) raw.scale = await scale(env);
+  if (runs('engines')) {
+    raw.engines = {};
+    for (const name of engines.filter((x) => x !== 'chromium')) {
+      const other = await launchEngineBrowser(name, server.origin);
+      try {
+        raw.engines[name] = await runEngine({ ...env, browser: other }, name);
+      } finally {
+        await other.close();
+      }
+    }
+  }
 } finally {
   await browser.close();
   await server.close();
@@ -132,6 +163,8 @@ const meta = {
     'graphql-ws': pkgVersion('graphql-ws'),
     graphql: pkgVersion('graphql'),
     'json-rpc-2.0': pkgVersion('json-rpc-2.0'),
+    'broadcast-channel': pkgVersion('broadcast-channel'),
+    'tab-election': pkgVersion('tab-election'),
     esbuild: pkgVersion('esbuild'),
     gcc: versionOf('gcc', ['-dumpfullversion']),
     emscripten: versionOf('dpkg-query', ['-W', '-f=${Version}', 'emscripten'], /(.+)/),
@@ -139,5 +172,7 @@ const meta = {
   },
   config: cfg,
 };
+for (const [name, r] of Object.entries(raw.engines || {})) meta.versions[name === 'webkit' ? 'WebKitGTK' : 'Firefox ESR'] = r.version;
+
 write(analyse(raw, meta), opts.tiny);
 progress(`done: ${path.join(opts.out, 'RESULTS.md')}, results.json, chart.svg`);

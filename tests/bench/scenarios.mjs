@@ -11,19 +11,21 @@ import { measureSizes } from '../sizes.mjs';
 import { EVENTS_QUERY, startGraphqlBench, startJsonRpcBench } from './protocol-servers.mjs';
 
 const WAIT_MS = 180000;
-const FAILOVER_WAIT_MS = 15000;
 const POLL_MS = 20;
 export const BASELINES = ['plain', 'naive', 'batching'];
 export const VARIANTS = [...BASELINES, 'wsshare'];
+// The variants that share a socket by electing a tab (tests/bench/peers.mjs):
+// wsshare's election mode and the peers.
+export const ELECTED = ['election', 'bc', 'te'];
 
 let roomSeq = 0;
-const newRoom = (what) => `${what}-${process.pid}-${++roomSeq}`;
+export const newRoom = (what) => `${what}-${process.pid}-${++roomSeq}`;
 const perSecond = (r) => `${Math.round(r.perSecond).toLocaleString('en')}/s`;
-const millis = (x) => `${x.toFixed(2)} ms`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const millis = (x) => `${x.toFixed(2)} ms`;
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Polls check() until it returns something truthy; throws after timeout ms.
-async function until(check, timeout, what) {
+export async function until(check, timeout, what) {
   const end = Date.now() + timeout;
   for (;;) {
     const v = await check();
@@ -33,7 +35,7 @@ async function until(check, timeout, what) {
   }
 }
 
-async function openAll(tabs, variant, url) {
+export async function openAll(tabs, variant, url) {
   const times = [];
   for (const t of tabs) times.push(await t.eval(([v, u]) => window.bench.open(v, u), [variant, url]));
   return times;
@@ -42,7 +44,7 @@ async function openAll(tabs, variant, url) {
 // Runs once(variant, round) for each round a variant has, variants rotated
 // each round so a shared machine's drift does not always hit the same one;
 // a progress line per round says what ran and what came out (describe).
-async function inRounds(env, label, rounds, once, describe) {
+export async function inRounds(env, label, rounds, once, describe) {
   const variants = Object.keys(rounds);
   const out = Object.fromEntries(variants.map((v) => [v, []]));
   const total = Math.max(...Object.values(rounds));
@@ -62,7 +64,7 @@ async function inRounds(env, label, rounds, once, describe) {
 
 function fanoutOnce(env, variant, nTabs) {
   const { server, cfg } = env;
-  const { frames } = cfg.fanout;
+  const frames = (cfg.fanout.framesOf || {})[variant] || cfg.fanout.frames;
   const room = newRoom('fanout');
   return env.browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
@@ -124,11 +126,15 @@ function echoOnce(env, variant) {
   return env.browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
     await openAll(tabs, variant, server.wsUrl(room, true));
-    const run = (n) => tabs[0].eval(([k, size]) => window.bench.echo(k, size), [n, cfg.frameBytes]);
+    // From a tab that does not lead, where one does (election, the peers):
+    // the leader's own round trips are a plain socket's.
+    const leads = await Promise.all(tabs.map((t) => t.eval(() => window.bench.isLeader())));
+    const me = tabs[leads.indexOf(false)];
+    const run = (n) => me.eval(([k, size]) => window.bench.echo(k, size), [n, cfg.frameBytes]);
     await run(warmup); // lets the JIT settle before the trips that count
-    const before = await tabs[0].eval(() => window.bench.leaderStats());
+    const before = await me.eval(() => window.bench.leaderStats());
     const rtts = await within(WAIT_MS, run(trips), `${variant}: ${trips} round trips`);
-    const after = await tabs[0].eval(() => window.bench.leaderStats());
+    const after = await me.eval(() => window.bench.leaderStats());
     // wsshare's leader posts per round trip (data and control: acks).
     const postsPerTrip = before && (after.dataPosts + after.controlPosts - before.dataPosts - before.controlPosts) / trips;
     return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), trips: rtts.length, postsPerTrip };
@@ -155,104 +161,8 @@ function joinOnce(env, variant) {
 }
 
 export async function join(env) {
-  const rounds = Object.fromEntries(VARIANTS.map((v) => [v, env.cfg.join.rounds]));
-  return inRounds(env, 'cold start and join', rounds, (v) => joinOnce(env, v),
+  return inRounds(env, 'cold start and join', env.cfg.join.rounds, (v) => joinOnce(env, v),
     (r) => `cold ${millis(r.cold)}, join ${millis(r.join)}`);
-}
-
-// ---- failover in election mode: the leader tab goes, the others carry on ----
-
-// The first `type` event at or after t, or null.
-const firstAfter = (events, type, t) => {
-  const e = events.find(([name, at]) => name === type && at >= t);
-  return e ? e[1] : null;
-};
-
-function failoverOnce(env, how) {
-  const { server, cfg } = env;
-  const { tabs: nTabs, everyMs, settleFrames } = cfg.failover;
-  const room = newRoom('failover');
-  const url = server.wsUrl(room);
-  return env.browser.inContext(async (ctx) => {
-    const tabs = await ctx.openTabs(nTabs);
-    try {
-      await openAll(tabs, 'election', url);
-    } catch (err) {
-      // The page's error, without the driver's prefix and the stack.
-      return { unsupported: String(err.message || err).split('\n')[0].replace(/^page\.evaluate: /, '') };
-    }
-    const leaders = await until(async () => {
-      const flags = await Promise.all(tabs.map((t) => t.eval(() => window.bench.isLeader())));
-      return flags.filter(Boolean).length === 1 ? flags : null;
-    }, FAILOVER_WAIT_MS, 'exactly one leader tab');
-    const leader = leaders.indexOf(true);
-    const survivors = tabs.filter((_, i) => i !== leader);
-    const sources = tabs.map((_, i) => `t${i}`).filter((_, i) => i !== leader);
-    await server.expect(room, Number.MAX_SAFE_INTEGER, true);
-    await Promise.all(tabs.map((t, i) => t.eval(([ms, src]) => window.bench.stream(ms, src), [everyMs, `t${i}`])));
-    // Traffic flows from every survivor before the leader goes.
-    const flowing = (since) => until(async () => {
-      const s = await server.room(room);
-      return sources.every((src) => (s.distinctBySource[src] || 0) >= since(src)) ? s : null;
-    }, FAILOVER_WAIT_MS, 'frames from every surviving tab');
-    const before = await flowing(() => settleFrames);
-    const tKill = epoch();
-    if (how === 'crash') await tabs[leader].crash();
-    else await tabs[leader].close();
-    const reopened = await until(async () => {
-      const evs = await Promise.all(survivors.map((t) => t.eval(() => window.bench.events())));
-      const at = evs.map((e) => firstAfter(e, 'open', tKill));
-      return at.every((x) => x !== null) ? { at, evs } : null;
-    }, FAILOVER_WAIT_MS, 'every surviving tab open again');
-    // Traffic flows again, then the survivors stop and everything sent must arrive.
-    await flowing((src) => before.distinctBySource[src] + 2 * settleFrames);
-    const sent = await Promise.all(survivors.map((t) => t.eval(() => window.bench.stopStream())));
-    const counted = async () => {
-      const s = await server.room(room);
-      return sources.map((src, i) => sent[i].count - (s.distinctBySource[src] || 0));
-    };
-    let missing = await counted();
-    const settleEnd = Date.now() + FAILOVER_WAIT_MS;
-    while (missing.some((m) => m > 0) && Date.now() < settleEnd) {
-      await sleep(POLL_MS);
-      missing = await counted();
-    }
-    const s = await server.room(room);
-    const newSocket = s.acceptedAt.find((t) => t >= tKill);
-    const reconnecting = reopened.evs.map((e) => firstAfter(e, 'reconnecting', tKill));
-    return {
-      ms: Math.max(...reopened.at) - tKill,
-      serverMs: newSocket === undefined ? null : newSocket - tKill,
-      // When the last survivor heard its leader was gone (null: one never did).
-      reconnectingMs: reconnecting.includes(null) ? null : Math.max(...reconnecting) - tKill,
-      lost: missing.reduce((a, m) => a + Math.max(0, m), 0),
-      refused: sent.reduce((a, x) => a + x.refused, 0),
-      sent: sent.reduce((a, x) => a + x.count, 0),
-      duplicates: s.duplicates,
-      disorder: s.disorder,
-      connectionsAfter: s.connections,
-    };
-  });
-}
-
-// A round that cannot complete (no leader, no reopening within 15 s) ends
-// the scenario as failed, with the reason, rather than the whole run.
-export async function failover(env, how) {
-  const out = [];
-  for (let r = 0; r < env.cfg.failover.rounds; r++) {
-    let result;
-    try {
-      result = await failoverOnce(env, how);
-    } catch (err) {
-      env.progress(`failover, leader ${how === 'crash' ? 'crashed' : 'closed'} · round ${r + 1}`, `failed: ${err.message}`);
-      return { measured: false, failed: true, reason: `failed in round ${r + 1}: ${err.message}` };
-    }
-    env.progress(`failover, leader ${how === 'crash' ? 'crashed' : 'closed'} · round ${r + 1}/${env.cfg.failover.rounds}`,
-      result.unsupported ? `not measured: ${result.unsupported}` : `${millis(result.ms)}, ${result.lost} sends lost`);
-    if (result.unsupported) return { measured: false, reason: result.unsupported };
-    out.push(result);
-  }
-  return { measured: true, rounds: out };
 }
 
 // ---- the leader's memory while frames stream through it ----

@@ -16,22 +16,47 @@ const isSummary = (s) => s && ['median', 'min', 'max'].every((k) => isFigure(s[k
 
 test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well formed', () => {
   rmSync(`${ROOT}/${OUT}`, { recursive: true, force: true });
-  execFileSync('node', ['tests/bench/run.mjs', '--tiny', '--out', OUT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], timeout: 240000 });
+  execFileSync('node', ['tests/bench/run.mjs', '--tiny', '--out', OUT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], timeout: 360000 });
   const results = JSON.parse(readFileSync(`${ROOT}/${OUT}/results.json`, 'utf8'));
   const s = results.scenarios;
 
+  const VARIANTS = ['plain', 'naive', 'batching', 'wsshare'];
+  // Where a tab leads: wsshare's election mode and the peers, broadcast-channel and tab-election.
+  const ELECTED = ['election', 'bc', 'te'];
   for (const t of [...Object.values(s.fanout), s.upstream]) {
-    for (const v of ['plain', 'naive', 'batching', 'wsshare']) assert.ok(isSummary(t.variants[v]), `${v}: ${JSON.stringify(t.variants[v])}`);
+    for (const v of VARIANTS) assert.ok(isSummary(t.variants[v]), `${v}: ${JSON.stringify(t.variants[v])}`);
     assert.ok(isSummary(t.ratios.batching) && isSummary(t.ratios.naive));
   }
-  for (const v of ['plain', 'naive', 'batching', 'wsshare']) {
-    assert.ok(isSummary(s.echo.variants[v].p50) && isSummary(s.echo.variants[v].p99));
-    assert.ok(isSummary(s.join.variants[v].cold) && isSummary(s.join.variants[v].join));
+  for (const f of Object.values(s.fanout)) {
+    for (const v of ELECTED) {
+      assert.ok(isSummary(f.variants[v]) && f.variants[v].median > 0, `fan-out ${v}: ${JSON.stringify(f.variants[v])}`);
+      assert.deepEqual(f.connections[v], [1], `fan-out ${v}: one server connection`);
+    }
+    assert.ok(isSummary(f.electionOverSharedworker) && isSummary(f.ratios.bc) && isSummary(f.ratios.te));
   }
+  for (const v of [...VARIANTS, ...ELECTED]) {
+    assert.ok(isSummary(s.echo.variants[v].p50) && isSummary(s.echo.variants[v].p99), `echo ${v}`);
+    assert.ok(isSummary(s.join.variants[v].cold) && isSummary(s.join.variants[v].join), `join ${v}`);
+  }
+  assert.ok(['bc', 'te', 'naive', 'batching'].includes(s.echo.bestPeerP99.variant) && isFigure(s.echo.bestPeerP99.p99));
+  assert.ok(Number.isFinite(s.join.coldOverBatching.median));
+  // Failover: every variant measured, or not with a reason; each round's
+  // "sending again" a time after the kill, every frame sent accounted for.
   for (const how of ['close', 'crash']) {
-    const f = s.failover[how];
-    if (f.measured) assert.ok(isSummary(f.ms) && Number.isInteger(f.lost));
-    else assert.match(f.reason, /\S/);
+    for (const v of ELECTED) {
+      const f = s.failover[how][v];
+      const rounds = s.failover.rounds[how][v].rounds;
+      if (f.measured) {
+        assert.ok(isSummary(f.sendingMs) && f.sendingMs.min > 0, `${how} ${v}: ${JSON.stringify(f.sendingMs)}`);
+        assert.ok(Number.isInteger(f.lost) && f.lost >= 0 && f.lost <= f.sent && f.sent > 0, `${how} ${v}`);
+        for (const r of rounds) assert.ok(r.sendingEach.every(isFigure) && r.sendingMs === Math.max(...r.sendingEach), `${how} ${v}`);
+        if (v === 'election') assert.ok(isSummary(f.ms), `${how}: wsshare's tabs saw open again`);
+      } else {
+        // Only a mode the browser lacks may go unmeasured; a failed round fails.
+        assert.ok(!f.failed, `${how} ${v}: ${f.reason}`);
+        assert.match(f.reason, /\S/, `${how} ${v}`);
+      }
+    }
   }
   assert.ok(s.memory.samples.length >= 2 && s.memory.samples.every((m) => m.wasm > 0 && m.jsHeap > 0));
   assert.ok(s.sizes.tab > 0 && s.sizes.leader > 0);
@@ -57,6 +82,37 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   for (const p of ['graphql-ws subscription fan-out', 'JSON-RPC round trip']) {
     assert.ok(results.goals.some((g) => g.measure.startsWith(p) && g.kind === 'reported' && g.met === true), p);
   }
+
+  // The loaded machine, many tabs and Firefox (the tiny run's other engine).
+  const burner = s.loaded.burner;
+  assert.ok(burner.processes >= 1 && burner.cpuShare.every((x) => x > 0), JSON.stringify(burner));
+  for (const t of Object.values(s.loaded.tabs)) assert.ok(isSummary(t.loaded.overBatching) && isSummary(t.quiet.overBatching));
+  const [base, ...more] = s.scale.tabs;
+  for (const n of [base, ...more]) {
+    assert.deepEqual(s.scale.at[n].connections, [1], `${n} tabs`);
+    assert.ok(isSummary(s.scale.at[n].perTab.wsshare) && isSummary(s.scale.at[n].perTab.batching), `${n} tabs`);
+    assert.ok(s.scale.at[n].leader.median > 0, `${n} tabs: leader memory`);
+  }
+  for (const n of more) assert.ok(isFigure(s.scale.at[n].fallRatio) && Number.isFinite(s.scale.at[n].leaderAboveBase), `${n} tabs`);
+  const ff = s.engines.firefox;
+  assert.ok(/^\d+\./.test(ff.version), ff.version);
+  assert.ok(isSummary(ff.fanout.overBatching) && isSummary(ff.echo.variants.wsshare.p50) && isDifference(ff.echo.overPlain.p50));
+  assert.ok(isSummary(ff.join.wsshare.join) && ff.failover.measured && isSummary(ff.failover.ms), JSON.stringify(ff.failover));
+  for (const what of ['crash', 'memory']) assert.match(ff[what].reason, /^not measured in firefox: \S/);
+  assert.ok(isSummary(s.engines.chromium.fanout.overBatching));
+  for (const m of ['failover, leader tab crashed, in Firefox', 'leader memory, in Firefox']) {
+    assert.ok(results.goals.some((g) => g.measure === m && g.met === null && /\S/.test(g.note)), m);
+  }
+
+  // Where the time goes: both threads profiled in both workloads, the
+  // leader's time found in its script or the core, the tab's in wsshare's.
+  for (const what of ['fanout', 'echo']) {
+    const p = s.profile[what];
+    assert.ok(p.frames > 0 && p.plainMs > 0 && p.profiledMs > 0, `profile ${what}: ${JSON.stringify(p)}`);
+    assert.ok((p.leader.places.wasm || 0) + (p.leader.places['leader JS'] || 0) > 0, `profile ${what}, leader: ${JSON.stringify(p.leader.places)}`);
+    assert.ok(p.tab.places['tab JS'] > 0, `profile ${what}, tab: ${JSON.stringify(p.tab.places)}`);
+  }
+  assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Where the time goes/);
 
   assert.ok(results.goals.length >= 12);
   const md = readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8');

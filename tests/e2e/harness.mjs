@@ -41,7 +41,12 @@ const MISSING = {
 
 // false when this engine's driver can do it to a tab, else the reason it cannot.
 export function lacks(feature) {
-  return MISSING[ENGINE][feature] || false;
+  return lacksIn(ENGINE, feature);
+}
+
+// The same for a named engine (the bench runs several in one process).
+export function lacksIn(engine, feature) {
+  return MISSING[engine][feature] || false;
 }
 
 // The page every test tab loads: the ES module build, plus a little recorder

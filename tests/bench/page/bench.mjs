@@ -4,6 +4,7 @@
 
 import { SharedWebSocket } from '/dist/wsshare.mjs';
 import { RelaySocket } from '/bench/relay.mjs';
+import { BcSocket, TeSocket } from '/bench/peers.mjs';
 import { frame, seqOf } from '/bench/frames.mjs';
 
 const epoch = () => performance.timeOrigin + performance.now();
@@ -17,6 +18,9 @@ const OPENERS = {
   // hidden from the tabs, which the failover scenario times.
   wsshare: (url) => new SharedWebSocket(url, undefined, { mode: 'sharedworker', reconnect: true }),
   election: (url) => new SharedWebSocket(url, undefined, { mode: 'election', reconnect: true }),
+  // The peers: other libraries' ways of sharing a socket (page/peers.mjs).
+  bc: (url) => new BcSocket(url),
+  te: (url) => new TeSocket(url),
 };
 const WATCHED = ['open', 'reconnecting', 'leaderchange', 'close', 'error'];
 
@@ -26,6 +30,7 @@ const got = { count: 0, expect: 0, disorder: 0, doneAt: 0 };
 let whenDone = null;
 let echoWaiter = null;
 const sent = { count: 0, refused: 0 };
+const sentAt = []; // sentAt[seq - 1]: when the stream's frame seq was sent
 let streaming = 0;
 
 function onMessage(e) {
@@ -104,8 +109,10 @@ window.bench = {
     let seq = 0;
     streaming = setInterval(() => {
       try {
+        const at = epoch();
         ws.send(frame(seq + 1, 100, `${source}:`));
         seq++;
+        sentAt.push(at);
         sent.count = seq;
       } catch (err) {
         sent.refused++;
@@ -117,6 +124,9 @@ window.bench = {
     clearInterval(streaming);
     return { ...sent };
   },
+
+  // When each frame of the stream was sent (epoch ms), by number from 1.
+  sentTimes: () => sentAt.slice(),
 
   // Server frames per bus post over the socket's life: from the core's
   // counters in wsshare, from the posts this tab received in a relay.
