@@ -23,7 +23,7 @@ export const FULL = {
       8: { naive: 1, batching: 5, wsshare: 5, election: 5, bc: 1, te: 1 },
     },
   },
-  upstream: { tabs: 4, frames: 25000, rounds: { plain: 1, naive: 1, batching: 3, wsshare: 3 } },
+  upstream: { tabs: 4, frames: 25000, rounds: { plain: 1, naive: 1, batching: 3, wsshare: 3, election: 1 } },
   echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 5, naive: 1, batching: 5, wsshare: 5, election: 3, bc: 3, te: 3 } },
   // The echo's p99 is held against the best of the peers and relays (their
   // medians, 3 rounds each, 1 for the naive relay as before); the cold start
@@ -70,7 +70,7 @@ export const FULL = {
 export const TINY = {
   frameBytes: 100,
   fanout: { frames: 300, rounds: { 2: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } } },
-  upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1 } },
+  upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1 } },
   echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
   join: { rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
   failover: { tabs: 3, rounds: 1, everyMs: 20, settleFrames: 3 },

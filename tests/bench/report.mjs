@@ -140,6 +140,15 @@ function judge(s, meta) {
   if (s.upstream) {
     const up = s.upstream.ratios.batching;
     add('tabs → server throughput', '≥ 0.9 × batching relay', `${x(up)} batching`, !!(up && up.median >= 0.9));
+    // Copies of a tab's upstream frames that other tabs received (0: none).
+    const copies = (v) => (s.upstream.rounds[v] || []).map((q) => q.copiesPerFrame).filter((c) => typeof c === 'number');
+    const shown = ['wsshare', 'election', 'batching'].filter((v) => copies(v).length)
+      .map((v) => `${NAMES[v] || v} ${Math.max(...copies(v)).toFixed(2)}`).join('; ');
+    const ws = copies('wsshare');
+    add('upstream: a frame a tab sends is not copied into the other tabs', '0 copies per frame sent, SharedWorker and election mode',
+      `copies other tabs received per frame sent, the most of any round: ${shown}`,
+      ws.length ? ws.every((c) => c === 0) && copies('election').every((c) => c === 0) : null,
+      ws.length ? '' : 'no wsshare round');
   }
 
   if (s.echo) {
@@ -334,7 +343,10 @@ export function markdown(results, { tiny }) {
   }
   if (s.upstream) {
     out.push(`In tabs → server, a wsshare tab posts at most 512 frames at a time and its leader acknowledges them (${spread(summary(pick(s.upstream.rounds.wsshare, 'acks')), (x) => x.toFixed(0))} ack envelopes a round, each to every tab); ` +
-      'a batching relay tab posts all the frames of its task at once and nothing comes back.', '');
+      'a batching relay tab posts all the frames of its task at once and nothing comes back. ' +
+      'Copies of other tabs\' upstream posts each tab\'s channels received, per frame sent (`tests/bench/page/count-bus.js`): ' +
+      ['plain', 'naive', 'batching', 'wsshare', 'election'].filter((v) => s.upstream.rounds[v] && s.upstream.rounds[v].length)
+        .map((v) => `${NAMES[v] || v} ${spread(summary(pick(s.upstream.rounds[v], 'copiesPerFrame')), (x) => x.toFixed(2))}`).join(', ') + '.', '');
   }
 
   if (s.echo || s.join) {

@@ -94,6 +94,8 @@ function upstreamOnce(env, variant) {
   const room = newRoom('up');
   return env.browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
+    // Each tab counts the copies it receives of the others' upstream posts.
+    await Promise.all(tabs.map((t) => t.eval(() => { window.countBus = true; })));
     await openAll(tabs, variant, server.wsUrl(room));
     const total = nTabs * frames;
     await server.expect(room, total, false);
@@ -109,7 +111,10 @@ function upstreamOnce(env, variant) {
     // The ack envelopes wsshare's leader posted meanwhile (each reaches every tab).
     const after = before && await tabs[0].eval(() => window.bench.leaderStats());
     const acks = before && after.controlPosts - before.controlPosts;
-    return { perSecond: total / seconds, seconds, connections: r.accepted, acks };
+    // Frames of other tabs' posts that reached a tab's own channels, per frame sent.
+    const copies = await Promise.all(tabs.map((t) => t.eval(() => window.busCopies.frames)));
+    const copiesPerFrame = copies.reduce((a, b) => a + b, 0) / total;
+    return { perSecond: total / seconds, seconds, connections: r.accepted, acks, copiesPerFrame };
   });
 }
 

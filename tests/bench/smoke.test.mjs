@@ -114,6 +114,12 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   }
   assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Where the time goes/);
 
+  // A SharedWorker tab's frames reach its leader by the worker's port: no
+  // other tab receives a copy. A relay's tabs each receive the others' posts
+  // (the counter sees them), and so do an election's followers.
+  assert.deepEqual(s.upstream.rounds.wsshare.map((r) => r.copiesPerFrame), [0]);
+  assert.ok(s.upstream.rounds.batching[0].copiesPerFrame > 0, JSON.stringify(s.upstream.rounds.batching));
+
   assert.ok(results.goals.length >= 12);
   const md = readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8');
   for (const g of results.goals) {
