@@ -64,15 +64,23 @@ export async function launchBrowser(origin) {
       }
     },
     workerProbe: (urlPart) => probeWorker(cdp, urlPart),
+    // Every dedicated Worker running urlPart (an elected tab's leader, the
+    // followers' standby ones): CDP probes of each.
+    dedicatedWorkerProbes: async (urlPart) => {
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const ids = targetInfos.filter((t) => t.type === 'worker' && t.url.includes(urlPart)).map((t) => t.targetId);
+      return Promise.all(ids.map((id) => probeWorker(cdp, urlPart, id)));
+    },
     close: () => browser.close(),
   };
 }
 
-// Attaches to the SharedWorker whose script URL contains urlPart. Playwright
-// exposes no SharedWorker, so this speaks CDP to its target directly.
-async function probeWorker(cdp, urlPart) {
+// Attaches to the SharedWorker whose script URL contains urlPart (or to the
+// worker targetId names). Playwright exposes no SharedWorker, so this speaks
+// CDP to its target directly.
+async function probeWorker(cdp, urlPart, targetId) {
   const { targetInfos } = await cdp.send('Target.getTargets');
-  const target = targetInfos.find((t) => t.type === 'shared_worker' && t.url.includes(urlPart));
+  const target = targetInfos.find((t) => (targetId ? t.targetId === targetId : t.type === 'shared_worker') && t.url.includes(urlPart));
   if (!target) throw new Error(`no SharedWorker running ${urlPart}`);
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
   let nextId = 0;

@@ -52,37 +52,60 @@ function summarise(profile) {
   return { places, top, totalUs: profile.endTime - profile.startTime };
 }
 
-// A CDP session's send for a page, or the leader SharedWorker's.
-async function profiled(send, run) {
-  await send('Profiler.enable');
-  await send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
-  await send('Profiler.start');
+// Profiles every CDP session of `sends` (a page's, a worker's) while run()
+// runs; resolves with each one's summary.
+async function profiled(sends, run) {
+  for (const send of sends) {
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: INTERVAL_US });
+    await send('Profiler.start');
+  }
   let failure = null;
   try {
     await run();
   } catch (err) {
     failure = err;
   }
-  const { profile } = await send('Profiler.stop');
+  const out = [];
+  for (const send of sends) out.push(summarise((await send('Profiler.stop')).profile));
   if (failure) throw failure;
-  return summarise(profile);
+  return out;
 }
 
-async function profileRound(env, what) {
+// Summaries of several threads as one: the leader's worker and the standby
+// Workers beside it in election mode (idle, but profiled all the same).
+function merged(list) {
+  const places = {};
+  const fns = new Map();
+  for (const x of list) {
+    for (const [k, v] of Object.entries(x.places)) places[k] = (places[k] || 0) + v;
+    for (const f of x.top) fns.set(f.name, (fns.get(f.name) || 0) + f.us);
+  }
+  const top = [...fns].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, us]) => ({ name, us }));
+  return { places, top, totalUs: Math.max(...list.map((x) => x.totalUs)), threads: list.length };
+}
+
+// mode: 'wsshare' (a SharedWorker leads) or 'election' (a tab's Worker does;
+// the tab profiled is one that does not lead).
+async function profileRound(env, what, mode) {
   const { server, cfg, browser } = env;
   const nTabs = 4;
-  const room = `profile-${what}-${process.pid}-${Date.now()}`;
+  const room = `profile-${what}-${mode}-${process.pid}-${Date.now()}`;
   const url = server.wsUrl(room, what === 'echo');
   return browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
-    for (const t of tabs) await t.eval((u) => window.bench.open('wsshare', u), url);
-    const leader = await browser.workerProbe('wsshare-worker.js');
-    const tab = await tabs[0].cdp();
+    for (const t of tabs) await t.eval(([v, u]) => window.bench.open(v, u), [mode, url]);
+    const leaders = mode === 'election'
+      ? await browser.dedicatedWorkerProbes('wsshare-worker.js')
+      : [await browser.workerProbe('wsshare-worker.js')];
+    if (!leaders.length) throw new Error(`${mode}: no leader worker to profile`);
+    const flags = await Promise.all(tabs.map((t) => t.eval(() => window.bench.isLeader())));
+    const follower = tabs[Math.max(0, flags.indexOf(false))];
+    const tab = await follower.cdp();
     const frames = what === 'echo' ? cfg.profile.trips : cfg.profile.frames;
-    const measured = { frames };
     const runs = async () => {
       if (what === 'echo') {
-        await tabs[0].eval(([n, size]) => window.bench.echo(n, size), [frames, cfg.frameBytes]);
+        await follower.eval(([n, size]) => window.bench.echo(n, size), [frames, cfg.frameBytes]);
         return;
       }
       await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
@@ -97,14 +120,12 @@ async function profileRound(env, what) {
       return Date.now() - t0;
     };
     const plainMs = await timed();
-    let tabSummary;
     let profiledMs;
-    const leaderSummary = await profiled(leader.send, async () => {
-      tabSummary = await profiled((m, p) => tab.send(m, p), async () => { profiledMs = await timed(); });
-    });
-    await leader.detach();
+    const [tabSummary, ...leaderSummaries] = await profiled([(m, x) => tab.send(m, x), ...leaders.map((l) => l.send)],
+      async () => { profiledMs = await timed(); });
+    for (const l of leaders) await l.detach();
     await tab.detach();
-    return { what, tabs: nTabs, ...measured, plainMs, profiledMs, leader: leaderSummary, tab: tabSummary };
+    return { what, mode, tabs: nTabs, frames, plainMs, profiledMs, leader: merged(leaderSummaries), tab: tabSummary };
   });
 }
 
@@ -112,11 +133,12 @@ async function profileRound(env, what) {
 // figures say where time goes, not how fast it goes).
 export async function profile(env) {
   const out = {};
-  for (const what of ['fanout', 'echo']) {
-    out[what] = await profileRound(env, what);
-    const r = out[what];
+  for (const [name, what, mode] of [['fanout', 'fanout', 'wsshare'], ['echo', 'echo', 'wsshare'],
+    ['fanout, election mode', 'fanout', 'election']]) {
+    out[name] = await profileRound(env, what, mode);
+    const r = out[name];
     const perFrame = (us) => (us / r.frames).toFixed(2);
-    env.progress(`profile · ${what}`, `leader wasm ${perFrame(r.leader.places.wasm || 0)} µs/frame, ` +
+    env.progress(`profile · ${name}`, `leader wasm ${perFrame(r.leader.places.wasm || 0)} µs/frame, ` +
       `leader JS ${perFrame(r.leader.places['leader JS'] || 0)}, tab JS ${perFrame(r.tab.places['tab JS'] || 0)}`);
   }
   return out;

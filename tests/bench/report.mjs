@@ -417,20 +417,23 @@ const PLACES = ['wasm', 'leader JS', 'tab JS', 'bench page', 'native', 'gc', 'ot
 function profileMarkdown(p) {
   const out = ['## Where the time goes (Chromium, V8 sampling profiler)', '',
     'One round of each, under CDP\'s `Profiler` at 100 µs, 4 tabs: **fan-out**, the server pushes the frames to every tab; ' +
-    '**echo**, one tab makes sequential round trips. CPU time of the leader\'s SharedWorker and of one tab, per server frame ' +
+    '**echo**, one tab makes sequential round trips; and the fan-out again in election mode, where the leader is an elected ' +
+    'tab\'s dedicated Worker (the followers\' standby Workers are profiled with it: idle, they add only idle time). ' +
+    'CPU time of the leader\'s worker and of one tab that does not lead, per server frame ' +
     '(fan-out) or per round trip (echo), in µs, by where it was spent: the core (`wasm`), the leader\'s JavaScript, the tab\'s ' +
     'JavaScript (wsshare\'s glue and the link compiled by wasm2js), the bench page\'s own counting, the browser\'s native work ' +
     'under a script (`native`: posting and cloning on the bus, dispatching events, the socket), and the garbage collector. ' +
     'Sampling adds a cost of its own: these say where time goes, not how fast it goes.', ''];
   for (const [what, r] of Object.entries(p)) {
     const per = (us) => (us / r.frames).toFixed(2);
-    out.push(`**${what}** (${r.frames.toLocaleString('en')} ${what === 'echo' ? 'round trips' : 'frames'}; the same run took ` +
+    out.push(`**${what}** (${r.frames.toLocaleString('en')} ${r.what === 'echo' ? 'round trips' : 'frames'}; the same run took ` +
       `${r.plainMs} ms unprofiled and ${r.profiledMs} ms profiled: the profiler slowed it ${(r.profiledMs / r.plainMs).toFixed(1)}×, ` +
       'and its costs fall mostly on the native calls it samples):', '');
     out.push(table(['thread', ...PLACES, 'busy', 'idle'], ['leader', 'tab'].map((side) => {
       const pl = r[side].places;
       const busy = Object.entries(pl).filter(([k]) => k !== 'idle').reduce((a, [, v]) => a + v, 0);
-      return [side === 'leader' ? 'leader (SharedWorker)' : 'one tab of 4', ...PLACES.map((k) => per(pl[k] || 0)), per(busy), per(pl.idle || 0)];
+      const who = r.mode === 'election' ? `leader (a tab's Worker${r.leader.threads > 1 ? `, with ${r.leader.threads - 1} standby` : ''})` : 'leader (SharedWorker)';
+      return [side === 'leader' ? who : 'one tab of 4', ...PLACES.map((k) => per(pl[k] || 0)), per(busy), per(pl.idle || 0)];
     })));
     out.push('', `Busiest functions: leader ${r.leader.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}; ` +
       `tab ${r.tab.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}.`, '');

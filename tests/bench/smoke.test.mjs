@@ -106,7 +106,7 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
 
   // Where the time goes: both threads profiled in both workloads, the
   // leader's time found in its script or the core, the tab's in wsshare's.
-  for (const what of ['fanout', 'echo']) {
+  for (const what of ['fanout', 'echo', 'fanout, election mode']) {
     const p = s.profile[what];
     assert.ok(p.frames > 0 && p.plainMs > 0 && p.profiledMs > 0, `profile ${what}: ${JSON.stringify(p)}`);
     assert.ok((p.leader.places.wasm || 0) + (p.leader.places['leader JS'] || 0) > 0, `profile ${what}, leader: ${JSON.stringify(p.leader.places)}`);

@@ -503,6 +503,9 @@ static void core_should_ack_drained_frames_only_after_the_ack_delay(void)
     fx_close(&f);
 }
 
+/* A later drain's frames wait their own delay, rounded up to the next half
+ * of it (the clock starts at 1000 ms, a multiple of 125): what leaves within
+ * one half-delay shares one ack, and nothing is acked sooner than the delay. */
 static void core_should_keep_a_later_drains_frames_for_their_own_delay(void)
 {
     fx f;
@@ -518,12 +521,43 @@ static void core_should_keep_a_later_drains_frames_for_their_own_delay(void)
     fx_advance(&f, 150);
     fx_tick(&f);
     CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 2);
-    fx_advance(&f, 99);
+    /* The second drain's were due at 350 ms: at 375, the next half-delay. */
+    fx_advance(&f, 100);
+    fx_tick(&f);
+    CHECK(fx_post(&f, "ack", 0) == NULL);
+    fx_advance(&f, 24);
     fx_tick(&f);
     CHECK(fx_post(&f, "ack", 0) == NULL);
     fx_advance(&f, 1);
     fx_tick(&f);
     CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 4);
+    fx_close(&f);
+}
+
+/* A tab whose frames leave one by one, a round trip every few ms, gets an
+ * ack envelope per half-delay, not per frame. */
+static void core_should_ack_a_steady_sender_once_per_half_delay(void)
+{
+    fx f;
+    int i, acks = 0;
+
+    fx_open(&f, "{\"ackDelayMs\":100}");
+    fx_start(&f, 7);
+    for (i = 1; i <= 100; i++) {
+        fx_frames(&f, 7, (uint32_t)i, 1, NULL);
+        fx_drained(&f);
+        if (fx_post(&f, "ack", 0) != NULL)
+            acks++;
+        fx_advance(&f, 2);
+        fx_tick(&f);
+        if (fx_post(&f, "ack", 0) != NULL)
+            acks++;
+    }
+    /* 200 ms of frames: acks from 100 ms on, one each 50 ms. */
+    CHECK(acks >= 2 && acks <= 3);
+    fx_advance(&f, 200);
+    fx_tick(&f);
+    CHECK_EQ(ack_for(fx_post(&f, "ack", 0), 7), 100);
     fx_close(&f);
 }
 
@@ -580,6 +614,7 @@ const test_case upstream_tests[] = {
     TEST_CASE(core_should_count_a_text_frame_by_its_utf8_bytes),
     TEST_CASE(core_should_ack_drained_frames_only_after_the_ack_delay),
     TEST_CASE(core_should_keep_a_later_drains_frames_for_their_own_delay),
+    TEST_CASE(core_should_ack_a_steady_sender_once_per_half_delay),
     TEST_CASE(core_should_never_ack_what_a_socket_lost_within_the_delay),
     TEST_CASE(core_should_ack_a_refused_frame_with_the_drained_ones_when_nothing_else_was_sent),
     TEST_CASE(core_should_ack_several_tabs_in_one_envelope_naming_only_those_that_moved),

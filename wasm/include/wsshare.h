@@ -253,7 +253,9 @@ void wss_init_hooks(const wss_hooks *hooks);
  *       may be throttled to once a minute.
  *   (**) ackDelayMs: a browser's network process may still lose bytes it took
  *       when the leader ends, so a tab keeps each frame that long more, and
- *       re-sends it to the next leader should this one end meanwhile.
+ *       re-sends it to the next leader should this one end meanwhile. The
+ *       time is rounded up to a multiple of half the delay, so that frames
+ *       that leave within one half-delay share one ack envelope.
  *   (***) protocol: the protocol profile, named as wasm/src/profiles.c's
  *       table names it: graphql-transport-ws (graphql-ws), graphql-ws
  *       (subscriptions-transport-ws), actioncable-v1-json (ActionCable),
@@ -405,7 +407,8 @@ WSS_EXPORT int wss_socket_text(wss_core *core, uint32_t handle, const char *text
  * those handed to it (the lengths SEND frames were given with: a text
  * frame's UTF-8, a binary frame's bytes) are still in its buffer, so every
  * byte before them has gone to the network. Each tab frame whose bytes have
- * all gone is acknowledged ackDelayMs later (a TIMER), whether or not the
+ * all gone is acknowledged ackDelayMs later, rounded up to a multiple of
+ * half of it (a TIMER), whether or not the
  * socket ever empties. While bytes remain, the core asks again (DRAIN). A
  * JS number: a double, so that no size is cut.
  * Returns WSS_OK (WSS_ENOMEM only should the room kept for it fail). */

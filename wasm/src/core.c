@@ -1148,6 +1148,23 @@ unsigned wss_wants_text(const wss_core *core)
            (core->prof_active || core->prof->ops->server_first ? WSS_TEXT_FROM_SERVER : 0u);
 }
 
+/* When frames whose bytes left the socket now are acknowledged: ack_delay_ms
+ * later, rounded up to a multiple of half of it. Frames that leave through
+ * one half-delay share one ack envelope, which every tab receives and reads:
+ * a tab sending steadily (a round trip each millisecond, say) would
+ * otherwise cost one at nearly every frame. Never sooner than the delay. */
+static double ack_time(const wss_core *core)
+{
+    double at = core->now + core->cfg.ack_delay_ms;
+    double grid = (double)(core->cfg.ack_delay_ms / 2);
+    double steps;
+
+    if (grid < 1 || at >= 9007199254740992.0)
+        return at;
+    steps = (double)(uint64_t)(at / grid);
+    return (steps * grid < at ? steps + 1 : steps) * grid;
+}
+
 /* The marks whose bytes all left are acked at `ack_at`. Acked at one time, a
  * run of marks of one tab is one: the log stays as short as the tabs that
  * took turns within one ack delay, however many frames each sent. */
@@ -1189,7 +1206,7 @@ int wss_socket_buffered(wss_core *core, double buffered, double now_ms)
         left = log->bytes - (uint64_t)buffered;
     if (left > log->left)
         log->left = left;
-    drain_marks(log, core->now + core->cfg.ack_delay_ms);
+    drain_marks(log, ack_time(core));
     ack_due(core);
     /* Bytes remain: ask again, a little later each time. */
     if (log->left < log->bytes) {
