@@ -404,10 +404,11 @@ export class Tab {
   _pageHide(e) {
     if (!this._link) return;
     // Firefox may stop a closing page's script a few statements in: the
-    // farewell the link wrote goes first, ready-made.
+    // farewell the link wrote goes first, ready-made, and the goodbye on the
+    // bus (nothing unacknowledged: no leader named) with no call before it.
     const { 1: bye, 2: resign } = this._farewell;
     if (resign && this._electBus) this._electBus.postMessage(resign[0]);
-    if (bye) this._post(...bye);
+    if (bye && (!bye[1] || !this._ways._up(bye[0], bye[1]))) this._bus.postMessage(bye[0]);
     this._link._pagehide(e.persisted);
     this._ways._pagehide();
   }

@@ -843,7 +843,8 @@ enum wss_link_action_kind {
     WSS_ACT_LINK_POST_KEPT = 98,    /* post the kept frames to leader `handle`: at `text`, `b`
                                      * seqs then their `b` marks (uint32 each) */
     WSS_ACT_LINK_FAREWELL = 99,     /* hold `text` ready as the page's farewell `a` (1: the
-                                     * goodbye for leader `handle`, posted as POST's, 2: the
+                                     * goodbye for leader `handle`, posted as POST's: 0, the
+                                     * bus, while nothing is unacknowledged; 2: the
                                      * resignation on the election channel), or hold it no
                                      * more (b 0): see pagehide */
     WSS_ACT_LINK_ELECT_BUS = 100,   /* open (a 1) or close (a 0) the election channel */

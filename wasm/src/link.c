@@ -77,6 +77,7 @@ struct wss_link {
     uint32_t close_code;  /* the app's close(): 1005 without a code */
     int welcomed, resume, quiet, reconnecting, hidden_away, overflow;
     uint32_t told;        /* the farewell the host holds ready: FAREWELL_* bits */
+    uint32_t bye_to;      /* the leader the goodbye held ready is addressed to */
     double now;
     double hello_at, ping_at, bye_at, fail_at; /* deadlines; NONE: none */
     double armed;         /* when the armed timer fires; NONE: none */
@@ -507,7 +508,15 @@ static void farewell(wss_link *k)
 {
     uint32_t want = (k->welcomed && k->pend == k->seq && k->state != CLOSED ? FAREWELL_BYE : 0) |
                     (k->term ? FAREWELL_RESIGN : 0);
+    /* The goodbye goes on the bus (no leader named) while no frame is
+     * unacknowledged: a closing page's post there arrives in every engine,
+     * where one on a worker's port may not (Firefox). With frames in flight
+     * on the leader's port, it follows them there, never overtaking them. */
+    uint32_t to = k->lo == k->seq ? 0 : k->leader;
     uint32_t changed = want ^ k->told, at;
+
+    if ((want & FAREWELL_BYE) && to != k->bye_to)
+        changed |= FAREWELL_BYE;
 
     k->told = want;
     if (changed & FAREWELL_RESIGN) {
@@ -521,7 +530,8 @@ static void farewell(wss_link *k)
     if (changed & FAREWELL_BYE) {
         at = begin_env("bye");
         put_num("tab", k->tab);
-        post(WSS_ACT_LINK_FAREWELL, at, k->leader);
+        post(WSS_ACT_LINK_FAREWELL, at, to);
+        k->bye_to = to;
         acts[nacts - 1].a = FAREWELL_BYE;
         acts[nacts - 1].b = (want & FAREWELL_BYE) != 0;
     }
