@@ -201,6 +201,14 @@ static void core_should_open_at_start_only_when_told_a_tab_is_on_its_way(void)
     fx_opened(&f, "", "");
     CHECK(fx_post(&f, "open", 0) != NULL);
     fx_close(&f);
+    /* Under a profile whose server speaks first the first hello opens it:
+     * what the server says first is the profile's to hand to tabs that joined. */
+    REQUIRE(fx_open(&f, "{\"leader\":9,\"openAtStart\":true,\"protocol\":\"socket.io\"}") == WSS_OK);
+    fx_begin(&f);
+    CHECK_EQ(fx_count(&f, WSS_ACT_OPEN), 0);
+    fx_hello(&f, 7, 1);
+    CHECK_EQ(fx_count(&f, WSS_ACT_OPEN), 1);
+    fx_close(&f);
 }
 
 const test_case leader_tests[] = {

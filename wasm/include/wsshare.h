@@ -234,7 +234,7 @@ void wss_init_hooks(const wss_hooks *hooks);
  *   ackDelayMs            100      0     4294967295  acks wait this long after a frame's bytes left the socket (**)
  *   seed                  0        0     4294967295  seeds the retry jitter; the host draws it at random
  *   locks                 true     -     -           tabs hold Web Locks the host can watch (WATCH)
- *   openAtStart           false    -     -           wss_start opens the socket; else the first hello does
+ *   openAtStart           false    -     -           wss_start opens the socket unless the server speaks first
  *   debug                 false    -     -           LOG actions
  *   protocol              auto     -     -           auto, none, or a profile's subprotocol (***)
  *   protocols             []       -     -           the subprotocols the tabs asked for (up to 32 strings)
@@ -293,7 +293,8 @@ WSS_EXPORT void wss_destroy(wss_core *core);
  * config `beatMs` is set, arms the timer for its first beat. With config
  * `openAtStart` (a host started on behalf of a tab: a SharedWorker a tab
  * asked for, an elected tab's leader) it opens the socket at once, while the
- * tab's hello is on its way; else the first hello opens it.
+ * tab's hello is on its way, unless the protocol profile's server speaks
+ * first (Socket.IO, ActionCable); else the first hello opens it.
  * Returns WSS_OK; WSS_ENOMEM (not started: call it again). */
 WSS_EXPORT int wss_start(wss_core *core, double now_ms);
 

@@ -632,8 +632,12 @@ int wss_start(wss_core *core, double now_ms)
     post_envelope(core, bus_leader(core->cfg.leader));
     /* The tab the host was started for says hello a bus hop later; its
      * socket need not wait for that. Should the tab be gone by then, its
-     * host (a SharedWorker with no client left, the tab's own page) ends. */
-    if (core->cfg.open_at_start && core->sock == SOCK_IDLE) {
+     * host (a SharedWorker with no client left, the tab's own page) ends.
+     * Not under a profile whose server speaks first (an Engine.IO
+     * handshake, ActionCable's welcome): that is the profile's to hand to
+     * the tabs that joined, so there the first hello opens the socket. */
+    if (core->cfg.open_at_start && (core->prof == NULL || !core->prof->ops->server_first) &&
+        core->sock == SOCK_IDLE) {
         core->retry.attempt = 0;
         open_socket(core);
     }
