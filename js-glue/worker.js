@@ -6,7 +6,7 @@
 // leader l comes by the same port, so that no other tab receives a copy of
 // it, as every tab would on the bus.
 
-import { channelName, leaderLockName, randomId, workerLockName } from './bus.js';
+import { leaderLockName, randomId, workerLockName } from './bus.js';
 import { Candidate } from './candidate.js';
 import { compileCore, instantiateCore } from './core-wasm.js';
 import { LeaderHost } from './leader-host.js';
@@ -14,12 +14,9 @@ import { LeaderHost } from './leader-host.js';
 const shared = typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope;
 
 let host = null;
-let hash = '';
 // A follower's standby Worker: the core it compiled before it was asked to lead.
 let warmed = null;
 let failure = null;
-// The bus, for what tabs send by their port while this worker does not lead.
-let forward = null;
 let starting = null;
 const waiting = [];
 // The ports told 'ready': should this worker fail later, they hear it.
@@ -89,20 +86,11 @@ function lead() {
   }).catch((err) => fail(`wsshare: the worker cannot take the leader lock (${(err && err.message) || err})`));
 }
 
-// A tab's post for this worker's leader, come by its port. Tabs address it
-// only once that leader spoke on the bus, so it leads; should it not (yet),
-// the post goes on to the bus, in the order it came, as it would have gone.
+// A tab's post for this worker's leader, come by its port. A tab addresses
+// a port only to the leader it heard on the bus (ready's `l`), so this
+// worker leads; the host judges the post as one that came by the bus.
 function fromTab(msg) {
-  if (host && host.bus) {
-    if (forward) {
-      forward.close();
-      forward = null;
-    }
-    host.onBus(msg);
-  } else if (hash) {
-    if (!forward) forward = new BroadcastChannel(channelName(hash));
-    forward.postMessage(msg);
-  }
+  if (host && host.bus) host.onBus(msg);
 }
 
 function onInit(port, msg) {
@@ -110,7 +98,6 @@ function onInit(port, msg) {
     if (msg) fromTab(msg);
     return;
   }
-  if (!hash) hash = msg.hash;
   if (host && msg.hash !== host.hash) {
     port.postMessage({ t: 'fatal', message: 'wsshare: this worker serves another socket' });
     return;
