@@ -39,6 +39,13 @@ export function tabLockName(hash, tab) {
   return `${channelName(hash)}/tab/${tab}`;
 }
 
+// A tab's road to its leader where it has no port of that leader's worker:
+// a channel only those two open, so that no other tab receives a copy of
+// what the tab sends, as every tab would on the bus.
+export function roadName(hash, leader, tab) {
+  return `${channelName(hash)}/to/${leader}/from/${tab}`;
+}
+
 // A random non-zero u32: ids of tabs and leaders.
 export function randomId() {
   const a = new Uint32Array(1);

@@ -9,8 +9,18 @@ import { channelName, leaderLockName } from './bus.js';
 import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
 export const BEAT_MS = C.wss_locks_beat_ms();
-const LOCK = { LEADER: 1, VISIBLE: 2, TAKEOVER: 3 };
-const ACT = { REQUEST: 80, RELEASE: 81, QUERY: 82, LEAD: 83, STOP: 84, TIMER: 85, LOG: 86, ERROR: 87 };
+// Each its own constant, which the bundler writes in where it is used.
+const LOCK_LEADER = 1;
+const LOCK_VISIBLE = 2;
+const LOCK_TAKEOVER = 3;
+const ACT_REQUEST = 80;
+const ACT_RELEASE = 81;
+const ACT_QUERY = 82;
+const ACT_LEAD = 83;
+const ACT_STOP = 84;
+const ACT_TIMER = 85;
+const ACT_LOG = 86;
+const ACT_ERROR = 87;
 const HOW = [{}, { steal: true }, { ifAvailable: true }];
 
 const hidden = () => typeof document !== 'undefined' && document.hidden;
@@ -89,22 +99,22 @@ export class LockElection {
 
   _act(kind, a, b, req, text) {
     switch (kind) {
-      case ACT.REQUEST: this._request(a, b, req); break;
-      case ACT.RELEASE: {
+      case ACT_REQUEST: this._request(a, b, req); break;
+      case ACT_RELEASE: {
         const h = this._held.get(req);
         this._held.delete(req);
         if (h) h(); else if (this._aborts && this._aborts.get(req)) this._aborts.get(req).abort();
         break;
       }
-      case ACT.QUERY: this._query(); break;
-      case ACT.LEAD: this._onElected(); break;
-      case ACT.STOP: this._debug('no longer leading:', text); this._onDeposed(); break;
-      case ACT.TIMER:
+      case ACT_QUERY: this._query(); break;
+      case ACT_LEAD: this._onElected(); break;
+      case ACT_STOP: this._debug('no longer leading:', text); this._onDeposed(); break;
+      case ACT_TIMER:
         clearTimeout(this._timer);
         if (a !== 0xffffffff) this._timer = setTimeout(() => this._call(C.wss_locks_tick), a);
         break;
-      case ACT.LOG: this._debug(text); break;
-      case ACT.ERROR: this._onError(text); break;
+      case ACT_LOG: this._debug(text); break;
+      case ACT_ERROR: this._onError(text); break;
       default: break;
     }
   }
@@ -113,8 +123,8 @@ export class LockElection {
   // comes of the request is reported under its number.
   _request(lock, how, req) {
     // The take-over lock of level k > 0 is named after the first.
-    const name = lock === LOCK.LEADER ? this._lockName : lock === LOCK.VISIBLE ? this._visibleName
-      : `${this._lockName}/steal${lock > LOCK.TAKEOVER ? `/${lock - LOCK.TAKEOVER}` : ''}`;
+    const name = lock === LOCK_LEADER ? this._lockName : lock === LOCK_VISIBLE ? this._visibleName
+      : `${this._lockName}/steal${lock > LOCK_TAKEOVER ? `/${lock - LOCK_TAKEOVER}` : ''}`;
     const options = { ...HOW[how] };
     if (!how) {
       const ctl = new AbortController();

@@ -3,7 +3,7 @@
 // decision is the core's (wasm/src/core.c).
 
 import { ACT, Core, ENOMEM, TEXT_FROM_SERVER, TEXT_FROM_TABS, passable } from './core-wasm.js';
-import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, randomId, tabLockName } from './bus.js';
+import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, byteLength, channelName, randomId, roadName, tabLockName } from './bus.js';
 
 // The host numbers payloads below this; the core numbers the ones it makes from it.
 const MADE_HANDLES = 0x80000000;
@@ -42,6 +42,7 @@ export class LeaderHost {
     this.ws = null;
     this.timer = 0;
     this.watches = new Map();
+    this.roads = new Map(); // tab -> the channel it sends this leader its posts on
     this.schedule = taskScheduler();
     this.visit = this.visit.bind(this);
     this.bus = null;
@@ -72,6 +73,8 @@ export class LeaderHost {
     if (typeof removeEventListener === 'function') removeEventListener('online', this.onOnline);
     for (const ctl of this.watches.values()) ctl.abort();
     this.watches.clear();
+    for (const road of this.roads.values()) road.close();
+    this.roads.clear();
     if (this.bus) {
       this.bus.onmessage = null;
       this.bus.close();
@@ -178,8 +181,8 @@ export class LeaderHost {
       case ACT.OPEN: this.open(); break;
       case ACT.CLOSE: if (this.ws) this.ws.close(a, this.core.text(text, len)); break;
       case ACT.TIMER: this.arm(a); break;
-      case ACT.WATCH: this.watch(a); break;
-      case ACT.UNWATCH: this.unwatch(a); break;
+      case ACT.WATCH: this.join(a); break;
+      case ACT.UNWATCH: this.leave(a); break;
       case ACT.LOG: this.log(this.core.text(text, len)); break;
       // IDLE: nothing to do; the worker lives as long as a page holds it.
       case ACT.DRAIN: this.reportBuffered(a); break;
@@ -238,6 +241,28 @@ export class LeaderHost {
     clearTimeout(this.timer);
     this.timer = 0;
     if (delay !== 0xffffffff) this.timer = setTimeout(() => { if (!this.stopped) this.run(this.core.tick(this.now())); }, delay);
+  }
+
+  // Tab `tab` joined (the core welcomes it next): its road opens, and its
+  // end is watched.
+  join(tab) {
+    if (!this.roads.has(tab)) {
+      const road = new BroadcastChannel(roadName(this.hash, this.id, tab));
+      road.onmessage = (e) => { if (!this.stopped) this.onBus(e.data); };
+      this.roads.set(tab, road);
+    }
+    this.watch(tab);
+  }
+
+  // Tab `tab` left, or is let go: nothing more of it is heard or watched.
+  leave(tab) {
+    const road = this.roads.get(tab);
+    if (road) {
+      this.roads.delete(tab);
+      road.onmessage = null;
+      road.close();
+    }
+    this.unwatch(tab);
   }
 
   // The tab holds its lock for its whole life; our request is granted when

@@ -173,14 +173,13 @@ export class Tab {
       for (const data of this._carry) ws.send(data);
       this._carry = [];
       this._buffered = 0;
-      // Open already: this tab was sharing, and goes on with a socket of its own.
-      if (this._state !== CONNECTING) {
-        this._fire(new Event('open'));
-      } else {
+      // Unless open already (this tab was sharing, and goes on with a socket
+      // of its own), it opens now.
+      if (this._state === CONNECTING) {
         this._state = OPEN;
         this._debug('open', this._mode);
-        this._fire(new Event('open'));
       }
+      this._fire(new Event('open'));
     };
     ws.onmessage = (e) => this._deliver(e.data);
     ws.onerror = () => this._fire(new Event('error'));
@@ -372,8 +371,8 @@ export class Tab {
     };
   }
 
-  // What the link posts for leader `to`: by that leader's own port where the
-  // way reached one, else on the bus.
+  // What the link posts for leader `to`: by a road of that leader's own (see
+  // ways.js); for none (0), on the bus.
   _post(msg, to) {
     if (!this._ways._up(msg, to) && this._bus) this._bus.postMessage(msg);
   }

@@ -5,7 +5,7 @@
 // session's (wasm/src/session.c); this starts what it names and reports
 // back what came of it.
 
-import { channelName, randomId, workerLockName } from './bus.js';
+import { channelName, randomId, roadName, workerLockName } from './bus.js';
 import { BEAT_MS, LockElection } from './election.js';
 import { WATCH_LOCK, WAY_ELECTION } from './session.js';
 
@@ -46,6 +46,7 @@ export class Ways {
   // Lets go of whatever the current way holds (never the bus or the tab lock).
   _drop() {
     this._stopLifeWatch();
+    this._closeRoad();
     this._dropWorker();
     if (this._election) {
       this._election._stop();
@@ -75,14 +76,30 @@ export class Ways {
     this._port = null;
   }
 
-  // Sends a post meant for leader `to` by the port of the worker that leader
-  // runs in, where this tab has one: it reaches that worker alone, where the
-  // bus would copy it into every tab. False when the bus must carry it (no
-  // port, or another leader: a second worker for the socket, a successor).
+  // Sends a post meant for leader `to` (which welcomed this tab) by a road of
+  // that leader's own, where the bus would copy it into every tab: the port
+  // of the worker it runs in, where this tab has one, else the channel it
+  // opened for this tab as it welcomed it. False when the bus must carry it
+  // (no leader named).
   _up(msg, to) {
-    if (!this._port || !to || to !== this._portLeader) return false;
-    this._port.postMessage(msg);
+    if (!to) return false;
+    if (this._port && to === this._portLeader) {
+      this._port.postMessage(msg);
+      return true;
+    }
+    // One road at a time: to this tab's last leader.
+    if (this._roadLeader !== to) {
+      this._closeRoad();
+      this._road = new BroadcastChannel(roadName(this._t._hash, to, this._t._id));
+      this._roadLeader = to;
+    }
+    this._road.postMessage(msg);
     return true;
+  }
+
+  _closeRoad() {
+    if (this._road) this._road.close();
+    this._road = this._roadLeader = null;
   }
 
   // The worker that answered `ready` (msg) runs leader msg.l: its port reaches it.
@@ -213,6 +230,10 @@ export class Ways {
       return;
     }
     this._leaderWorker = worker;
+    // Its port is this leader's road from the start, before its `ready`: a
+    // post for it that took another road first could be overtaken there.
+    this._port = worker;
+    this._portLeader = id;
     const failed = (why) => {
       if (this._leaderWorker !== worker) return;
       worker.terminate();
@@ -224,10 +245,7 @@ export class Ways {
     worker.onmessage = (e) => {
       const msg = e.data || {};
       if (msg.t === 'fatal') failed(msg.message);
-      else if (msg.t === 'ready') {
-        this._portTo(worker, msg);
-        this._ready(msg.w, () => this._leaderWorker === worker);
-      }
+      else if (msg.t === 'ready') this._ready(msg.w, () => this._leaderWorker === worker);
     };
     worker.postMessage(this._leaderInit);
   }

@@ -34,12 +34,13 @@ after(async () => {
 
 // Opens n tabs in election mode; each records leader changes, reconnects and
 // the wall time of every `open`, to time a failover from the outside.
-async function openElected(ctx, n, user, options = {}, { noLocks = false } = {}) {
+async function openElected(ctx, n, user, options = {}, { noLocks = false, countCopies = false } = {}) {
   const tabs = [];
   for (let i = 0; i < n; i++) {
     const tab = await ctx.openTab(cat.url);
     // As in an insecure context: the page has no Web Locks.
     if (noLocks) await tab.eval(() => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); });
+    if (countCopies) await tab.eval(countChannelPosts);
     const r = await tab.eval(([path, opts]) => window.connect(path, undefined, opts), [`/ws/${user}`, { mode: 'election', ...options }]);
     assert.equal(r.readyState, 1, `tab ${i} should be open, saw ${JSON.stringify(r)}`);
     assert.equal(r.mode, 'election');
@@ -55,6 +56,27 @@ async function openElected(ctx, n, user, options = {}, { noLocks = false } = {})
   return tabs;
 }
 
+// Counts what the page's BroadcastChannels receive: frames of tabs' data
+// messages (t 's' and 'r', what a tab sends its leader) and posts of server
+// frames (t 'd'). Set before the socket is made, so every channel the page
+// makes is one of these.
+function countChannelPosts() {
+  const Native = window.BroadcastChannel;
+  const seen = { tabFrames: 0, serverPosts: 0 };
+  window.channelPosts = seen;
+  window.BroadcastChannel = class extends Native {
+    constructor(name) {
+      super(name);
+      this.addEventListener('message', (e) => {
+        const d = e.data;
+        if (!d || typeof d !== 'object') return;
+        if ((d.t === 's' || d.t === 'r') && Array.isArray(d.f)) seen.tabFrames += d.f.length;
+        else if (d.t === 'd') seen.serverPosts++;
+      });
+    }
+  };
+}
+
 const isLeader = (tab) => tab.eval(() => window.sockets[0].ws.isLeader);
 
 async function leaderIndex(tabs) {
@@ -64,6 +86,39 @@ async function leaderIndex(tabs) {
 }
 
 describe('election mode', () => {
+  // A follower reaches the elected tab's leader by a channel only the two of
+  // them open; the elected tab by its leader's Worker. On the bus every other
+  // tab would receive a copy of every frame.
+  for (const noLocks of [false, true]) {
+    test(`4 tabs' frames reach the server in order, and no tab receives another's${noLocks ? ' (no Web Locks)' : ''}`, async () => {
+      const user = uniqueUser('roads');
+      await browser.inContext(async (ctx) => {
+        const tabs = await openElected(ctx, 4, user, {}, { noLocks, countCopies: true });
+        await Promise.all(tabs.map((tab, t) => tab.eval((t) => {
+          for (let k = 1; k <= 50; k++) window.sockets[0].ws.send(JSON.stringify({ text: `tab${t} ${k}` }));
+        }, t)));
+        const received = await eventually(async () => {
+          const r = await catJson(cat, `/received?user=${user}`);
+          return r.length >= 200 ? r : null;
+        }, { what: '200 frames at the server' });
+        assert.equal(received.length, 200);
+        for (let t = 0; t < 4; t++) {
+          const mine = received.map((f) => JSON.parse(f).text).filter((x) => x.startsWith(`tab${t} `));
+          assert.deepEqual(mine, Array.from({ length: 50 }, (_, k) => `tab${t} ${k + 1}`));
+        }
+        // Every tab heard the server's 200 replies on the bus: the count sees
+        // what the channels carry.
+        for (const tab of tabs) {
+          await tab.waitFor(() => window.sockets[0].messages.filter((m) => JSON.parse(m).type === 'chat').length >= 200);
+        }
+        const seen = await Promise.all(tabs.map((tab) => tab.eval(() => window.channelPosts)));
+        for (const s of seen) assert.ok(s.serverPosts > 0, `server frames counted: ${JSON.stringify(seen)}`);
+        assert.deepEqual(seen.map((s) => s.tabFrames), [0, 0, 0, 0], 'frames of other tabs received');
+        assert.deepEqual(await serverStats(cat, user), { connections: 1, accepted: 1, kicks: 0 });
+      });
+    });
+  }
+
   test('4 tabs elect exactly one leader and share exactly 1 connection', async () => {
     const user = uniqueUser('elect4');
     await browser.inContext(async (ctx) => {

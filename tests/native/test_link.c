@@ -162,6 +162,19 @@ static wss_link *open_link(double max)
     return k;
 }
 
+/* The leader the first action of `kind` is addressed to (its handle); for a
+ * farewell, the one held ready as `which`. */
+static uint32_t addressed(const wss_link *k, uint32_t kind, uint32_t which)
+{
+    uint32_t i, n = 0;
+    const wss_action *a = wss_link_actions(k, &n);
+
+    for (i = 0; i < n; i++)
+        if (a[i].kind == kind && (kind != WSS_ACT_LINK_FAREWELL || (a[i].a == which && a[i].b)))
+            return a[i].handle;
+    return UINT32_MAX;
+}
+
 static void envelopes_should_be_written_as_the_bus_had_them(void)
 {
     wss_link *k = wss_link_new(TAB, -1);
@@ -309,6 +322,36 @@ static void a_new_leader_should_get_a_hello_then_every_unacknowledged_frame(void
     env(k, WSS_LINK_ENV_REHELLO, L2, TAB, 0, 0, 0);
     CHECK_DID(k, "HEARD:3 POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":151,\"last\":1201,\"p\":1201,\"l\":2002} "
                  "TIMER:1000");
+    wss_link_free(k);
+}
+
+/* A leader that timed a silent tab out says it is gone, and no longer hears
+ * it on its road: the tab, alive, says hello again on the bus, and once
+ * welcomed sends again what was not acknowledged. */
+static void a_live_tab_the_leader_let_go_should_say_hello_and_send_again(void)
+{
+    wss_link *k = open_link(-1);
+
+    REQUIRE(k != NULL);
+    send(k, 1);
+    send(k, 1);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    CHECK_DID(k, "FRAMES:1+3@1001/512");
+    env(k, WSS_LINK_ENV_GONE, L1, OTHER, 0, 0, 0);
+    CHECK_DID(k, "HEARD:3");
+    env(k, WSS_LINK_ENV_GONE, L1, TAB, 0, 0, 0);
+    CHECK_DID(k, "HEARD:3 POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":3,\"p\":3,\"l\":1001} "
+                 "TIMER:1000");
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), 0);
+    /* Not welcomed: nothing goes, and a second word of it changes nothing. */
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    CHECK_DID(k, "");
+    env(k, WSS_LINK_ENV_GONE, L1, TAB, 0, 0, 0);
+    CHECK_DID(k, "HEARD:3");
+    welcome(k, L1, 1, 0, 0);
+    CHECK_DID(k, "HEARD:3 FRAMES:1+4@1001/512 TIMER:20000");
     wss_link_free(k);
 }
 
@@ -781,20 +824,10 @@ static void the_pool_should_hold_256_links_and_refuse_tab_zero(void)
 
 /* The leader an action of `kind` (its farewell `which`, for FAREWELL) is
  * addressed to, in the last call's actions; UINT32_MAX where there is none. */
-static uint32_t addressed(const wss_link *k, uint32_t kind, uint32_t which)
-{
-    uint32_t i, n = 0;
-    const wss_action *a = wss_link_actions(k, &n);
-
-    for (i = 0; i < n; i++)
-        if (a[i].kind == kind && (kind != WSS_ACT_LINK_FAREWELL || (a[i].a == which && a[i].b)))
-            return a[i].handle;
-    return UINT32_MAX;
-}
-
-/* Every post names the leader it is for, so that a host with a port of that
- * leader's own (a SharedWorker's) sends it there and no other tab gets a copy;
- * before any leader spoke, none (0), and the bus carries it. */
+/* Every post after the welcome names the leader it is for, so that the host
+ * sends it by a road of that leader's own (its worker's port, or the channel
+ * the leader opened for this tab as it welcomed it) and no other tab gets a
+ * copy; the hello names none (0), and the bus carries it. */
 static void posts_should_name_the_leader_they_are_for(void)
 {
     wss_link *k = wss_link_new(TAB, -1);
@@ -824,7 +857,8 @@ static void posts_should_name_the_leader_they_are_for(void)
     wss_link_flush(k, clock_ms);
     /* A new leader: the hello, the re-sends and the goodbye are for it. */
     env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
-    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), L2);
+    /* The hello goes on the bus: L2 opens this tab's road as it welcomes it. */
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), 0);
     welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
     CHECK_EQ(addressed(k, WSS_ACT_LINK_POST_FRAMES, 0), L2);
     CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 1), L2);
@@ -841,6 +875,7 @@ const test_case link_tests[] = {
     TEST_CASE(a_message_over_max_message_bytes_should_be_an_error_and_not_numbered),
     TEST_CASE(acks_should_release_frames_and_let_buffered_amount_go),
     TEST_CASE(a_new_leader_should_get_a_hello_then_every_unacknowledged_frame),
+    TEST_CASE(a_live_tab_the_leader_let_go_should_say_hello_and_send_again),
     TEST_CASE(a_tab_without_reconnect_should_close_with_its_leader),
     TEST_CASE(a_profile_kept_frame_should_go_first_to_a_new_leader_and_the_change_stay_quiet),
     TEST_CASE(a_frame_marked_while_unacknowledged_should_go_again_alone_with_its_mark),

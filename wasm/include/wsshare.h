@@ -121,8 +121,10 @@ enum wss_action_kind {
                             * targets (uint32 each): the tab each frame is for, 0 for every tab */
     WSS_ACT_TIMER = 7,     /* call wss_tick after `a` ms; replaces any armed timer; UINT32_MAX disarms */
     WSS_ACT_FLUSH = 8,     /* call wss_flush soon, after the frames already queued by the platform */
-    WSS_ACT_WATCH = 9,     /* report through wss_tab_gone when tab `a` dies (its lock) */
-    WSS_ACT_UNWATCH = 10,  /* stop watching tab `a` */
+    WSS_ACT_WATCH = 9,     /* tab `a` joined: hear it on its road (a channel of this
+                            * leader's and this tab's) and report through
+                            * wss_tab_gone when it dies (its lock) */
+    WSS_ACT_UNWATCH = 10,  /* tab `a` left or was let go: stop hearing and watching it */
     WSS_ACT_LOG = 11,      /* a debug line in `text`; never carries a payload or a token */
     WSS_ACT_IDLE = 12,     /* no tab left and the socket is closed: the host may stop */
     WSS_ACT_DRAIN = 13,    /* after `a` ms, report the socket's bufferedAmount through
@@ -837,8 +839,9 @@ enum wss_link_error {
 /* Actions of a link, in struct wss_action. From 96 on. */
 enum wss_link_action_kind {
     WSS_ACT_LINK_POST = 96,         /* post `text` (JSON, `len` bytes) for leader `handle`
-                                     * (0: none yet): on the bus, or by that leader's own
-                                     * port where the host has one */
+                                     * by a road of that leader's own (its worker's port
+                                     * where the host has one, else the channel it opened
+                                     * for this tab); 0: on the bus */
     WSS_ACT_LINK_POST_FRAMES = 97,  /* post frames a .. a+b-1 to leader `handle`, in posts
                                      * of at most `len` frames */
     WSS_ACT_LINK_POST_KEPT = 98,    /* post the kept frames to leader `handle`: at `text`, `b`

@@ -389,7 +389,9 @@ static void hello(wss_link *k)
     put_num("last", k->seq - 1);
     put_num("p", k->posted);
     put_num("l", k->leader);
-    post(WSS_ACT_LINK_POST, at, k->leader);
+    /* On the bus: a leader hears a tab on a road of its own (its port, its
+     * own channel) only once it welcomed it. */
+    post(WSS_ACT_LINK_POST, at, 0);
     k->hello_at = k->now + WSS_LINK_HELLO_RETRY_MS;
 }
 
@@ -680,8 +682,15 @@ int wss_link_envelope(wss_link *k, uint32_t type, uint32_t leader, uint32_t tab,
         }
         break;
     case WSS_LINK_ENV_GONE:
-        if (mine && k->state == CLOSING)
+        if (mine && k->state == CLOSING) {
             finish(k, k->close_code, WSS_LINK_CLEAN | WSS_LINK_REASON_APP);
+        } else if (mine && k->welcomed) {
+            /* The leader let us go, though we live (it heard nothing from us
+             * for too long), and with us the road it heard us on: it
+             * welcomes us afresh, and has again what it did not acknowledge. */
+            k->welcomed = 0;
+            hello(k);
+        }
         break;
     case WSS_LINK_ENV_ERROR:
         if (mine)
