@@ -24,6 +24,11 @@ export const FULL = {
     },
   },
   upstream: { tabs: 4, frames: 25000, rounds: { plain: 1, naive: 1, batching: 3, wsshare: 3, election: 1 } },
+  // What the browser allows a socket wherever it is held: a bare WebSocket
+  // (no wsshare, no relay) receiving the fan-out's frames in a SharedWorker,
+  // a dedicated Worker and a page, rounds rotated. A round in a page takes
+  // several seconds: 3 each.
+  placement: { frames: 100000, rounds: 3 },
   echo: { tabs: 4, trips: 2000, warmup: 200, rounds: { plain: 5, naive: 1, batching: 5, wsshare: 5, election: 3, bc: 3, te: 3 } },
   // The echo's p99 is held against the best of the peers and relays (their
   // medians, 3 rounds each, 1 for the naive relay as before); the cold start
@@ -32,8 +37,9 @@ export const FULL = {
   join: { rounds: { plain: 3, naive: 3, batching: 5, wsshare: 5, election: 3, bc: 3, te: 3 } },
   failover: { tabs: 4, rounds: 5, everyMs: 20, settleFrames: 10 },
   memory: { tabs: 1, frames: 1000000, chunk: 100000 },
-  // Where a frame's time goes: fan-out of `frames` to 4 tabs and `trips`
-  // echo round trips, each once under the profiler.
+  // Where a frame's time goes: fan-out of `frames` to 4 tabs, `trips` echo
+  // round trips and the tabs → server burst (upstream's tabs and frames),
+  // each once under the profiler.
   profile: { frames: 100000, trips: 2000 },
   // Protocol profiles, one unmodified client library per tab: wsshare against
   // a plain socket per tab, both in every round. graphql: every subscription
@@ -51,7 +57,7 @@ export const FULL = {
   // frames is what the fall is taken from. Two rounds each, for time.
   scale: { tabs: [4, 16, 32], frames: 10000, rounds: { batching: 2, wsshare: 2 } },
   // Firefox and WebKit (tests/bench/engines.mjs): what their drivers can run,
-  // three rounds (two of the echo and join); a WebDriver round costs seconds of setup. Firefox's
+  // three rounds (two of the echo, join and placement); a WebDriver round costs seconds of setup. Firefox's
   // background tabs (all but the newest of a window) fire timers about once
   // a second: the failover waits for 3 frames from each tab, not 20.
   engines: {
@@ -59,6 +65,9 @@ export const FULL = {
     echo: { trips: 500, rounds: { plain: 2, batching: 2, wsshare: 2 } },
     join: { rounds: 2 },
     failover: { rounds: 3, settleFrames: 3 },
+    // Half the fan-out's frames: a bare socket takes them in about a second
+    // in either engine, so the rounds' spread is not all start-up noise.
+    placement: { frames: 50000, rounds: 2 },
   },
   core: {
     rounds: 3, tabs: 4, batch: 64,
@@ -71,6 +80,7 @@ export const TINY = {
   frameBytes: 100,
   fanout: { frames: 300, rounds: { 2: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } } },
   upstream: { tabs: 2, frames: 200, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1 } },
+  placement: { frames: 300, rounds: 1 },
   echo: { tabs: 2, trips: 20, warmup: 5, rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
   join: { rounds: { plain: 1, naive: 1, batching: 1, wsshare: 1, election: 1, bc: 1, te: 1 } },
   failover: { tabs: 3, rounds: 1, everyMs: 20, settleFrames: 3 },
@@ -86,6 +96,7 @@ export const TINY = {
     echo: { trips: 20, rounds: { plain: 1, wsshare: 1 } },
     join: { rounds: 1 },
     failover: { rounds: 1, settleFrames: 3 },
+    placement: { frames: 300, rounds: 1 },
   },
   core: {
     rounds: 1, tabs: 4, batch: 64,

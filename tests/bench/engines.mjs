@@ -68,7 +68,8 @@ export async function launchEngineBrowser(engine, origin) {
 
 // The scenarios an engine other than Chromium runs, with its own fewer
 // rounds (cfg.engines): fan-out at 4 tabs (plain, batching relay, wsshare),
-// echo, cold start and join, failover with the leader tab closed. The
+// echo, cold start and join, failover with the leader tab closed, a bare
+// socket in each placement. The
 // crashed leader and the leader's memory are reasons, from the driver.
 export async function runEngine(env, engine) {
   const c = env.cfg.engines;
@@ -97,6 +98,9 @@ export async function runEngine(env, engine) {
   await attempt('join', () => scenario.join(e));
   // wsshare's election mode only: the peers are Chromium's comparison.
   await attempt('failover', async () => (await peers.failover(e, 'close', ['election'])).election);
+  // A bare socket in a SharedWorker, a dedicated Worker and a page: where
+  // this engine sets the ceiling of each mode.
+  await attempt('placement', () => scenario.placement(e, c.placement));
   out.crash = { measured: false, reason: notMeasured(engine, lacksIn(engine, 'crash')) };
   out.memory = { measured: false, reason: notMeasured(engine, NO_HEAP[engine]) };
   // WebKit's driver tells its version once a session has started.

@@ -1,14 +1,18 @@
 // Where a frame's time goes: V8's sampling profiler (CDP Profiler) on the
 // leader's SharedWorker and on one tab of four while the server pushes frames
-// to every tab (fan-out), and while one tab makes sequential round trips
-// (echo). Each sample's time is put in one place by the function it was in:
-// the core (wasm), the leader's JavaScript, the tab's JavaScript (wsshare's
-// glue and its wasm2js link), the bench page's own counting, the garbage
-// collector, the browser's native work under a script (posting, cloning,
-// dispatching events: "(program)" and functions without a script), or idle.
-// Chromium only: the other engines have no such profiler over their drivers.
+// to every tab (fan-out), while one tab makes sequential round trips (echo),
+// and while every tab sends a burst to the server (tabs → server), there in
+// wsshare and in the batching relay alike. Each sample's time is put in one
+// place by the function it was in: the core (wasm), the leader's JavaScript
+// (wsshare's worker, or the relay's), the tab's JavaScript (wsshare's glue
+// and its wasm2js link, or the relay's tab side), the bench page's own
+// counting, the garbage collector, the browser's native work under a script
+// (posting, cloning, dispatching events: "(program)" and functions without a
+// script), or idle. Chromium only: the other engines have no such profiler
+// over their drivers.
 
 import { within } from './browser.mjs';
+import { until } from './scenarios.mjs';
 
 const WAIT_MS = 180000;
 
@@ -23,8 +27,8 @@ function placeOf(frame) {
   if (functionName === '(program)' || functionName === '(root)') return 'native';
   if (url.startsWith('wasm://') || /wsshare\.wasm/.test(url) || functionName.startsWith('$wss_') ||
     functionName.startsWith('wasm-function')) return 'wasm';
-  if (/wsshare-worker\.js/.test(url)) return 'leader JS';
-  if (/\/dist\/wsshare\.m?js/.test(url)) return 'tab JS';
+  if (/wsshare-worker\.js|\/bench\/relay-worker\.js/.test(url)) return 'leader JS';
+  if (/\/dist\/wsshare\.m?js|\/bench\/relay\.mjs/.test(url)) return 'tab JS';
   if (/\/bench\//.test(url)) return 'bench page';
   if (!url) return 'native';
   return 'other';
@@ -85,61 +89,79 @@ function merged(list) {
   return { places, top, totalUs: Math.max(...list.map((x) => x.totalUs)), threads: list.length };
 }
 
-// mode: 'wsshare' (a SharedWorker leads) or 'election' (a tab's Worker does;
-// the tab profiled is one that does not lead).
+// The leader's script, by mode: wsshare's worker, or the batching relay's.
+const LEADER_SCRIPT = { wsshare: 'wsshare-worker.js', election: 'wsshare-worker.js', batching: 'relay-worker.js?batch=1' };
+
+// what: 'fanout', 'echo' or 'upstream'. mode: 'wsshare' (a SharedWorker
+// leads), 'election' (a tab's Worker does; the tab profiled is one that does
+// not lead) or 'batching' (the batching relay's SharedWorker).
 async function profileRound(env, what, mode) {
   const { server, cfg, browser } = env;
-  const nTabs = 4;
+  const nTabs = what === 'upstream' ? cfg.upstream.tabs : 4;
   const room = `profile-${what}-${mode}-${process.pid}-${Date.now()}`;
   const url = server.wsUrl(room, what === 'echo');
   return browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
     for (const t of tabs) await t.eval(([v, u]) => window.bench.open(v, u), [mode, url]);
     const leaders = mode === 'election'
-      ? await browser.dedicatedWorkerProbes('wsshare-worker.js')
-      : [await browser.workerProbe('wsshare-worker.js')];
+      ? await browser.dedicatedWorkerProbes(LEADER_SCRIPT[mode])
+      : [await browser.workerProbe(LEADER_SCRIPT[mode])];
     if (!leaders.length) throw new Error(`${mode}: no leader worker to profile`);
     const flags = await Promise.all(tabs.map((t) => t.eval(() => window.bench.isLeader())));
     const follower = tabs[Math.max(0, flags.indexOf(false))];
     const tab = await follower.cdp();
-    const frames = what === 'echo' ? cfg.profile.trips : cfg.profile.frames;
+    // Frames (or round trips) the leader handles, and those of the tab profiled.
+    const frames = what === 'echo' ? cfg.profile.trips : what === 'upstream' ? nTabs * cfg.upstream.frames : cfg.profile.frames;
+    const tabFrames = what === 'upstream' ? cfg.upstream.frames : frames;
+    // A run; resolves with its milliseconds: for tabs → server, as its
+    // scenario measures them (first send to last frame at the server).
     const runs = async () => {
+      const t0 = Date.now();
       if (what === 'echo') {
         await follower.eval(([n, size]) => window.bench.echo(n, size), [frames, cfg.frameBytes]);
-        return;
+      } else if (what === 'upstream') {
+        await server.expect(room, frames, false);
+        const starts = await Promise.all(tabs.map((t, i) =>
+          t.eval(([n, size, src]) => window.bench.burst(n, size, src), [tabFrames, cfg.frameBytes, `t${i}`])));
+        const r = await until(async () => {
+          const got = await server.room(room);
+          return got.doneAt ? got : null;
+        }, WAIT_MS, `profile: ${frames} frames from ${nTabs} tabs at the server`);
+        if (r.disorder) throw new Error(`profile, ${mode}: ${r.disorder} frames reached the server out of order`);
+        return Math.round(r.doneAt - Math.min(...starts));
+      } else {
+        await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
+        await server.blast(room, frames, cfg.frameBytes);
+        await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))), `profile: ${nTabs} tabs receiving ${frames} frames`);
       }
-      await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
-      await server.blast(room, frames, cfg.frameBytes);
-      await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))), `profile: ${nTabs} tabs receiving ${frames} frames`);
+      return Date.now() - t0;
     };
     // The same run unprofiled first, then profiled: how much the profiler
     // itself slowed it is part of the result.
-    const timed = async () => {
-      const t0 = Date.now();
-      await runs();
-      return Date.now() - t0;
-    };
-    const plainMs = await timed();
+    const plainMs = await runs();
     let profiledMs;
     const [tabSummary, ...leaderSummaries] = await profiled([(m, x) => tab.send(m, x), ...leaders.map((l) => l.send)],
-      async () => { profiledMs = await timed(); });
+      async () => { profiledMs = await runs(); });
     for (const l of leaders) await l.detach();
     await tab.detach();
-    return { what, mode, tabs: nTabs, frames, plainMs, profiledMs, leader: merged(leaderSummaries), tab: tabSummary };
+    return { what, mode, tabs: nTabs, frames, tabFrames, plainMs, profiledMs, leader: merged(leaderSummaries), tab: tabSummary };
   });
 }
 
-// Fan-out and echo, each profiled once (sampling adds its own cost: the
-// figures say where time goes, not how fast it goes).
+// Each workload profiled once (sampling adds its own cost: the figures say
+// where time goes, not how fast it goes): [name, what, mode].
+const PROFILES = [['fanout', 'fanout', 'wsshare'], ['echo', 'echo', 'wsshare'],
+  ['fanout, election mode', 'fanout', 'election'],
+  ['tabs → server', 'upstream', 'wsshare'], ['tabs → server, batching relay', 'upstream', 'batching']];
+
 export async function profile(env) {
   const out = {};
-  for (const [name, what, mode] of [['fanout', 'fanout', 'wsshare'], ['echo', 'echo', 'wsshare'],
-    ['fanout, election mode', 'fanout', 'election']]) {
+  for (const [name, what, mode] of PROFILES) {
     out[name] = await profileRound(env, what, mode);
     const r = out[name];
-    const perFrame = (us) => (us / r.frames).toFixed(2);
-    env.progress(`profile · ${name}`, `leader wasm ${perFrame(r.leader.places.wasm || 0)} µs/frame, ` +
-      `leader JS ${perFrame(r.leader.places['leader JS'] || 0)}, tab JS ${perFrame(r.tab.places['tab JS'] || 0)}`);
+    const per = (us, n) => (us / n).toFixed(2);
+    env.progress(`profile · ${name}`, `leader wasm ${per(r.leader.places.wasm || 0, r.frames)} µs/frame, ` +
+      `leader JS ${per(r.leader.places['leader JS'] || 0, r.frames)}, tab JS ${per(r.tab.places['tab JS'] || 0, r.tabFrames)}`);
   }
   return out;
 }

@@ -4,11 +4,14 @@
 // and RESULTS.md's sections; report.mjs calls each beside its own.
 
 import { paired, summary } from './stats.mjs';
+import { PLACES } from './scenarios.mjs';
 
 const MB = 1024 * 1024;
 const ENGINE_NAMES = { chromium: 'Chromium', firefox: 'Firefox', webkit: 'WebKit' };
 const SHOWN = ['wsshare', 'plain', 'batching'];
 const NAMES = { plain: 'plain WebSocket per tab', batching: 'batching relay', wsshare: 'wsshare' };
+// Where the placement scenario holds its bare socket.
+export const PLACE_NAMES = { shared: 'SharedWorker', dedicated: 'dedicated Worker', page: 'page' };
 
 const pick = (rounds, key) => (rounds || []).map((r) => r[key]);
 const k = (n) => (n >= 1e6 ? `${(n / 1e6).toPrecision(3)} M` : n >= 1e3 ? `${(n / 1e3).toPrecision(3)} k` : n.toPrecision(3));
@@ -92,6 +95,22 @@ function failoverOf(r) {
   };
 }
 
+// A bare socket in a SharedWorker, a dedicated Worker and a page (the
+// placement scenario): each one's frames per second, and the dedicated
+// Worker's and the page's over the SharedWorker's, round by round.
+export function placementOf(raw) {
+  const rate = (p) => pick(raw.rounds[p], 'perSecond');
+  return {
+    frames: raw.frames,
+    places: Object.fromEntries(PLACES.map((p) => [p, summary(rate(p))])),
+    seconds: Object.fromEntries(PLACES.map((p) => [p, summary(pick(raw.rounds[p], 'seconds'))])),
+    dedicatedOverShared: paired(rate('dedicated'), rate('shared'), (d, x) => d / x),
+    pageOverShared: paired(rate('page'), rate('shared'), (p, x) => p / x),
+    connections: [...new Set(PLACES.flatMap((p) => pick(raw.rounds[p], 'connections')))],
+    rounds: raw,
+  };
+}
+
 // A scenario that failed in an engine keeps its reason; the rest are summed up.
 const orFailed = (r, f) => (!r ? null : r.failed && !r.rounds ? { failed: true, reason: r.reason } : f(r));
 
@@ -104,6 +123,7 @@ function engineOf(raw) {
     echo: orFailed(raw.echo, echoOf),
     join: orFailed(raw.join, joinOf),
     failover: failoverOf(raw.failover),
+    placement: orFailed(raw.placement, placementOf),
     crash: raw.crash,
     memory: raw.memory,
     rounds: raw,
@@ -123,6 +143,7 @@ function chromiumOf(s, meta) {
     echo: s.echo ? echoOf(s.echo.rounds) : null,
     join: s.join ? joinOf(s.join.rounds) : null,
     failover: fo && fo.election ? failoverOf(fo.election.measured ? s.failover.rounds.close.election : fo.election) : null,
+    placement: s.placement || null,
     crash: s.failover && s.failover.crash,
     memory: s.memory ? { measured: true, growth: s.memory.wasmGrowth + s.memory.jsHeapGrowth } : null,
   };
@@ -191,9 +212,11 @@ export function judgeEnvs(s) {
     part('fan-out', r.fanout, (f) => `fan-out, ${r.tabs} tabs: wsshare ÷ batching ${x(f.overBatching)}, ÷ plain ${x(f.overPlain)}`);
     part('echo', r.echo, (h) => `echo p50 ${plus(h.overPlain.p50)} ms over plain`);
     part('join', r.join, (j) => `join ${ms(j.wsshare.join)} ms`);
+    part('socket placement', r.placement, (p) => `a bare socket's rate in a dedicated Worker ÷ in a SharedWorker ${x(p.dedicatedOverShared)}, ` +
+      `in a page ÷ in a SharedWorker ${x(p.pageOverShared)}`);
     if (r.failover.measured) parts.push(`failover (leader closed) ${r.failover.ms.median.toFixed(0)} ms, ${r.failover.lost} of ${r.failover.sent} sends lost`);
     else failed.push(`failover: ${r.failover.failed ? 'failed: ' : ''}${r.failover.reason}`);
-    add(`${name} ${r.version || ''}: fan-out, echo, join, failover`.replace('  ', ' '), 'none: reported, as in Chromium',
+    add(`${name} ${r.version || ''}: fan-out, echo, join, failover${r.placement ? ', socket placement' : ''}`.replace('  ', ' '), 'none: reported, as in Chromium',
       parts.join('; ') || 'failed', failed.length === 0, failed.join('; '), 'reported');
     // The reason alone: the mark says it was not measured.
     const why = (reason) => reason.replace(/^not measured in \w+: /, '');
@@ -274,6 +297,12 @@ export function markdownEnvs(s, meta) {
       if (fo) {
         rows.push(['failover, leader tab closed (election mode)', fo.measured ? `every tab open again after ${ms(fo.ms)} ms; ${fo.lost} of ${fo.sent} sends lost` : `${fo.failed ? 'failed' : 'not measured'}: ${fo.reason}`, '', '', '']);
       }
+      const p = r.placement;
+      if (p && !p.failed) {
+        rows.push([`socket placement: a bare socket receiving ${p.frames.toLocaleString('en')} frames (frames/s)`,
+          `${PLACES.map((x) => `${PLACE_NAMES[x]} ${spread(p.places[x], k)}`).join('; ')}; dedicated ÷ shared ${times(p.dedicatedOverShared)}, ` +
+          `page ÷ shared ${times(p.pageOverShared)} (see Socket placement above)`, '', '', '']);
+      } else if (p) rows.push(['socket placement', why(p), '', '', '']);
       if (r.crash) rows.push(['failover, leader tab crashed', r.crash.measured === false ? r.crash.reason : 'measured: see Failover above', '', '', '']);
       if (r.memory) rows.push(['leader memory', r.memory.measured === false ? r.memory.reason : `${mb(r.memory.growth)} above the start: see Leader memory above`, '', '', '']);
       out.push(table(['measure', ...SHOWN.map((v) => NAMES[v]), 'wsshare against the baselines'], rows), '');

@@ -5,11 +5,11 @@
 // some scenarios only (run.mjs --only) reports those.
 
 import { paired, summary } from './stats.mjs';
-import { BASELINES, ELECTED, PROTOCOL_VARIANTS, VARIANTS } from './scenarios.mjs';
+import { BASELINES, ELECTED, PLACES as SOCKET_PLACES, PROTOCOL_VARIANTS, VARIANTS } from './scenarios.mjs';
 import { PEERS } from './peers.mjs';
 import { failoverMarkdown, failovers, judgeFailover } from './peers-report.mjs';
 import { GOAL_LEADER, GOAL_TAB } from '../sizes.mjs';
-import { analyseEnvs, judgeEnvs, markdownEnvs, rawOfEnvs } from './report-envs.mjs';
+import { PLACE_NAMES, analyseEnvs, judgeEnvs, markdownEnvs, placementOf, rawOfEnvs } from './report-envs.mjs';
 
 const NAMES = {
   plain: 'plain WebSocket per tab',
@@ -131,10 +131,14 @@ function judge(s, meta) {
       add(`fan-out throughput, ${n} tabs`, '≥ 1.0 × batching relay',
         `${x(b)} batching (reported: ${x(f.ratios.naive)} naive${peers})`, !!(b && b.median >= 1));
     }
+    // Beside it, the ceiling the browser sets: a bare socket's rate in a
+    // dedicated Worker (where an elected tab's leader holds it) over its rate
+    // in a SharedWorker.
+    const bare = s.placement ? `; a bare socket, dedicated Worker ÷ SharedWorker: ${x(s.placement.dedicatedOverShared)} (socket placement)` : '';
     for (const [n, f] of Object.entries(s.fanout)) {
       const e = f.electionOverSharedworker;
       add(`fan-out throughput, ${n} tabs, election mode`, '≥ 0.9 × SharedWorker mode (per round)',
-        e ? `${x(e)} SharedWorker mode` : 'not run', e ? e.median >= 0.9 : null, e ? '' : 'no rounds of both modes');
+        e ? `${x(e)} SharedWorker mode${bare}` : 'not run', e ? e.median >= 0.9 : null, e ? '' : 'no rounds of both modes');
     }
   }
   if (s.upstream) {
@@ -217,6 +221,7 @@ function judge(s, meta) {
 export function analyse(raw, meta) {
   const s = {};
   if (raw.fanout) s.fanout = Object.fromEntries(Object.entries(raw.fanout).map(([n, r]) => [n, { ...throughput(r), rounds: r }]));
+  if (raw.placement) s.placement = placementOf(raw.placement);
   if (raw.upstream) s.upstream = { ...throughput(raw.upstream), rounds: raw.upstream };
   if (raw.echo) s.echo = { ...echoes(raw.echo), rounds: raw.echo };
   if (raw.join) {
@@ -248,6 +253,7 @@ export function rawOf(results) {
   const raw = {};
   if (s.fanout) raw.fanout = Object.fromEntries(Object.entries(s.fanout).map(([n, f]) => [n, f.rounds]));
   if (s.upstream) raw.upstream = s.upstream.rounds;
+  if (s.placement) raw.placement = s.placement.rounds;
   if (s.echo) raw.echo = s.echo.rounds;
   if (s.join) raw.join = s.join.rounds;
   if (s.failover) raw.failover = s.failover.rounds;
@@ -349,6 +355,8 @@ export function markdown(results, { tiny }) {
         .map((v) => `${NAMES[v] || v} ${spread(summary(pick(s.upstream.rounds[v], 'copiesPerFrame')), (x) => x.toFixed(2))}`).join(', ') + '.', '');
   }
 
+  if (s.placement) out.push(...placementMarkdown(s));
+
   if (s.echo || s.join) {
     out.push('## Latency (milliseconds)', '');
     out.push(`Echo: ${meta.config.echo.trips.toLocaleString('en')} sequential round trips from one tab of ${meta.config.echo.tabs}, the others idle (after ${meta.config.echo.warmup} unmeasured). ` +
@@ -409,35 +417,154 @@ export function markdown(results, { tiny }) {
   return out.join('\n');
 }
 
+// The socket placement section: a bare socket in a SharedWorker, a dedicated
+// Worker and a page, in each engine that ran it, set beside election mode's
+// fan-out over SharedWorker mode's.
+const rounds = (n) => `${n} round${n === 1 ? '' : 's'}`;
+
+function placementMarkdown(s) {
+  const p = s.placement;
+  const times = (r) => spread(r, (v) => `${v.toFixed(2)}×`);
+  const out = ['## Socket placement: what the browser allows a socket where each mode holds it', ''];
+  out.push('A bare WebSocket, no wsshare and no relay (`tests/bench/page/bare-socket.js`), receiving the fan-out\'s frames from the same server, ' +
+    'held in a SharedWorker (where SharedWorker mode\'s leader, and the relays, hold theirs), in a dedicated Worker (where election mode\'s elected tab\'s ' +
+    'leader holds it) and in the page itself (a plain socket per tab). One tab, one socket; every frame\'s number checked, as the bench page does, ' +
+    'and nothing else done with it. The figure: frames over the time from the push until the last frame arrived. ' +
+    `${rounds(p.rounds.rounds.shared.length)} of each in Chromium, the three places in turn; ratios are taken round by round. ` +
+    'Firefox and WebKit, where the engines scenario ran, the same with their own frames and rounds (`tests/bench/config.mjs`).', '');
+  const engines = [['Chromium', p], ...Object.entries(s.engines || {}).filter(([e]) => e !== 'chromium')
+    .map(([e, r]) => [`${e === 'webkit' ? 'WebKit' : 'Firefox'} ${r.version || ''}`.trim(), r.placement])];
+  out.push(table(['engine', 'frames', ...SOCKET_PLACES.map((x) => `${PLACE_NAMES[x]} (frames/s)`), 'dedicated ÷ shared', 'page ÷ shared'],
+    engines.filter(([, q]) => q).map(([name, q]) => (q.failed ? [name, `failed: ${q.reason}`, '', '', '', '', '']
+      : [name, q.frames.toLocaleString('en'), ...SOCKET_PLACES.map((x) => spread(q.places[x], k)), times(q.dedicatedOverShared), times(q.pageOverShared)]))), '');
+  // The reading: election mode's ratio against the bare sockets' in Chromium.
+  const d = p.dedicatedOverShared;
+  const pg = p.pageOverShared;
+  const sec = (x) => `${p.seconds[x].median.toFixed(2)} s`;
+  const words = [`In Chromium a bare socket took ${sec('shared')} in a SharedWorker, ${sec('dedicated')} in a dedicated Worker and ${sec('page')} in a page ` +
+    `for the same ${p.frames.toLocaleString('en')} frames: held in a dedicated Worker it receives at ${d.median.toFixed(2)}× its rate in a SharedWorker, ` +
+    `in a page at ${pg.median.toFixed(2)}×.`];
+  const election = Object.entries(s.fanout || {}).filter(([, f]) => f.electionOverSharedworker);
+  if (election.length) {
+    const each = election.map(([n, f]) => {
+      const e = f.electionOverSharedworker.median;
+      return `${e.toFixed(2)}× at ${n} tabs, ${(e / d.median).toFixed(2)} of the bare sockets' ratio`;
+    });
+    const below = election.filter(([, f]) => f.electionOverSharedworker.median < d.median).length;
+    words.push(`wsshare's election mode fans out at ${each.join('; ')} (docs/goals.md asks ≥ 0.9×).`);
+    // Each mode's leader against the bare socket where it runs: server frames
+    // per second (deliveries ÷ tabs) over the bare socket's frames per second.
+    words.push(election.map(([n, f]) => {
+      const of = (v, place) => `${k(f.variants[v].median / n)}/s, ${(f.variants[v].median / n / p.places[place].median).toFixed(2)} of the bare ${PLACE_NAMES[place]} socket's rate`;
+      return `At ${n} tabs SharedWorker mode's leader took the server's frames at ${of('wsshare', 'shared')}, election mode's at ${of('election', 'dedicated')}.`;
+    }).join(' '));
+    words.push(below === election.length
+      ? 'Election mode stays below the ratio a bare socket itself gets in a dedicated Worker: part of its gap is wsshare\'s own, the rest the browser\'s.'
+      : below === 0
+        ? 'Election mode reaches the ratio a bare socket itself gets in a dedicated Worker: what stands between it and SharedWorker mode is where the browser lets the socket run.'
+        : 'Election mode reaches the bare sockets\' ratio at some tab counts and not at others.');
+    words.push(d.median < 0.9
+      ? `The goal's 0.9× lies above the ratio the browser itself gives a bare socket (${d.median.toFixed(2)}×): election mode could meet it only where SharedWorker mode runs well below its own socket's ceiling.`
+      : `A bare socket in a dedicated Worker gets ${d.median.toFixed(2)}× its SharedWorker rate, so the browser leaves room for the goal's 0.9×.`);
+  }
+  out.push(words.join(' '), '');
+  return out;
+}
+
 // The protocol profiles' section: graphql-ws and JSON-RPC clients, one per
 // tab, over SharedWebSocket against a plain socket each.
 // Where a frame's time goes (tests/bench/profile.mjs): CPU time per frame in
 // each place, in the leader and in one tab, from one profiled run each.
 const PLACES = ['wasm', 'leader JS', 'tab JS', 'bench page', 'native', 'gc', 'other'];
+const LEADERS = { wsshare: 'leader (SharedWorker)', batching: 'leader (the relay\'s SharedWorker)' };
+
+// Per place, µs per frame of one thread of a profiled run; busy: all but idle.
+function perFrame(r, side) {
+  const n = side === 'leader' ? r.frames : r.tabFrames || r.frames;
+  const pl = r[side].places;
+  const out = Object.fromEntries(PLACES.map((p) => [p, (pl[p] || 0) / n]));
+  out.busy = PLACES.reduce((a, p) => a + out[p], 0);
+  out.idle = (pl.idle || 0) / n;
+  return out;
+}
+
+// Tabs → server, wsshare against the batching relay, read from the figures:
+// each thread's busy time per frame, its largest place, and the places where
+// wsshare spends most beyond the relay and most below it.
+function upstreamReading(w, b) {
+  const us = (x) => `${x.toFixed(2)} µs`;
+  const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)} µs`;
+  const largest = (f) => PLACES.reduce((a, p) => (f[p] > f[a] ? p : a));
+  const words = [];
+  const extra = {};
+  for (const side of ['leader', 'tab']) {
+    const fw = perFrame(w, side);
+    const fb = perFrame(b, side);
+    const diff = Object.fromEntries(PLACES.map((p) => [p, fw[p] - fb[p]]));
+    const most = PLACES.reduce((a, p) => (diff[p] > diff[a] ? p : a));
+    const least = PLACES.reduce((a, p) => (diff[p] < diff[a] ? p : a));
+    extra[side] = fw.busy - fb.busy;
+    const who = side === 'leader' ? 'The leader, per frame at the server' : 'A sending tab, per frame it sent';
+    words.push(`${who}: wsshare busy ${us(fw.busy)}, the relay ${us(fb.busy)} (${signed(extra[side])}); ` +
+      `the largest place is \`${largest(fw)}\` in wsshare (${us(fw[largest(fw)])}), \`${largest(fb)}\` in the relay (${us(fb[largest(fb)])}); ` +
+      (diff[most] > 0 ? `wsshare spends most beyond the relay in \`${most}\` (${signed(diff[most])})` : 'wsshare spends no more than the relay in any place') +
+      (diff[least] < 0 ? ` and most below it in \`${least}\` (${signed(diff[least])}).` : '.'));
+  }
+  const side = Math.abs(extra.leader) >= Math.abs(extra.tab) ? 'leader' : 'tab';
+  const { tabs } = w;
+  // Every frame crosses one tab and the leader: per frame, the machine's CPU
+  // spent is the sum of the two threads' busy times.
+  const total = (r) => perFrame(r, 'leader').busy + perFrame(r, 'tab').busy;
+  words.push(`A frame costs wsshare ${us(total(w))} of CPU over its tab and the leader, the relay ${us(total(b))}; ` +
+    `the larger share of the difference is in the ${side === 'leader' ? 'leader' : 'tabs'} (${signed(extra[side])} a frame, ` +
+    `against ${signed(extra[side === 'leader' ? 'tab' : 'leader'])} in the ${side === 'leader' ? 'tabs' : 'leader'}). ` +
+    `Unprofiled, the burst took ${w.plainMs} ms in wsshare and ${b.plainMs} ms in the relay: wsshare at ${(b.plainMs / w.plainMs).toFixed(2)}× the relay's rate ` +
+    `(one round each; the scenario's rounds are in the throughput table). The ${tabs} tabs and the leader run at once and share the machine's cores, ` +
+    'so the CPU a thread spends is time the others may wait for.');
+  // How much of the run each thread waited: a thread idle most of it was not
+  // what set the pace.
+  const idle = (r, side) => {
+    const f = perFrame(r, side);
+    return `${Math.round((100 * f.idle) / (f.idle + f.busy))} %`;
+  };
+  words.push(`Idle, of each thread's profiled time: wsshare's leader ${idle(w, 'leader')} and tab ${idle(w, 'tab')}, ` +
+    `the relay's leader ${idle(b, 'leader')} and tab ${idle(b, 'tab')}; what a thread waits for beyond the others profiled ` +
+    '(the browser\'s network process, the server) is not sampled here.');
+  return words.join(' ');
+}
+
 function profileMarkdown(p) {
   const out = ['## Where the time goes (Chromium, V8 sampling profiler)', '',
-    'One round of each, under CDP\'s `Profiler` at 100 µs, 4 tabs: **fan-out**, the server pushes the frames to every tab; ' +
-    '**echo**, one tab makes sequential round trips; and the fan-out again in election mode, where the leader is an elected ' +
-    'tab\'s dedicated Worker (the followers\' standby Workers are profiled with it: idle, they add only idle time). ' +
-    'CPU time of the leader\'s worker and of one tab that does not lead, per server frame ' +
-    '(fan-out) or per round trip (echo), in µs, by where it was spent: the core (`wasm`), the leader\'s JavaScript, the tab\'s ' +
-    'JavaScript (wsshare\'s glue and the link compiled by wasm2js), the bench page\'s own counting, the browser\'s native work ' +
-    'under a script (`native`: posting and cloning on the bus, dispatching events, the socket), and the garbage collector. ' +
-    'Sampling adds a cost of its own: these say where time goes, not how fast it goes.', ''];
+    'One round of each, under CDP\'s `Profiler` at 100 µs: **fan-out**, 4 tabs, the server pushes the frames to every tab; ' +
+    '**echo**, one tab of 4 makes sequential round trips; the fan-out again in election mode, where the leader is an elected ' +
+    'tab\'s dedicated Worker (the followers\' standby Workers are profiled with it: idle, they add only idle time); and **tabs → server**, ' +
+    'every tab sends its burst at once, as in that scenario, in wsshare and in the batching relay. ' +
+    'CPU time of the leader\'s worker and of one tab that does not lead, in µs, per server frame (fan-out), per round trip (echo), or, ' +
+    'tabs → server, per frame at the server for the leader and per frame the tab sent for the tab, by where it was spent: the core (`wasm`), the leader\'s JavaScript ' +
+    '(wsshare\'s worker, or the relay\'s), the tab\'s JavaScript (wsshare\'s glue and the link compiled by wasm2js, or the relay\'s tab side), the bench page\'s own work ' +
+    '(counting, or making the burst\'s frames), the browser\'s native work under a script (`native`: posting and cloning on the bus and the ports, dispatching events, the socket), ' +
+    'and the garbage collector. Sampling adds a cost of its own: these say where time goes, not how fast it goes.', ''];
   for (const [what, r] of Object.entries(p)) {
-    const per = (us) => (us / r.frames).toFixed(2);
-    out.push(`**${what}** (${r.frames.toLocaleString('en')} ${r.what === 'echo' ? 'round trips' : 'frames'}; the same run took ` +
-      `${r.plainMs} ms unprofiled and ${r.profiledMs} ms profiled: the profiler slowed it ${(r.profiledMs / r.plainMs).toFixed(1)}×, ` +
+    const up = r.what === 'upstream';
+    const per = (us, side = 'leader') => (us / (side === 'leader' ? r.frames : r.tabFrames || r.frames)).toFixed(2);
+    const count = up ? `${r.frames.toLocaleString('en')} frames, ${(r.tabFrames || r.frames / r.tabs).toLocaleString('en')} from each of ${r.tabs} tabs`
+      : `${r.frames.toLocaleString('en')} ${r.what === 'echo' ? 'round trips' : 'frames'}`;
+    out.push(`**${what}** (${count}; the same run took ${r.plainMs} ms unprofiled and ${r.profiledMs} ms profiled` +
+      `${up ? ', from the first send to the last frame at the server' : ''}: the profiler slowed it ${(r.profiledMs / r.plainMs).toFixed(1)}×, ` +
       'and its costs fall mostly on the native calls it samples):', '');
     out.push(table(['thread', ...PLACES, 'busy', 'idle'], ['leader', 'tab'].map((side) => {
-      const pl = r[side].places;
-      const busy = Object.entries(pl).filter(([k]) => k !== 'idle').reduce((a, [, v]) => a + v, 0);
-      const who = r.mode === 'election' ? `leader (a tab's Worker${r.leader.threads > 1 ? `, with ${r.leader.threads - 1} standby` : ''})` : 'leader (SharedWorker)';
-      return [side === 'leader' ? who : 'one tab of 4', ...PLACES.map((k) => per(pl[k] || 0)), per(busy), per(pl.idle || 0)];
+      const f = perFrame(r, side);
+      const who = r.mode === 'election' ? `leader (a tab's Worker${r.leader.threads > 1 ? `, with ${r.leader.threads - 1} standby` : ''})` : LEADERS[r.mode] || LEADERS.wsshare;
+      return [side === 'leader' ? who : `one tab of ${r.tabs || 4}${up ? ', per frame it sent' : ''}`,
+        ...PLACES.map((x) => f[x].toFixed(2)), f.busy.toFixed(2), f.idle.toFixed(2)];
     })));
     out.push('', `Busiest functions: leader ${r.leader.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}; ` +
-      `tab ${r.tab.top.slice(0, 5).map((f) => `${f.name} ${per(f.us)}`).join(', ')}.`, '');
+      `tab ${r.tab.top.slice(0, 5).map((f) => `${f.name} ${per(f.us, 'tab')}`).join(', ')}.`, '');
   }
+  const pairs = Object.values(p);
+  const w = pairs.find((r) => r.what === 'upstream' && r.mode === 'wsshare');
+  const b = pairs.find((r) => r.what === 'upstream' && r.mode === 'batching');
+  if (w && b) out.push(`**Tabs → server, wsshare against the batching relay.** ${upstreamReading(w, b)}`, '');
   return out;
 }
 

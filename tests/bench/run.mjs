@@ -41,7 +41,7 @@ const { values: opts } = parseArgs({
 });
 
 // Every scenario, in the order a run takes them.
-const SCENARIOS = ['sizes', 'core', 'fanout', 'upstream', 'echo', 'join', 'failover', 'memory', 'profile', 'graphql', 'jsonrpc',
+const SCENARIOS = ['sizes', 'core', 'fanout', 'placement', 'upstream', 'echo', 'join', 'failover', 'memory', 'profile', 'graphql', 'jsonrpc',
   'loaded', 'scale', 'engines'];
 const only = opts.only ? opts.only.split(',').map((x) => x.trim()).filter(Boolean) : null;
 const unknown = only ? only.filter((x) => !SCENARIOS.includes(x)) : [];
@@ -121,6 +121,7 @@ try {
     raw.fanout = {};
     for (const n of Object.keys(cfg.fanout.rounds)) raw.fanout[n] = await scenario.fanout(env, Number(n));
   }
+  if (runs('placement')) raw.placement = await scenario.placement(env);
   if (runs('upstream')) raw.upstream = await scenario.upstream(env);
   if (runs('echo')) raw.echo = await scenario.echo(env);
   if (runs('join')) raw.join = await scenario.join(env);

@@ -86,6 +86,42 @@ export async function fanout(env, nTabs) {
   return inRounds(env, `fan-out, ${nTabs} tabs`, env.cfg.fanout.rounds[nTabs], (v) => fanoutOnce(env, v, nTabs), perSecond);
 }
 
+// ---- socket placement: a bare socket where each mode holds its own ----
+
+// Where the placement scenario holds a bare WebSocket (no wsshare, no relay):
+// where a SharedWorker leader, an elected tab's Worker and a tab each hold theirs.
+export const PLACES = ['shared', 'dedicated', 'page'];
+const inPlacement = (tab, fn, args) => tab.eval(async ([name, a]) => (await import('/bench/placement.mjs'))[name](...a), [fn, args]);
+
+// One bare socket in one page's SharedWorker, dedicated Worker or the page,
+// receiving the fan-out's frames from the same server.
+function placementOnce(env, where, frames) {
+  const { server, cfg } = env;
+  const room = newRoom('placement');
+  return env.browser.inContext(async (ctx) => {
+    const tab = await ctx.openTab();
+    await inPlacement(tab, 'open', [where, server.wsUrl(room)]);
+    await inPlacement(tab, 'arm', [frames]);
+    const { t0 } = await server.blast(room, frames, cfg.frameBytes);
+    const got = await within(WAIT_MS, inPlacement(tab, 'done', []), `${where}: a bare socket receiving ${frames} frames`);
+    if (got.error) throw new Error(`${where}: ${got.error}`);
+    if (got.count !== frames || got.disorder) throw new Error(`${where}: ${got.count} of ${frames} frames, ${got.disorder} out of order`);
+    const seconds = (got.doneAt - t0) / 1000;
+    const { accepted } = await server.room(room);
+    return { perSecond: frames / seconds, seconds, received: got.count, connections: accepted };
+  });
+}
+
+// c: { frames, rounds } (the rounds of every place, rotated each round).
+export async function placement(env, c = env.cfg.placement) {
+  const rounds = Object.fromEntries(PLACES.map((p) => [p, c.rounds]));
+  return {
+    frames: c.frames,
+    rounds: await inRounds(env, `bare socket, ${c.frames.toLocaleString('en')} frames`, rounds,
+      (where) => placementOnce(env, where, c.frames), (r) => `${perSecond(r)} (${r.seconds.toFixed(2)} s)`),
+  };
+}
+
 // ---- tabs → server: every tab sends a burst, the server counts ----
 
 function upstreamOnce(env, variant) {

@@ -108,13 +108,38 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   // workload. A tiny round is too short for every place to get a sample (at
   // 100 µs): what is held is that each thread was sampled, and placed.
   const sampled = (x) => Object.values(x.places).reduce((a, b) => a + b, 0);
-  for (const what of ['fanout', 'echo', 'fanout, election mode']) {
+  const profiles = { fanout: 'wsshare', echo: 'wsshare', 'fanout, election mode': 'election', 'tabs → server': 'wsshare', 'tabs → server, batching relay': 'batching' };
+  assert.deepEqual(Object.keys(s.profile), Object.keys(profiles));
+  for (const [what, mode] of Object.entries(profiles)) {
     const p = s.profile[what];
-    assert.ok(p.frames > 0 && p.plainMs > 0 && p.profiledMs > 0, `profile ${what}: ${JSON.stringify(p)}`);
+    assert.equal(p.mode, mode, what);
+    assert.ok(p.frames > 0 && p.tabFrames > 0 && p.plainMs > 0 && p.profiledMs > 0, `profile ${what}: ${JSON.stringify(p)}`);
     assert.ok(sampled(p.leader) > 0 && sampled(p.tab) > 0, `profile ${what}: ${JSON.stringify([p.leader.places, p.tab.places])}`);
   }
-  assert.equal(s.profile['fanout, election mode'].mode, 'election');
-  assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Where the time goes/);
+  // Tabs → server: the leader counts every tab's frames, the tab its own.
+  const { tabs: upTabs, frames: upFrames } = results.meta.config.upstream;
+  for (const what of ['tabs → server', 'tabs → server, batching relay']) {
+    assert.deepEqual([s.profile[what].frames, s.profile[what].tabFrames, s.profile[what].tabs], [upTabs * upFrames, upFrames, upTabs], what);
+  }
+  assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Where the time goes[\s\S]*\*\*Tabs → server, wsshare against the batching relay\.\*\* The leader/);
+
+  // Socket placement: in Chromium and Firefox, a bare socket in each place,
+  // one server connection, every frame received (the scenario also throws
+  // on a frame out of order); the ratios to the SharedWorker's, and the
+  // election goal's row naming the bare sockets' ratio beside its own.
+  const placements = [['chromium', s.placement], ['firefox', s.engines.firefox.placement]];
+  for (const [engine, p] of placements) {
+    assert.ok(p && !p.failed, `${engine} placement: ${p && p.reason}`);
+    for (const where of ['shared', 'dedicated', 'page']) {
+      const rounds = p.rounds.rounds[where];
+      assert.ok(rounds.length > 0, `${engine} ${where}`);
+      for (const r of rounds) assert.deepEqual([r.received, r.connections], [p.frames, 1], `${engine} ${where}: ${JSON.stringify(r)}`);
+      assert.ok(isSummary(p.places[where]) && p.places[where].median > 0, `${engine} ${where}`);
+    }
+    assert.ok(isSummary(p.dedicatedOverShared) && isSummary(p.pageOverShared), engine);
+  }
+  assert.ok(results.goals.some((g) => /election mode$/.test(g.measure) && /a bare socket, dedicated Worker ÷ SharedWorker: \d/.test(g.value)));
+  assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Socket placement[\s\S]*\| Chromium \| [\d,]+ \|[\s\S]*\| Firefox [^|]*\| [\d,]+ \|/);
 
   // A SharedWorker tab's frames reach its leader by the worker's port: no
   // other tab receives a copy. A relay's tabs each receive the others' posts
