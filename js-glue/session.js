@@ -6,7 +6,8 @@
 import * as C from '../build/page/page.mjs';
 import { Calls, actionsOf, now, textAt } from './page-calls.js';
 
-export const MODE = { auto: 1, sharedworker: 2, election: 3, direct: 4 };
+// The modes in the order of enum wss_session_mode, from 1.
+export const MODES = ['auto', 'sharedworker', 'election', 'direct'];
 // The session's numbers (wsshare.h), one constant each: the bundler puts the
 // numbers in their place.
 export const CAN_BUS = 1;
@@ -28,13 +29,14 @@ export const SESSION_ERROR = 69;
 export const HOST_NONE = 0;
 export const HOST_WORKER = 1;
 export const HOST_PAGE = 2;
+export const HOST_STANDBY = 3;
 const OK = 0;
 
 export class Session {
   // act(kind, a, text) performs one action; it may report new events, which
   // run once the actions of the current call are done.
   constructor(mode, caps, act) {
-    this._ptr = C.wss_session_new(MODE[mode], caps);
+    this._ptr = C.wss_session_new(MODES.indexOf(mode) + 1, caps);
     this._act = act;
     this._calls = new Calls();
   }

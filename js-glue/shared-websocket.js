@@ -9,9 +9,9 @@
 // it is the tab's (tab.js), which performs what its C decides.
 
 import { byteLength } from './bus.js';
+import { MODES } from './session.js';
 import { CLOSED, CLOSING, CONNECTING, OPEN, Tab } from './tab.js';
 
-const MODES = ['auto', 'sharedworker', 'election', 'direct'];
 // The profiles' names, from the core's table (wasm/src/profiles.c) through
 // the build; a build without it leaves the check to the leader's core.
 const PROTOCOLS = typeof WSSHARE_PROTOCOLS === 'object' ? ['auto', ...WSSHARE_PROTOCOLS] : null;

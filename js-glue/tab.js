@@ -8,7 +8,7 @@
 
 import { BUS_VERSION, SERVER_FRAMES, TAB_FRAMES, TAB_KEPT, channelName, electChannelName, randomId, sharingKey, tabLockName } from './bus.js';
 import {
-  CAN_BUS, CAN_LOCKS, CAN_SHAREDWORKER, CAN_WORKER, HOST_PAGE, HOST_WORKER,
+  CAN_BUS, CAN_LOCKS, CAN_SHAREDWORKER, CAN_WORKER, HOST_PAGE, HOST_STANDBY, HOST_WORKER,
   Session, SESSION_ERROR, SESSION_FAIL, SESSION_HOST, SESSION_LOST, SESSION_START,
   SESSION_TIMER, WAY_DIRECT, WAY_ELECTION, WAY_SHAREDWORKER,
 } from './session.js';
@@ -199,7 +199,10 @@ export class Tab {
       case SESSION_HOST:
         if (a === HOST_WORKER) this._ways._lead();
         else if (a === HOST_PAGE) this._ways._leadHere();
-        else this._ways._unlead();
+        else {
+          this._ways._unlead();
+          if (a === HOST_STANDBY) this._ways._standBy();
+        }
         break;
       case SESSION_ERROR: this._fire(errorEvent(`wsshare: ${this._ways._error}`)); break;
       case SESSION_TIMER:
@@ -374,7 +377,8 @@ export class Tab {
   // What the link posts for leader `to`: by a road of that leader's own (see
   // ways.js); for none (0), on the bus.
   _post(msg, to) {
-    if (!this._ways._up(msg, to) && this._bus) this._bus.postMessage(msg);
+    if (to) this._ways._up(msg, to);
+    else if (this._bus) this._bus.postMessage(msg);
   }
 
   _onBus(msg) {
@@ -407,7 +411,8 @@ export class Tab {
     // bus (nothing unacknowledged: no leader named) with no call before it.
     const { 1: bye, 2: resign } = this._farewell;
     if (resign && this._electBus) this._electBus.postMessage(resign[0]);
-    if (bye && (!bye[1] || !this._ways._up(bye[0], bye[1]))) this._bus.postMessage(bye[0]);
+    if (bye && !bye[1]) this._bus.postMessage(bye[0]);
+    else if (bye) this._ways._up(bye[0], bye[1]);
     this._link._pagehide(e.persisted);
     this._ways._pagehide();
   }

@@ -53,10 +53,6 @@ export class Ways {
       this._election = null;
     }
     this._unlead();
-    if (this._standby) {
-      this._standby.terminate();
-      this._standby = null;
-    }
     if (this._candidate) {
       this._candidate.postMessage({ t: 'stop' });
       this._candidate = null;
@@ -79,13 +75,11 @@ export class Ways {
   // Sends a post meant for leader `to` (which welcomed this tab) by a road of
   // that leader's own, where the bus would copy it into every tab: the port
   // of the worker it runs in, where this tab has one, else the channel it
-  // opened for this tab as it welcomed it. False when the bus must carry it
-  // (no leader named).
+  // opened for this tab as it welcomed it.
   _up(msg, to) {
-    if (!to) return false;
     if (this._port && to === this._portLeader) {
       this._port.postMessage(msg);
-      return true;
+      return;
     }
     // One road at a time: to this tab's last leader.
     if (this._roadLeader !== to) {
@@ -94,18 +88,11 @@ export class Ways {
       this._roadLeader = to;
     }
     this._road.postMessage(msg);
-    return true;
   }
 
   _closeRoad() {
     if (this._road) this._road.close();
     this._road = this._roadLeader = null;
-  }
-
-  // The worker that answered `ready` (msg) runs leader msg.l: its port reaches it.
-  _portTo(port, msg) {
-    this._port = port;
-    this._portLeader = msg.l >>> 0;
   }
 
   _stopLifeWatch() {
@@ -160,7 +147,9 @@ export class Ways {
       const msg = e.data;
       if (!current() || !msg) return;
       if (msg.t === 'ready') {
-        this._portTo(worker.port, msg);
+        // This worker runs leader msg.l: its port reaches it.
+        this._port = worker.port;
+        this._portLeader = msg.l >>> 0;
         this._ready(msg.w, current);
         // The leader watches the tab's lock from its hello on: never before
         // the tab holds it, or it would take the tab for gone.
@@ -192,16 +181,11 @@ export class Ways {
     });
     this._election._start();
     if (t._link) t._link._hello();
-    this._standBy();
   }
 
-  // A follower may be elected at any moment, and its leader's Worker would
-  // start, fetch and compile the core before it could lead: a Worker does
-  // that now and waits, so that leading takes only the core's start. It
-  // costs the follower an idle Worker and the compiled core (never its
-  // linear memory: the core is instantiated only to lead).
+  // The session's standby (HOST_STANDBY): a Worker fetches and compiles the
+  // core now and waits, so that leading takes only the core's start.
   _standBy() {
-    if (this._standby || !this._election || this._ownLeader) return;
     let w;
     try {
       w = new Worker(this._t._urls().workerUrl);
@@ -265,7 +249,8 @@ export class Ways {
       });
   }
 
-  // This tab leads no more (HOST none), or leaves the way.
+  // This tab leads no more, or leaves the way: whatever ran or waited to run
+  // its leader stops.
   _unlead() {
     if (this._leaderWorker) {
       this._stopLifeWatch();
@@ -279,7 +264,10 @@ export class Ways {
     }
     this._ownLeader = 0;
     if (this._t._link) this._t._link._lead(0);
-    this._standBy(); // a follower again, where the election goes on
+    if (this._standby) {
+      this._standby.terminate();
+      this._standby = null;
+    }
   }
 
   // The leader's host could not run it; the session says what next.

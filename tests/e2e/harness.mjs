@@ -249,6 +249,27 @@ export async function stopSending(tabs) {
   return Promise.all(tabs.map((tab) => tab.eval(() => { clearInterval(window.sender); return window.sentCount || 0; })));
 }
 
+// Each tab sends `n` frames at once; the server receives every one, in each
+// tab's order, and every tab hears the server's reply to each.
+export async function sendInOrder(cat, user, tabs, n = 50) {
+  await Promise.all(tabs.map((tab, t) => tab.eval(([t, n]) => {
+    for (let k = 1; k <= n; k++) window.sockets[0].ws.send(JSON.stringify({ text: `tab${t} ${k}` }));
+  }, [t, n])));
+  const all = n * tabs.length;
+  const received = await eventually(async () => {
+    const r = await catJson(cat, `/received?user=${user}`);
+    return r.length >= all ? r : null;
+  }, { what: `${all} frames at the server` });
+  assert.equal(received.length, all);
+  for (let t = 0; t < tabs.length; t++) {
+    const mine = received.map((f) => JSON.parse(f).text).filter((x) => x.startsWith(`tab${t} `));
+    assert.deepEqual(mine, Array.from({ length: n }, (_, k) => `tab${t} ${k + 1}`));
+  }
+  for (const tab of tabs) {
+    await tab.waitFor((all) => window.sockets[0].messages.filter((m) => JSON.parse(m).type === 'chat').length >= all, all);
+  }
+}
+
 // Every frame each tab sent is in /received, in the tab's order; duplicates
 // (frames the old leader sent but could not acknowledge) are counted.
 export async function checkReceived(cat, user, names, counts) {

@@ -4,7 +4,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ONE_SHARED_SOCKET, catJson, eventually, lacks, launch, push, serverStats, startCatForFile, uniqueUser } from './harness.mjs';
+import {
+  ONE_SHARED_SOCKET, eventually, lacks, launch, push, sendInOrder, serverStats, startCatForFile, uniqueUser,
+} from './harness.mjs';
 
 let browser;
 let cat;
@@ -79,23 +81,9 @@ describe('one server socket for every tab', () => {
     const user = uniqueUser('send');
     await browser.inContext(async (ctx) => {
       const tabs = await openShared(ctx, 4, user);
-      await Promise.all(tabs.map((tab, t) => tab.eval((t) => {
-        for (let k = 1; k <= 50; k++) window.sockets[0].ws.send(JSON.stringify({ text: `tab${t} ${k}` }));
-      }, t)));
-      const received = await eventually(async () => {
-        const r = await catJson(cat, `/received?user=${user}`);
-        return r.length >= 200 ? r : null;
-      }, { what: '200 frames at the server' });
-      assert.equal(received.length, 200);
-      for (let t = 0; t < 4; t++) {
-        const mine = received.map((f) => JSON.parse(f).text).filter((x) => x.startsWith(`tab${t} `));
-        assert.deepEqual(mine, Array.from({ length: 50 }, (_, k) => `tab${t} ${k + 1}`));
-      }
+      // Every tab also hears all 200 replies (the server answers each frame).
+      await sendInOrder(cat, user, tabs);
       assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
-      // Every tab saw all 200 replies (the server answers each frame).
-      for (const tab of tabs) {
-        await tab.waitFor(() => window.sockets[0].messages.filter((m) => JSON.parse(m).type === 'chat').length >= 200);
-      }
     });
   });
 

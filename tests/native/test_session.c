@@ -204,6 +204,28 @@ static void session_should_run_an_elected_leader_in_a_worker_then_on_the_page_th
     CHECK_EQ(wss_session_host_failed(s, 6), WSS_OK);
     CHECK_DID(s, "HOST:0 FAIL:2");
     wss_session_free(s);
+
+    /* Where Web Locks elect, a tab that does not lead keeps a Worker ready:
+     * from the start, and again each time its term ends. */
+    s = wss_session_new(WSS_MODE_ELECTION, ALL | WSS_CAN_LOCKS);
+    REQUIRE(s != NULL);
+    CHECK_EQ(wss_session_start(s, 1, 0), WSS_OK);
+    CHECK_DID(s, "START:2 HOST:3");
+    CHECK_EQ(wss_session_host_failed(s, 1), WSS_EREJECT); /* a standby leads nothing */
+    CHECK_EQ(wss_session_elected(s, 0, 1), WSS_OK);
+    CHECK_DID(s, "");
+    CHECK_EQ(wss_session_elected(s, 1, 2), WSS_OK);
+    CHECK_DID(s, "HOST:1");
+    CHECK_EQ(wss_session_elected(s, 0, 3), WSS_OK);
+    CHECK_DID(s, "HOST:3");
+    CHECK_EQ(wss_session_elected(s, 1, 4), WSS_OK);
+    CHECK_EQ(wss_session_host_failed(s, 5), WSS_OK);
+    CHECK_DID(s, "HOST:2");
+    CHECK_EQ(wss_session_elected(s, 1, 6), WSS_OK); /* the page leads already */
+    CHECK_DID(s, "");
+    CHECK_EQ(wss_session_elected(s, 0, 7), WSS_OK);
+    CHECK_DID(s, "HOST:3");
+    wss_session_free(s);
 }
 
 /* A leader that answered and whose host then fails entirely is lost: the tab
@@ -219,7 +241,7 @@ static void session_should_queue_again_when_the_host_of_a_leader_that_answered_f
     CHECK_EQ(wss_session_host_failed(s, 3), WSS_OK);
     CHECK_DID(s, "HOST:2");
     CHECK_EQ(wss_session_host_failed(s, 4), WSS_OK);
-    CHECK_DID(s, "HOST:0 LOST:2 START:2");
+    CHECK_DID(s, "HOST:0 LOST:2 START:2 HOST:3");
     CHECK_EQ(wss_session_way(s), WSS_WAY_ELECTION);
     wss_session_free(s);
 }
@@ -1655,12 +1677,14 @@ static void check_step(model *m, const wss_session *s, int rc, int expect, doubl
             break;
         }
         case WSS_ACT_SESSION_HOST:
-            /* A Worker when elected, the page when it was refused, nowhere
-             * when the term ends or the page failed too; only in the
-             * election, each said once. */
+            /* A Worker when elected (the standby, if any), the page when it
+             * was refused, nowhere when the term ends or the page failed
+             * too, a standby Worker where Web Locks elect and this tab does
+             * not lead; only in the election, each said once. */
             if (m->failed || m->way != WSS_WAY_ELECTION || x->a == m->host ||
-                (x->a == WSS_HOST_WORKER && m->host != WSS_HOST_NONE) ||
-                (x->a == WSS_HOST_PAGE && m->host != WSS_HOST_WORKER) || x->a > WSS_HOST_PAGE)
+                (x->a == WSS_HOST_WORKER && m->host != WSS_HOST_NONE && m->host != WSS_HOST_STANDBY) ||
+                (x->a == WSS_HOST_PAGE && m->host != WSS_HOST_WORKER) ||
+                (x->a == WSS_HOST_STANDBY && !(m->caps & WSS_CAN_LOCKS)) || x->a > WSS_HOST_STANDBY)
                 STEP_FAIL("HOST:%u after host %u on way %u", x->a, m->host, m->way);
             m->host = x->a;
             m->hosts++;
@@ -1692,6 +1716,9 @@ static void check_step(model *m, const wss_session *s, int rc, int expect, doubl
         m->armed = 0;
     if (wss_session_way(s) != m->way)
         STEP_FAIL("way %u, the STARTs said %u", wss_session_way(s), m->way);
+    /* Where Web Locks elect, a tab that does not lead keeps a standby. */
+    if (!m->failed && m->way == WSS_WAY_ELECTION && (m->caps & WSS_CAN_LOCKS) && m->host == WSS_HOST_NONE)
+        STEP_FAIL("an election by Web Locks, and no standby Worker");
     if ((deadline_passed || retry_due) && !moved)
         STEP_FAIL("the SharedWorker's deadline or next try passed and nothing happened");
     if (deadline_passed)
@@ -1742,7 +1769,8 @@ static wss_session *random_session(model *m, uint32_t *rng, double now, uint32_t
 
     memset(m, 0, sizeof *m);
     m->mode = 1 + prng_below(rng, 4);
-    m->caps = prng_below(rng, 3) == 0 ? prng_below(rng, 8) : (uint32_t)ALL;
+    m->caps = (prng_below(rng, 3) == 0 ? prng_below(rng, 8) : (uint32_t)ALL) |
+              (prng_below(rng, 2) ? (uint32_t)WSS_CAN_LOCKS : 0);
     m->death = -1;
     s = wss_session_new(m->mode, m->caps);
     if (s == NULL) {
@@ -1857,7 +1885,7 @@ static void session_should_keep_every_promise_over_seeded_random_events(void)
                     rc = wss_session_elected(s, prng_below(&rng, 3) != 0, now);
                     break;
                 case 1:
-                    if (!m.failed && m.host == WSS_HOST_NONE)
+                    if (!m.failed && m.host != WSS_HOST_WORKER && m.host != WSS_HOST_PAGE)
                         expect = WSS_EREJECT;
                     rc = wss_session_host_failed(s, now);
                     break;

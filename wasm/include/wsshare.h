@@ -638,9 +638,11 @@ enum wss_session_caps {
 
 /* Where a tab that leads runs the leader (WSS_ACT_SESSION_HOST). */
 enum wss_session_host {
-    WSS_HOST_NONE = 0,   /* nowhere: stop the one running, if any */
-    WSS_HOST_WORKER = 1, /* a dedicated Worker of the tab's */
-    WSS_HOST_PAGE = 2    /* the page itself (the Worker was refused, or there is none) */
+    WSS_HOST_NONE = 0,    /* nowhere: stop the one running, and any standby */
+    WSS_HOST_WORKER = 1,  /* a dedicated Worker of the tab's (the standby, if any) */
+    WSS_HOST_PAGE = 2,    /* the page itself (the Worker was refused, or there is none) */
+    WSS_HOST_STANDBY = 3  /* nowhere yet: stop the one running, and keep a Worker
+                           * with the core compiled, ready to lead when elected */
 };
 
 /* The way a tab reaches the leader. */

@@ -147,6 +147,24 @@ static void rearm(wss_session *s)
     push(s, WSS_ACT_SESSION_TIMER, delay, 0);
 }
 
+/* Where a tab of the election that does not lead keeps its leader's host:
+ * where the election is by Web Locks, a Worker that fetched and compiled the
+ * core and waits, so that leading takes only the core's start (without Web
+ * Locks the tab's candidate, in a Worker already, leads itself). It costs
+ * the tab an idle Worker and the compiled core, never the core's memory. */
+static uint32_t not_leading(const wss_session *s)
+{
+    return s->way == WSS_WAY_ELECTION && (s->caps & WSS_CAN_LOCKS) ? WSS_HOST_STANDBY : WSS_HOST_NONE;
+}
+
+static void set_host(wss_session *s, uint32_t host)
+{
+    if (host == s->host)
+        return;
+    s->host = host;
+    push(s, WSS_ACT_SESSION_HOST, host, 0);
+}
+
 static void take(wss_session *s, uint32_t way)
 {
     s->way = way;
@@ -163,6 +181,7 @@ static void take(wss_session *s, uint32_t way)
         s->ready_by = s->now + (s->restarting ? (double)(WSS_SESSION_RESTART_READY_MS << s->retries)
                                               : WSS_SESSION_READY_MS);
     push(s, WSS_ACT_SESSION_START, way, 0);
+    set_host(s, not_leading(s));
 }
 
 static void fail(wss_session *s, uint32_t why)
@@ -461,11 +480,9 @@ int wss_session_elected(wss_session *s, int leading, double now)
      * only where the page can start one); should it be refused, the page
      * leads (wss_session_host_failed). Told again while a host runs, it
      * keeps that one: a second would be a second leader. */
-    host = !leading ? WSS_HOST_NONE : s->host != WSS_HOST_NONE ? s->host : WSS_HOST_WORKER;
-    if (host == s->host)
-        return WSS_OK;
-    s->host = host;
-    push(s, WSS_ACT_SESSION_HOST, host, 0);
+    host = !leading ? not_leading(s)
+           : s->host == WSS_HOST_WORKER || s->host == WSS_HOST_PAGE ? s->host : WSS_HOST_WORKER;
+    set_host(s, host);
     return WSS_OK;
 }
 
@@ -475,20 +492,18 @@ int wss_session_host_failed(wss_session *s, double now)
 
     if (rc != WSS_OK)
         return rc;
-    if (s->host == WSS_HOST_NONE)
+    if (s->host != WSS_HOST_WORKER && s->host != WSS_HOST_PAGE)
         return WSS_EREJECT; /* a host of an ended term: its news is old */
     if (s->host == WSS_HOST_WORKER) {
         /* The Worker was refused (a policy, a script that does not load):
          * the page leads instead. */
-        s->host = WSS_HOST_PAGE;
-        push(s, WSS_ACT_SESSION_HOST, WSS_HOST_PAGE, 0);
+        set_host(s, WSS_HOST_PAGE);
         return WSS_OK;
     }
     /* Neither could run it: its files are not where they were looked for,
      * or the browser refuses them. The way failed, and the lock goes to the
      * next tab, which tries too. */
-    s->host = WSS_HOST_NONE;
-    push(s, WSS_ACT_SESSION_HOST, WSS_HOST_NONE, 0);
+    set_host(s, WSS_HOST_NONE);
     return failed(s);
 }
 
