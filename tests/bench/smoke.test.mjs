@@ -144,7 +144,10 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   // A SharedWorker tab's frames reach its leader by the worker's port: no
   // other tab receives a copy. A relay's tabs each receive the others' posts
   // (the counter sees them), and so do an election's followers.
+  // No copy in either mode: a SharedWorker's tabs post by its port, an
+  // elected tab's followers by a channel of their own to it.
   assert.deepEqual(s.upstream.rounds.wsshare.map((r) => r.copiesPerFrame), [0]);
+  assert.deepEqual(s.upstream.rounds.election.map((r) => r.copiesPerFrame), [0]);
   assert.ok(s.upstream.rounds.batching[0].copiesPerFrame > 0, JSON.stringify(s.upstream.rounds.batching));
 
   assert.ok(results.goals.length >= 12);
