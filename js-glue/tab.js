@@ -13,7 +13,7 @@ import {
   SESSION_TIMER, WAY_DIRECT, WAY_ELECTION, WAY_SHAREDWORKER,
 } from './session.js';
 import {
-  CLEAN, ERR_LEADER, ERR_NOTES, ERR_SESSION, ERR_TOO_BIG, HEARD_SESSION,
+  BATCH_MASK, BY_BUS, CLEAN, ERR_LEADER, ERR_NOTES, ERR_SESSION, ERR_TOO_BIG, HEARD_SESSION,
   isU32, Link, LINK_ACKED, LINK_CLOSE, LINK_COUNT, LINK_DELIVER,
   LINK_ELECT_BUS, LINK_ERROR, LINK_FAREWELL, LINK_FLUSH, LINK_HEARD, LINK_LEADERCHANGE,
   LINK_OPEN, LINK_POST, LINK_POST_FRAMES, LINK_POST_KEPT, LINK_POST_MARKED, LINK_PROTOCOL,
@@ -217,13 +217,16 @@ export class Tab {
   _linkAct(kind, a, b, handle, extra, ctx) {
     switch (kind) {
       case LINK_POST: this._post(extra, handle); break;
-      case LINK_POST_FRAMES:
-        for (let s = a; s < a + b; s += extra) {
+      case LINK_POST_FRAMES: {
+        // `extra`: the frames a post may carry, and whether they go on the bus.
+        const n = extra & BATCH_MASK;
+        for (let s = a; s < a + b; s += n) {
           const f = [];
-          for (let q = s; q < Math.min(a + b, s + extra); q++) f.push(this._frames.get(q).data);
-          this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s, f }, handle);
+          for (let q = s; q < Math.min(a + b, s + n); q++) f.push(this._frames.get(q).data);
+          this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s, f }, extra & BY_BUS ? 0 : handle);
         }
         break;
+      }
       case LINK_POST_MARKED:
         this._post({ v: BUS_VERSION, t: TAB_FRAMES, l: handle, tab: this._id, s: a, f: [this._frames.get(a).data], m: [b] }, handle);
         break;

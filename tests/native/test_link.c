@@ -42,8 +42,8 @@ static const char *did(const wss_link *k)
                        : snprintf(buf + len, room, "%sFAREWELL%u:off", sep, a[i].a);
             break;
         case WSS_ACT_LINK_POST_FRAMES:
-            w = snprintf(buf + len, room, "%sFRAMES:%u+%u@%u/%u", sep, a[i].a, a[i].b, a[i].handle,
-                         a[i].len);
+            w = snprintf(buf + len, room, "%sFRAMES:%u+%u@%u%s/%u", sep, a[i].a, a[i].b, a[i].handle,
+                         a[i].len & WSS_LINK_BY_BUS ? "(bus)" : "", a[i].len & WSS_LINK_BATCH_MASK);
             break;
         case WSS_ACT_LINK_POST_MARKED:
             w = snprintf(buf + len, room, "%sMARKED:%u/%u@%u", sep, a[i].a, a[i].b, a[i].handle);
@@ -175,6 +175,18 @@ static uint32_t addressed(const wss_link *k, uint32_t kind, uint32_t which)
     return UINT32_MAX;
 }
 
+/* Whether the first POST_FRAMES goes on the bus. */
+static int by_bus(const wss_link *k)
+{
+    uint32_t i, n = 0;
+    const wss_action *a = wss_link_actions(k, &n);
+
+    for (i = 0; i < n; i++)
+        if (a[i].kind == WSS_ACT_LINK_POST_FRAMES)
+            return (a[i].len & WSS_LINK_BY_BUS) != 0;
+    return -1;
+}
+
 static void envelopes_should_be_written_as_the_bus_had_them(void)
 {
     wss_link *k = wss_link_new(TAB, -1);
@@ -302,17 +314,18 @@ static void a_new_leader_should_get_a_hello_then_every_unacknowledged_frame(void
     wss_link_flush(k, clock_ms);
     ack(k, L1, 100);
     send(k, 1); /* 1201: not yet posted when the leader changes */
+    /* Every unacknowledged frame goes right behind the hello, in posts of at
+     * most 512: the leader takes the hello first, and need not be heard from. */
     env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
     CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 RECONNECTING:1/0 "
                  "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":101,\"last\":1201,\"p\":1200,\"l\":2002} "
-                 "TIMER:1000");
+                 "FRAMES:101+1101@2002(bus)/512 TIMER:1000");
     /* The old leader is no longer heeded. */
     CHECK_EQ(ack(k, L1, 1000), WSS_EREJECT);
-    /* The new one took up to 150 from the hello's `p`; it re-sends the rest
-     * in posts of at most 512, and the app hears of the open again. */
+    /* The new one took up to 150 from the hello's `p`; what went behind the
+     * hello goes not again, and the app hears of the open again. */
     welcome(k, L2, 1, 150, WSS_LINK_OPEN | WSS_LINK_RESUME);
-    CHECK_DID(k, "HEARD:3 ACKED:101-150 RELEASE:101-150 FRAMES:151+1051@2002/512 PROTOCOL OPEN "
-                 "TIMER:20000");
+    CHECK_DID(k, "HEARD:3 ACKED:101-150 RELEASE:101-150 PROTOCOL OPEN TIMER:20000");
     /* A resend asks again from a frame of its choosing; never below the acked. */
     env(k, WSS_LINK_ENV_RESEND, L2, TAB, 120, 0, 0);
     CHECK_DID(k, "HEARD:3 FRAMES:151+1051@2002/512");
@@ -352,6 +365,100 @@ static void a_live_tab_the_leader_let_go_should_say_hello_and_send_again(void)
     CHECK_DID(k, "HEARD:3");
     welcome(k, L1, 1, 0, 0);
     CHECK_DID(k, "HEARD:3 FRAMES:1+4@1001/512 TIMER:20000");
+    wss_link_free(k);
+}
+
+/* The frames that go behind the hello to a new leader are those it had
+ * then, and only to the leader that hello was for: a frame sent before the
+ * welcome waits for it (it could take another road than the hello), and a
+ * hello said again, or another leader, means the welcome re-sends them all. */
+static void frames_behind_a_hello_should_go_once_and_only_to_that_leader(void)
+{
+    wss_link *k = open_link(-1);
+
+    REQUIRE(k != NULL);
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    send(k, 1);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    CHECK_DID(k, "FRAMES:1+2@1001/512");
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 RECONNECTING:1/0 "
+                 "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":2,\"p\":2,\"l\":2002} "
+                 "FRAMES:1+2@2002(bus)/512 TIMER:1000");
+    /* Sent before the welcome: it waits for it, and goes alone. */
+    send(k, 1);
+    CHECK_DID(k, "COUNT:1 FLUSH");
+    wss_link_flush(k, clock_ms);
+    CHECK_DID(k, "");
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_DID(k, "HEARD:3 FRAMES:3+1@2002/512 PROTOCOL OPEN TIMER:20000");
+    /* A second welcome (a hello repeated) re-sends from the first unacknowledged. */
+    welcome(k, L2, 1, 1, 0);
+    CHECK_DID(k, "HEARD:3 ACKED:1-1 RELEASE:1-1 FRAMES:2+2@2002/512");
+    wss_link_free(k);
+
+    /* Unwelcomed for a second: the hello is said again, with no frames behind
+     * it, as the first may have been lost with them; the welcome re-sends. */
+    k = open_link(-1);
+    REQUIRE(k != NULL);
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 RECONNECTING:1/0 "
+                 "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":1,\"p\":1,\"l\":2002} "
+                 "FRAMES:1+1@2002(bus)/512 TIMER:1000");
+    clock_ms += 1000;
+    wss_link_tick(k, clock_ms);
+    CHECK_DID(k, "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":1,\"p\":1,\"l\":2002} "
+                 "TIMER:1000");
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_DID(k, "HEARD:3 FRAMES:1+1@2002/512 PROTOCOL OPEN TIMER:20000");
+    wss_link_free(k);
+
+    /* Another leader before the welcome: it gets them all behind its hello;
+     * the one the tab left gets nothing more, and its late welcome is not heeded. */
+    k = open_link(-1);
+    REQUIRE(k != NULL);
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    (void)did(k);
+    env(k, WSS_LINK_ENV_LEADER, L1 + 1, 0, 0, 0, 0);
+    CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 "
+                 "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":1,\"p\":1,\"l\":1002} "
+                 "FRAMES:1+1@1002(bus)/512");
+    CHECK_EQ(welcome(k, L2, 1, 0, WSS_LINK_OPEN), WSS_EREJECT);
+    welcome(k, L1 + 1, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_DID(k, "HEARD:3 PROTOCOL OPEN TIMER:20000");
+    wss_link_free(k);
+
+    /* The leader is lost before its welcome: the welcome of whichever leads
+     * next (it adopts the tab's hello without a leader) re-sends them all. */
+    k = open_link(-1);
+    REQUIRE(k != NULL);
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    (void)did(k);
+    wss_link_lost(k, clock_ms);
+    wss_link_hello(k, clock_ms);
+    CHECK_DID(k, "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":1,\"p\":1,\"l\":0}");
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
+    CHECK_DID(k, "HEARD:3 FRAMES:1+1@2002/512 PROTOCOL OPEN TIMER:20000");
+    wss_link_free(k);
+
+    /* Nothing unacknowledged, or not open yet: a hello alone. */
+    k = open_link(-1);
+    REQUIRE(k != NULL);
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 RECONNECTING:1/0 "
+                 "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":0,\"p\":0,\"l\":2002} "
+                 "TIMER:1000");
     wss_link_free(k);
 }
 
@@ -857,11 +964,19 @@ static void posts_should_name_the_leader_they_are_for(void)
     wss_link_flush(k, clock_ms);
     /* A new leader: the hello, the re-sends and the goodbye are for it. */
     env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
-    /* The hello goes on the bus: L2 opens this tab's road as it welcomes it. */
+    /* The hello goes on the bus, L2 opening this tab's road only as it
+     * welcomes it; so do the unacknowledged frames right behind it, named
+     * for L2. */
     CHECK_EQ(addressed(k, WSS_ACT_LINK_POST, 0), 0);
-    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
     CHECK_EQ(addressed(k, WSS_ACT_LINK_POST_FRAMES, 0), L2);
+    CHECK_EQ(by_bus(k), 1);
+    welcome(k, L2, 1, 0, WSS_LINK_OPEN | WSS_LINK_RESUME);
     CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 1), L2);
+    /* Welcomed: by L2's road. */
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    CHECK_EQ(addressed(k, WSS_ACT_LINK_POST_FRAMES, 0), L2);
+    CHECK_EQ(by_bus(k), 0);
     /* The resignation goes on the election channel, to no leader. */
     wss_link_role(k, 9u, 1u, clock_ms);
     CHECK_EQ(addressed(k, WSS_ACT_LINK_FAREWELL, 2), 0);
@@ -876,6 +991,7 @@ const test_case link_tests[] = {
     TEST_CASE(acks_should_release_frames_and_let_buffered_amount_go),
     TEST_CASE(a_new_leader_should_get_a_hello_then_every_unacknowledged_frame),
     TEST_CASE(a_live_tab_the_leader_let_go_should_say_hello_and_send_again),
+    TEST_CASE(frames_behind_a_hello_should_go_once_and_only_to_that_leader),
     TEST_CASE(a_tab_without_reconnect_should_close_with_its_leader),
     TEST_CASE(a_profile_kept_frame_should_go_first_to_a_new_leader_and_the_change_stay_quiet),
     TEST_CASE(a_frame_marked_while_unacknowledged_should_go_again_alone_with_its_mark),

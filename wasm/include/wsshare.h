@@ -818,6 +818,12 @@ enum wss_link_envelope_type {
 #define WSS_LINK_REASON_APP 2u      /* the reason the app gave close() */
 #define WSS_LINK_REASON_ENVELOPE 4u /* the reason of the close envelope at hand */
 
+/* A POST_FRAMES action's `len`: the frames a post may carry, and whether
+ * the posts go on the bus, as the hello they follow, for a leader that has
+ * not opened this tab's road yet. */
+#define WSS_LINK_BATCH_MASK 0xffffu
+#define WSS_LINK_BY_BUS 0x10000u
+
 /* The lists of an ack envelope (wss_link_notes' `kind`). */
 enum wss_link_notes_kind {
     WSS_LINK_NOTES_KEEP = 0,   /* "k": [tab, seq, mark, ...] keep the frame with its mark */
@@ -845,7 +851,9 @@ enum wss_link_action_kind {
                                      * where the host has one, else the channel it opened
                                      * for this tab); 0: on the bus */
     WSS_ACT_LINK_POST_FRAMES = 97,  /* post frames a .. a+b-1 to leader `handle`, in posts
-                                     * of at most `len` frames */
+                                     * of at most `len` & WSS_LINK_BATCH_MASK frames: by
+                                     * its road, or on the bus where `len` has
+                                     * WSS_LINK_BY_BUS (those behind a hello) */
     WSS_ACT_LINK_POST_KEPT = 98,    /* post the kept frames to leader `handle`: at `text`, `b`
                                      * seqs then their `b` marks (uint32 each) */
     WSS_ACT_LINK_FAREWELL = 99,     /* hold `text` ready as the page's farewell `a` (1: the

@@ -76,6 +76,7 @@ struct wss_link {
     uint32_t last_in;     /* the last server frame taken */
     uint32_t close_code;  /* the app's close(): 1005 without a code */
     int welcomed, resume, quiet, reconnecting, hidden_away, overflow;
+    uint32_t hailed;      /* the leader whose hello the frames followed; 0: none */
     uint32_t told;        /* the farewell the host holds ready: FAREWELL_* bits */
     uint32_t bye_to;      /* the leader the goodbye held ready is addressed to */
     double now;
@@ -219,41 +220,49 @@ static void unnote(wss_link *k, note *n)
     k->nnotes--;
 }
 
-/* Frames [from, to) go out in posts of at most a batch. */
-static void post_frames(const wss_link *k, uint32_t from, uint32_t to)
+/* Frames [from, end) go out to our leader in posts of at most a batch, by
+ * its road or (by_bus: WSS_LINK_BY_BUS) on the bus. */
+static void post_frames(const wss_link *k, uint32_t from, uint32_t end, uint32_t by_bus)
 {
-    if (to == from)
+    if (end == from)
         return;
-    push(WSS_ACT_LINK_POST_FRAMES, from, to - from);
+    push(WSS_ACT_LINK_POST_FRAMES, from, end - from);
     acts[nacts - 1].handle = k->leader;
-    acts[nacts - 1].len = WSS_LINK_BATCH_FRAMES;
+    acts[nacts - 1].len = WSS_LINK_BATCH_FRAMES | by_bus;
 }
 
-/* Frames [pend, seq) go out, once welcomed. One a profile marked while it
- * was unacknowledged (a re-send to a next leader) goes alone, with its mark:
- * that leader's profile reads it as it reads a kept frame, and does not
- * answer again what the tab had its answer to. */
-static void flush(wss_link *k)
+/* Frames [pend, seq) go out (see post_frames). One a profile marked while
+ * it was unacknowledged (a re-send to a next leader) goes alone, with its
+ * mark: that leader's profile reads it as it reads a kept frame, and does
+ * not answer again what the tab had its answer to. */
+static void post_pending(wss_link *k, uint32_t by_bus)
 {
-    uint32_t n = k->seq - k->pend, from = k->pend, i;
+    uint32_t from = k->pend, i;
 
-    if (n == 0 || !k->welcomed)
+    if (k->seq == from)
         return;
     for (i = 0; i < k->nnotes; i++) {
         uint32_t s = k->notes[i].seq;
 
         if (s < from || s >= k->seq)
             continue;
-        post_frames(k, from, s);
+        post_frames(k, from, s, by_bus);
         push(WSS_ACT_LINK_POST_MARKED, s, k->notes[i].mark);
         acts[nacts - 1].handle = k->leader;
         from = s + 1;
     }
-    post_frames(k, from, k->seq);
+    post_frames(k, from, k->seq, by_bus);
     if (k->seq - 1 > k->posted)
         k->posted = k->seq - 1;
     k->pend = k->seq;
     k->pend_bytes = 0;
+}
+
+/* Frames wait for the welcome. */
+static void flush(wss_link *k)
+{
+    if (k->welcomed)
+        post_pending(k, 0);
 }
 
 static void resend_from(wss_link *k, uint32_t from)
@@ -378,6 +387,7 @@ static void hello(wss_link *k)
 {
     uint32_t at;
 
+    k->hailed = 0;
     if (k->state == CLOSED || k->state == CLOSING)
         return;
     /* `last`: frames up to it were taken by send(); a new leader queues their
@@ -436,6 +446,26 @@ static void shared_open(wss_link *k, uint32_t flags)
     }
 }
 
+/* Right behind its hello to a leader it just heard of, on the bus as the
+ * hello (the leader opens this tab's road only as it welcomes it), a tab
+ * posts every frame that leader has not acknowledged, rather than a bus
+ * round trip later, on the welcome: the leader takes the hello first, so it
+ * knows the tab and where its frames start, and queues them until its
+ * socket opens. A failover's first frames then wait for the new socket
+ * alone; other tabs get a copy of these re-sends, as of the hello. Not so
+ * where a profile kept or marked a frame: those go first, or alone, once a
+ * welcome showed the leader knows the tab; nor for frames sent later,
+ * before the welcome, which wait for it and its road. */
+static void hail(wss_link *k)
+{
+    if (k->state != OPEN || k->leader == 0 || k->nnotes > 0 || k->lo == k->seq)
+        return;
+    k->pend = k->lo;
+    k->pend_bytes = 0;
+    post_pending(k, WSS_LINK_BY_BUS);
+    k->hailed = k->leader;
+}
+
 static int is_leader(const wss_link *k)
 {
     return k->own != 0 && k->own == k->leader;
@@ -456,6 +486,7 @@ static void follow(wss_link *k, uint32_t id)
     if (had && !k->reconnecting)
         reconnecting(k, 1, 0, 0);
     hello(k);
+    hail(k);
 }
 
 static void welcome(wss_link *k, uint32_t seq, double upto, uint32_t flags)
@@ -483,8 +514,11 @@ static void welcome(wss_link *k, uint32_t seq, double upto, uint32_t flags)
         acts[nacts - 1].handle = k->leader;
         acts[nacts - 1].text = (const char *)kept_out;
     }
+    /* What went behind the hello this welcome answers goes not again: the
+     * leader took it after the hello. */
     if (k->lo < k->seq)
-        resend_from(k, k->lo);
+        resend_from(k, fresh && k->hailed == k->leader ? k->pend : k->lo);
+    k->hailed = 0;
     if (flags & WSS_LINK_OPEN)
         shared_open(k, flags);
 }
