@@ -83,9 +83,10 @@ export class LockElection {
     this._calls._run(() => {
       if (!this._ptr) return;
       if (arg === undefined) fn(this._ptr, now()); else fn(this._ptr, arg, now());
-      for (const [kind, a, b, req, text, len] of actionsOf(C.wss_locks_actions, this._ptr)) {
+      const w = actionsOf(C.wss_locks_actions, this._ptr);
+      for (let i = 0; i < w.length; i += 6) {
         try {
-          this._act(kind, a, b, req, len ? textAt(text, len) : '');
+          this._act(w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 5] ? textAt(w[i + 4], w[i + 5]) : '');
         } catch (err) {
           // A callback threw: logged, and reported as uncaught, but the
           // election performs the rest of what it decided.

@@ -6,7 +6,7 @@
 // actions to the tab, one call at a time.
 
 import * as C from '../build/page/page.mjs';
-import { Calls, actionsOf, now, textAt } from './page-calls.js';
+import { Calls, actionsOf, now, textAt, words } from './page-calls.js';
 
 // The link's actions (wss_link_action_kind), one constant each: the bundler
 // puts the numbers in their place.
@@ -46,7 +46,7 @@ const TYPES = ['leader', 'welcome', 'open', 'reconnecting', 'ack', 'close', 'gon
 const ACK = 5;
 const SCRATCH = C.wss_link_scratch_words();
 
-const words = () => new Uint32Array(C.memory.buffer, C.wss_link_scratch(), SCRATCH);
+const scratch = words.subarray(C.wss_link_scratch() >> 2, (C.wss_link_scratch() >> 2) + SCRATCH);
 
 export class Link {
   // act(kind, a, b, handle, extra, ctx) performs one action: extra is a POST's
@@ -106,8 +106,7 @@ export class Link {
       const step = SCRATCH - (SCRATCH % width);
       for (let off = 0; off < list.length; off += step) {
         const n = Math.min(step, list.length - off);
-        const w = words();
-        for (let i = 0; i < n; i++) w[i] = Number(list[off + i]) >>> 0;
+        for (let i = 0; i < n; i++) scratch[i] = Number(list[off + i]) >>> 0;
         this._call(C.wss_link_notes, [kind, n]);
       }
     });
@@ -120,8 +119,7 @@ export class Link {
     do {
       const n = Math.min(SCRATCH, frames.length - off);
       if (targets) {
-        const w = words();
-        for (let i = 0; i < n; i++) w[i] = Number(targets[off + i]) >>> 0;
+        for (let i = 0; i < n; i++) scratch[i] = Number(targets[off + i]) >>> 0;
       }
       this._call(C.wss_link_frames, [leader, seq0 + off, n, targets ? 1 : 0], { frames, off });
       off += n;
@@ -142,11 +140,16 @@ export class Link {
       }
       const rc = fn(this._ptr, ...args, now());
       if (then) then(rc);
-      const m = new Uint32Array(C.memory.buffer);
-      const acts = actionsOf(C.wss_link_actions, this._ptr).map(([kind, a, b, handle, text, len]) => [kind, a, b, handle,
-        kind === LINK_POST || kind === LINK_FAREWELL ? textAt(text, len)
-          : kind === LINK_POST_KEPT ? Array.from(m.subarray(text >> 2, (text >> 2) + 2 * b)) : len]);
-      for (const [kind, a, b, handle, extra] of acts) this._act(kind, a, b, handle, extra, ctx);
+      // Texts and kept lists are in the link's shared buffers: all are read
+      // before any action is performed.
+      const w = actionsOf(C.wss_link_actions, this._ptr);
+      const extra = [];
+      for (let i = 0; i < w.length; i += 6) {
+        const kind = w[i];
+        extra.push(kind === LINK_POST || kind === LINK_FAREWELL ? textAt(w[i + 4], w[i + 5])
+          : kind === LINK_POST_KEPT ? Array.from(words.subarray(w[i + 4] >> 2, (w[i + 4] >> 2) + 2 * w[i + 2])) : w[i + 5]);
+      }
+      for (let i = 0; i < w.length; i += 6) this._act(w[i], w[i + 1], w[i + 2], w[i + 3], extra[i / 6], ctx);
       return rc;
     }, 0);
   }

@@ -15,21 +15,23 @@ export const textAt = (ptr, len) => decoder.decode(new Uint8Array(C.memory.buffe
 
 // The actions of the last call on `ptr`, as wss_*_actions (`list`) gives
 // them: [kind, a, b, handle, text pointer, text length] each.
+// The page's memory never grows (-sALLOW_MEMORY_GROWTH=0): one view of it
+// serves every call.
+export const words = new Uint32Array(C.memory.buffer);
+
+// Where a `*_actions` call writes its count: four bytes below the stack's
+// start, taken once and kept.
+const box = C.stackAlloc(4) >> 2;
+
+// The actions of the last call, six words each (kind, a, b, handle, text,
+// len), copied out: the list lives in C's static memory, which a call
+// made while they are performed (another socket's, from an event handler)
+// would overwrite.
 export function actionsOf(list, ptr) {
-  const top = C.stackSave();
-  const box = C.stackAlloc(4);
-  const at = list(ptr, box) >> 2;
-  const m = new Uint32Array(C.memory.buffer);
-  const count = m[box >> 2];
-  C.stackRestore(top);
-  const acts = [];
-  for (let i = 0; i < count; i++) acts.push(Array.from(m.subarray(at + i * 6, at + i * 6 + 6)));
-  return acts;
+  const at = list(ptr, box << 2) >> 2;
+  return words.slice(at, at + words[box] * 6);
 }
 
-// Runs steps (a C call and the performing of its actions) one at a time:
-// a step asked for while one runs waits for it. Returns the step's result,
-// or `queued` when it had to wait.
 export class Calls {
   constructor() {
     this._busy = false;

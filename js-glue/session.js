@@ -70,9 +70,8 @@ export class Session {
     if (!this._ptr) return -2;
     return this._calls._run(() => {
       const rc = arg === undefined ? fn(this._ptr, now()) : fn(this._ptr, arg, now());
-      for (const [kind, a, , , text, len] of actionsOf(C.wss_session_actions, this._ptr)) {
-        this._act(kind, a, len ? textAt(text, len) : '');
-      }
+      const w = actionsOf(C.wss_session_actions, this._ptr);
+      for (let i = 0; i < w.length; i += 6) this._act(w[i], w[i + 1], w[i + 5] ? textAt(w[i + 4], w[i + 5]) : '');
       return rc;
     }, OK);
   }
