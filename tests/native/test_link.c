@@ -368,6 +368,21 @@ static void a_live_tab_the_leader_let_go_should_say_hello_and_send_again(void)
     wss_link_free(k);
 }
 
+/* An open link that resumes, frame 1 posted to L1, that has just heard L2
+ * announce itself (what it did is not read yet). */
+static wss_link *one_frame_then_l2(void)
+{
+    wss_link *k = open_link(-1);
+
+    if (k == NULL)
+        return NULL;
+    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
+    send(k, 1);
+    wss_link_flush(k, clock_ms);
+    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
+    return k;
+}
+
 /* The frames that go behind the hello to a new leader are those it had
  * then, and only to the leader that hello was for: a frame sent before the
  * welcome waits for it (it could take another road than the hello), and a
@@ -400,12 +415,8 @@ static void frames_behind_a_hello_should_go_once_and_only_to_that_leader(void)
 
     /* Unwelcomed for a second: the hello is said again, with no frames behind
      * it, as the first may have been lost with them; the welcome re-sends. */
-    k = open_link(-1);
+    k = one_frame_then_l2();
     REQUIRE(k != NULL);
-    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
-    send(k, 1);
-    wss_link_flush(k, clock_ms);
-    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
     CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 RECONNECTING:1/0 "
                  "POST:{\"v\":1,\"t\":\"hello\",\"tab\":501,\"next\":1,\"last\":1,\"p\":1,\"l\":2002} "
                  "FRAMES:1+1@2002(bus)/512 TIMER:1000");
@@ -419,12 +430,8 @@ static void frames_behind_a_hello_should_go_once_and_only_to_that_leader(void)
 
     /* Another leader before the welcome: it gets them all behind its hello;
      * the one the tab left gets nothing more, and its late welcome is not heeded. */
-    k = open_link(-1);
+    k = one_frame_then_l2();
     REQUIRE(k != NULL);
-    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
-    send(k, 1);
-    wss_link_flush(k, clock_ms);
-    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
     (void)did(k);
     env(k, WSS_LINK_ENV_LEADER, L1 + 1, 0, 0, 0, 0);
     CHECK_DID(k, "HEARD:1 LEADERCHANGE:0 "
@@ -437,12 +444,8 @@ static void frames_behind_a_hello_should_go_once_and_only_to_that_leader(void)
 
     /* The leader is lost before its welcome: the welcome of whichever leads
      * next (it adopts the tab's hello without a leader) re-sends them all. */
-    k = open_link(-1);
+    k = one_frame_then_l2();
     REQUIRE(k != NULL);
-    env(k, WSS_LINK_ENV_OPEN, L1, 0, 0, 0, WSS_LINK_RESUME);
-    send(k, 1);
-    wss_link_flush(k, clock_ms);
-    env(k, WSS_LINK_ENV_LEADER, L2, 0, 0, 0, 0);
     (void)did(k);
     wss_link_lost(k, clock_ms);
     wss_link_hello(k, clock_ms);
