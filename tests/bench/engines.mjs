@@ -61,6 +61,8 @@ export async function launchEngineBrowser(engine, origin) {
         await context.close();
       }
     },
+    // No CDP into a worker here: no leader memory, no cold start's timeline.
+    probes: false,
     workerProbe: () => { throw new Error(notMeasured(engine, NO_HEAP[engine])); },
     close: () => driver.close(),
   };

@@ -11,7 +11,9 @@
 // script), or idle. Chromium only: the other engines have no such profiler
 // over their drivers.
 
+import os from 'node:os';
 import { within } from './browser.mjs';
+import { underLoad } from './burner.mjs';
 import { until } from './scenarios.mjs';
 
 const WAIT_MS = 180000;
@@ -94,10 +96,11 @@ const LEADER_SCRIPT = { wsshare: 'wsshare-worker.js', election: 'wsshare-worker.
 
 // what: 'fanout', 'echo' or 'upstream'. mode: 'wsshare' (a SharedWorker
 // leads), 'election' (a tab's Worker does; the tab profiled is one that does
-// not lead) or 'batching' (the batching relay's SharedWorker).
-async function profileRound(env, what, mode) {
+// not lead) or 'batching' (the batching relay's SharedWorker). size: a
+// fan-out's { tabs, frames } where not 4 tabs and the profile's frames.
+async function profileRound(env, what, mode, size = {}) {
   const { server, cfg, browser } = env;
-  const nTabs = what === 'upstream' ? cfg.upstream.tabs : 4;
+  const nTabs = size.tabs || (what === 'upstream' ? cfg.upstream.tabs : 4);
   const room = `profile-${what}-${mode}-${process.pid}-${Date.now()}`;
   const url = server.wsUrl(room, what === 'echo');
   return browser.inContext(async (ctx) => {
@@ -111,7 +114,7 @@ async function profileRound(env, what, mode) {
     const follower = tabs[Math.max(0, flags.indexOf(false))];
     const tab = await follower.cdp();
     // Frames (or round trips) the leader handles, and those of the tab profiled.
-    const frames = what === 'echo' ? cfg.profile.trips : what === 'upstream' ? nTabs * cfg.upstream.frames : cfg.profile.frames;
+    const frames = what === 'echo' ? cfg.profile.trips : what === 'upstream' ? nTabs * cfg.upstream.frames : size.frames || cfg.profile.frames;
     const tabFrames = what === 'upstream' ? cfg.upstream.frames : frames;
     // A run; resolves with its milliseconds: for tabs → server, as its
     // scenario measures them (first send to last frame at the server).
@@ -131,33 +134,54 @@ async function profileRound(env, what, mode) {
         return Math.round(r.doneAt - Math.min(...starts));
       } else {
         await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
-        await server.blast(room, frames, cfg.frameBytes);
-        await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))), `profile: ${nTabs} tabs receiving ${frames} frames`);
+        const { t0: pushed } = await server.blast(room, frames, cfg.frameBytes);
+        const got = await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))), `profile: ${nTabs} tabs receiving ${frames} frames`);
+        // When each tab had its last frame, from the push, fastest first: one
+        // late tab, or all late alike.
+        finished = got.map((g) => Math.round(g.doneAt - pushed)).sort((a, b) => a - b);
       }
       return Date.now() - t0;
     };
+    let finished = null;
     // The same run unprofiled first, then profiled: how much the profiler
     // itself slowed it is part of the result.
     const plainMs = await runs();
+    const plainFinished = finished;
     let profiledMs;
     const [tabSummary, ...leaderSummaries] = await profiled([(m, x) => tab.send(m, x), ...leaders.map((l) => l.send)],
       async () => { profiledMs = await runs(); });
     for (const l of leaders) await l.detach();
     await tab.detach();
-    return { what, mode, tabs: nTabs, frames, tabFrames, plainMs, profiledMs, leader: merged(leaderSummaries), tab: tabSummary };
+    return { what, mode, tabs: nTabs, cores: os.cpus().length, frames, tabFrames, plainMs, profiledMs, finished: plainFinished, leader: merged(leaderSummaries), tab: tabSummary };
   });
 }
 
 // Each workload profiled once (sampling adds its own cost: the figures say
-// where time goes, not how fast it goes): [name, what, mode].
-const PROFILES = [['fanout', 'fanout', 'wsshare'], ['echo', 'echo', 'wsshare'],
-  ['fanout, election mode', 'fanout', 'election'],
-  ['tabs → server', 'upstream', 'wsshare'], ['tabs → server, batching relay', 'upstream', 'batching']];
+// where time goes, not how fast it goes): [name, what, mode, size, load].
+// The fan-outs the goals judge at many tabs and on the loaded machine are
+// profiled as those scenarios run them (their tabs and frames; the burner
+// spinning), wsshare beside the batching relay.
+function profiles(cfg) {
+  const many = { tabs: Math.max(...cfg.scale.tabs), frames: cfg.scale.frames };
+  const busy = { tabs: Math.max(...Object.keys(cfg.loaded.rounds).map(Number)), frames: cfg.loaded.frames };
+  return [['fanout', 'fanout', 'wsshare'], ['echo', 'echo', 'wsshare'],
+    ['fanout, election mode', 'fanout', 'election'],
+    ['tabs → server', 'upstream', 'wsshare'], ['tabs → server, batching relay', 'upstream', 'batching'],
+    [`fanout, ${many.tabs} tabs`, 'fanout', 'wsshare', many], [`fanout, ${many.tabs} tabs, batching relay`, 'fanout', 'batching', many],
+    [`fanout, ${busy.tabs} tabs, loaded`, 'fanout', 'wsshare', busy, cfg.loaded.processes],
+    [`fanout, ${busy.tabs} tabs, loaded, batching relay`, 'fanout', 'batching', busy, cfg.loaded.processes]];
+}
 
-export async function profile(env) {
+export async function profile(env, only = null) {
   const out = {};
-  for (const [name, what, mode] of PROFILES) {
-    out[name] = await profileRound(env, what, mode);
+  for (const [name, what, mode, size, load] of profiles(env.cfg)) {
+    if (only && !only.includes(name)) continue;
+    if (load) {
+      const { result, burner } = await underLoad(load, () => profileRound(env, what, mode, size));
+      out[name] = { ...result, burner };
+    } else {
+      out[name] = await profileRound(env, what, mode, size);
+    }
     const r = out[name];
     const per = (us, n) => (us / n).toFixed(2);
     env.progress(`profile · ${name}`, `leader wasm ${per(r.leader.places.wasm || 0, r.frames)} µs/frame, ` +

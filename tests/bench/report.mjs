@@ -217,6 +217,29 @@ function judge(s, meta) {
   return goals;
 }
 
+// The cold start's phases, from each SharedWorker variant's timeline
+// (scenarios.mjs): [phase, what it holds, its span in one round's timeline];
+// a phase whose ends a variant's timeline lacks is not its own.
+const COLD_PHASES = [
+  ['the worker starts', 'the tab\'s constructor, the worker\'s process and its script fetched', (t) => t.workerStarts],
+  ['the core is asked for', 'the worker\'s script run; the tab\'s init reaches it', (t) => t.coreAsked - t.workerStarts],
+  ['the core arrives', 'its fetch, request to last byte', (t) => t.coreFetched - t.coreAsked],
+  ['the server accepts the socket', 'wsshare: the core compiled and started, the leader lock, the socket\'s handshake; ' +
+    'the relay: its script run, the tab\'s message, the handshake', (t) => t.serverAccepts - (t.coreFetched ?? t.workerStarts)],
+  ['the tab has `open`', 'the socket\'s open reaching the tab (wsshare: with the tab\'s hello and its welcome)', (t) => t.open - t.serverAccepts],
+];
+
+function coldPhases(join) {
+  const out = {};
+  for (const v of ['wsshare', 'batching']) {
+    const lines = (join[v] || []).map((r) => r.timeline).filter(Boolean);
+    if (!lines.length) continue;
+    out[v] = Object.fromEntries(COLD_PHASES.map(([name, , span]) => [name, lines.map(span)])
+      .filter(([, xs]) => xs.every(Number.isFinite)).map(([name, xs]) => [name, summary(xs)]));
+  }
+  return out;
+}
+
 // Only the scenarios a run has are analysed and judged (run.mjs --only).
 export function analyse(raw, meta) {
   const s = {};
@@ -230,6 +253,7 @@ export function analyse(raw, meta) {
         cold: summary(pick(raw.join[v], 'cold')), join: summary(pick(raw.join[v], 'join')),
       }])),
       coldOverBatching: paired(pick(raw.join.wsshare, 'cold'), pick(raw.join.batching, 'cold'), (w, b) => w - b),
+      phases: coldPhases(raw.join),
       rounds: raw.join,
     };
   }
@@ -376,6 +400,14 @@ export function markdown(results, { tiny }) {
   }
   if (s.join) {
     out.push(`Cold start, wsshare − batching relay, per round: ${millis(s.join.coldOverBatching)}.`, '');
+    const ph = s.join.phases || {};
+    if (ph.wsshare && ph.batching) {
+      out.push('Where the cold start goes, for the variants whose leader is a SharedWorker, from clocks that need nothing of the code measured: ' +
+        'the worker\'s time origin, its Resource Timing of the core\'s fetch, the server\'s accept of the socket and the tab\'s `open`, ' +
+        'read after each round\'s join. Each phase ends where the next begins; milliseconds, medians over rounds:', '');
+      out.push(table(['phase, until', 'what it holds', 'wsshare', 'batching relay'], COLD_PHASES.map(([name, what]) => [name, what,
+        ph.wsshare[name] ? millis(ph.wsshare[name]) : '—', ph.batching[name] ? millis(ph.batching[name]) : '—'])), '');
+    }
   }
 
   if (s.failover) out.push(...failoverMarkdown((({ rounds, ...rest }) => rest)(s.failover), meta, NAMES));
@@ -533,12 +565,39 @@ function upstreamReading(w, b) {
   return words.join(' ');
 }
 
+// A fan-out profiled in wsshare and in the relay alike (many tabs, the
+// loaded machine): each thread's busy time per frame, where wsshare spends
+// most beyond the relay, and when the tabs finished.
+function fanoutReading(w, b) {
+  const us = (x) => `${x.toFixed(2)} µs`;
+  const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)} µs`;
+  const words = [];
+  for (const side of ['leader', 'tab']) {
+    const fw = perFrame(w, side);
+    const fb = perFrame(b, side);
+    const diff = Object.fromEntries(PLACES.map((x) => [x, fw[x] - fb[x]]));
+    const order = PLACES.filter((x) => Math.abs(diff[x]) >= 0.05).sort((x, y) => diff[y] - diff[x]);
+    words.push(`${side === 'leader' ? 'The leader' : 'A tab'}, per frame: wsshare busy ${us(fw.busy)}, the relay ${us(fb.busy)}` +
+      `${order.length ? ` (${order.map((x) => `\`${x}\` ${signed(diff[x])}`).join(', ')})` : ''}.`);
+  }
+  const tabCpu = (r) => perFrame(r, 'tab').busy * r.tabs + perFrame(r, 'leader').busy;
+  words.push(`Every tab does a tab's work for each frame: the ${w.tabs} tabs and the leader spend about ${us(tabCpu(w))} of CPU per frame pushed in wsshare, ` +
+    `${us(tabCpu(b))} in the relay, on ${w.cores || 'the machine\'s'} cores.`);
+  const ends = (r) => (r.finished ? `${r.finished[0]}–${r.finished[r.finished.length - 1]} ms` : 'not recorded');
+  words.push(`Unprofiled, the push took ${w.plainMs} ms in wsshare and ${b.plainMs} ms in the relay (${(b.plainMs / w.plainMs).toFixed(2)}× the relay's rate); ` +
+    `the tabs had their last frame ${ends(w)} after the push in wsshare, ${ends(b)} in the relay` +
+    `${w.burner ? `, with ${w.burner.processes} processes spinning (${w.burner.cpuShare ? w.burner.cpuShare.map((x) => `${Math.round(x * 100)} %`).join(' and ') : 'an unknown share'} of a core each)` : ''}.`);
+  return words.join(' ');
+}
+
 function profileMarkdown(p) {
   const out = ['## Where the time goes (Chromium, V8 sampling profiler)', '',
     'One round of each, under CDP\'s `Profiler` at 100 µs: **fan-out**, 4 tabs, the server pushes the frames to every tab; ' +
     '**echo**, one tab of 4 makes sequential round trips; the fan-out again in election mode, where the leader is an elected ' +
     'tab\'s dedicated Worker (the followers\' standby Workers are profiled with it: idle, they add only idle time); and **tabs → server**, ' +
-    'every tab sends its burst at once, as in that scenario, in wsshare and in the batching relay. ' +
+    'every tab sends its burst at once, as in that scenario, in wsshare and in the batching relay; and the fan-outs two goals judge ' +
+    'apart, as their scenarios run them, in wsshare and in the relay: at the most tabs of the many-tabs scenario, and on the loaded machine ' +
+    '(its tabs and frames, the burner spinning through both runs). ' +
     'CPU time of the leader\'s worker and of one tab that does not lead, in µs, per server frame (fan-out), per round trip (echo), or, ' +
     'tabs → server, per frame at the server for the leader and per frame the tab sent for the tab, by where it was spent: the core (`wasm`), the leader\'s JavaScript ' +
     '(wsshare\'s worker, or the relay\'s), the tab\'s JavaScript (wsshare\'s glue and the link compiled by wasm2js, or the relay\'s tab side), the bench page\'s own work ' +
@@ -565,6 +624,10 @@ function profileMarkdown(p) {
   const w = pairs.find((r) => r.what === 'upstream' && r.mode === 'wsshare');
   const b = pairs.find((r) => r.what === 'upstream' && r.mode === 'batching');
   if (w && b) out.push(`**Tabs → server, wsshare against the batching relay.** ${upstreamReading(w, b)}`, '');
+  for (const [name, r] of Object.entries(p)) {
+    const relay = p[`${name}, batching relay`];
+    if (r.what === 'fanout' && r.mode === 'wsshare' && relay) out.push(`**${name.replace(/^fanout/, 'Fan-out')}, wsshare against the batching relay.** ${fanoutReading(r, relay)}`, '');
+  }
   return out;
 }
 

@@ -40,6 +40,13 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   }
   assert.ok(['bc', 'te', 'naive', 'batching'].includes(s.echo.bestPeerP99.variant) && isFigure(s.echo.bestPeerP99.p99));
   assert.ok(Number.isFinite(s.join.coldOverBatching.median));
+  // The cold start's timeline, for the variants whose leader is a SharedWorker:
+  // every phase a figure, wsshare's with the core's fetch, the relay's without.
+  for (const [v, phases] of [['wsshare', 5], ['batching', 3]]) {
+    const ph = Object.values(s.join.phases[v]);
+    assert.equal(ph.length, phases, `${v}: ${JSON.stringify(s.join.phases[v])}`);
+    assert.ok(ph.every((x) => x.min > -5 && Number.isFinite(x.median)), `${v}: ${JSON.stringify(s.join.phases[v])}`);
+  }
   // Failover: every variant measured, or not with a reason; each round's
   // "sending again" a time after the kill, every frame sent accounted for.
   for (const how of ['close', 'crash']) {
@@ -92,6 +99,9 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
     assert.deepEqual(s.scale.at[n].connections, [1], `${n} tabs`);
     assert.ok(isSummary(s.scale.at[n].perTab.wsshare) && isSummary(s.scale.at[n].perTab.batching), `${n} tabs`);
     assert.ok(s.scale.at[n].leader.median > 0, `${n} tabs: leader memory`);
+    for (const v of ['wsshare', 'batching']) {
+      for (const r of s.scale.rounds[n][v]) assert.equal(r.bursts.length, results.meta.config.scale.blasts, `${n} tabs ${v}: ${JSON.stringify(r)}`);
+    }
   }
   for (const n of more) assert.ok(isFigure(s.scale.at[n].fallRatio) && Number.isFinite(s.scale.at[n].leaderAboveBase), `${n} tabs`);
   const ff = s.engines.firefox;
@@ -108,7 +118,13 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
   // workload. A tiny round is too short for every place to get a sample (at
   // 100 µs): what is held is that each thread was sampled, and placed.
   const sampled = (x) => Object.values(x.places).reduce((a, b) => a + b, 0);
-  const profiles = { fanout: 'wsshare', echo: 'wsshare', 'fanout, election mode': 'election', 'tabs → server': 'wsshare', 'tabs → server, batching relay': 'batching' };
+  const many = Math.max(...results.meta.config.scale.tabs);
+  const busy = Math.max(...Object.keys(results.meta.config.loaded.rounds).map(Number));
+  const profiles = {
+    fanout: 'wsshare', echo: 'wsshare', 'fanout, election mode': 'election', 'tabs → server': 'wsshare', 'tabs → server, batching relay': 'batching',
+    [`fanout, ${many} tabs`]: 'wsshare', [`fanout, ${many} tabs, batching relay`]: 'batching',
+    [`fanout, ${busy} tabs, loaded`]: 'wsshare', [`fanout, ${busy} tabs, loaded, batching relay`]: 'batching',
+  };
   assert.deepEqual(Object.keys(s.profile), Object.keys(profiles));
   for (const [what, mode] of Object.entries(profiles)) {
     const p = s.profile[what];
@@ -122,6 +138,18 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
     assert.deepEqual([s.profile[what].frames, s.profile[what].tabFrames, s.profile[what].tabs], [upTabs * upFrames, upFrames, upTabs], what);
   }
   assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), /## Where the time goes[\s\S]*\*\*Tabs → server, wsshare against the batching relay\.\*\* The leader/);
+  // The many-tab and loaded fan-outs: their tabs and frames, when each tab
+  // finished, the burner's share for the loaded pair; each read beside the relay.
+  for (const [what, tabs, frames] of [[`fanout, ${many} tabs`, many, results.meta.config.scale.frames],
+    [`fanout, ${busy} tabs, loaded`, busy, results.meta.config.loaded.frames]]) {
+    for (const name of [what, `${what}, batching relay`]) {
+      const p = s.profile[name];
+      assert.deepEqual([p.tabs, p.frames, p.finished.length], [tabs, frames, tabs], name);
+      assert.ok(p.finished.every(isFigure), name);
+      if (/loaded/.test(name)) assert.ok(p.burner.processes >= 1 && p.burner.cpuShare.every((x) => x > 0), name);
+    }
+    assert.match(readFileSync(`${ROOT}/${OUT}/RESULTS.md`, 'utf8'), new RegExp(`\\*\\*Fan-out${what.slice(6)}, wsshare against the batching relay\\.\\*\\* The leader, per frame`));
+  }
 
   // Socket placement: in Chromium and Firefox, a bare socket in each place,
   // one server connection, every frame received (the scenario also throws

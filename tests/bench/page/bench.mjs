@@ -54,6 +54,7 @@ window.bench = {
   open(variant, url) {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
+      window.bench.openedFrom = performance.timeOrigin + t0;
       try {
         ws = OPENERS[variant](url);
       } catch (err) {
