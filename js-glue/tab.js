@@ -306,14 +306,17 @@ export class Tab {
     }
     this._ways._drop();
     this._mode = way === WAY_ELECTION ? 'election' : 'sharedworker';
-    if (!this._bus) this._startShared();
     const entered = ++this._entered;
-    // A worker starts at once (its start is most of a first tab's wait); the
+    // A worker starts first, its start being most of a first tab's wait: the
+    // bus and the tab lock, which cost the page a few ms, come after it. The
     // hello that makes this tab known waits for the tab lock (see _ways).
     if (way === WAY_SHAREDWORKER) {
+      this._hash = sharingKey(this._url, this._protocols, this._opts.key);
       this._ways._start(way);
+      if (!this._bus && entered === this._entered && !this._closed) this._startShared();
       return;
     }
+    if (!this._bus) this._startShared();
     this._locked.then(() => {
       if (entered !== this._entered || this._closed) return;
       this._ways._start(way);

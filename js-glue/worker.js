@@ -57,33 +57,34 @@ function fail(why) {
 }
 
 function start(init) {
-  if (!starting) {
-    starting = Promise.resolve(warmed).then((compiled) => instantiateCore(init.wasmUrl, compiled))
-      .then((module) => {
-        host = new LeaderHost(module, init);
-        lead();
-      })
-      .catch((err) => { failure = String((err && err.message) || err); })
-      .then(() => { waiting.splice(0).forEach(answer); });
-  }
+  if (starting) return;
+  starting = Promise.resolve(warmed).then((compiled) => instantiateCore(init.wasmUrl, compiled))
+    .then((module) => { host = new LeaderHost(module, init); })
+    .catch((err) => { failure = String((err && err.message) || err); });
+  starting.then(() => { waiting.splice(0).forEach(answer); });
+  lead(init.hash);
 }
 
 // An elected tab holds the leader lock for its worker. A SharedWorker takes it
 // itself, and leads only once it holds it: two workers for one socket (the
 // script served from two URLs, say, across a deploy) never both open it; the
 // second waits, serving its tabs through the first, and takes over when it goes.
-function lead() {
+// It asks for the lock as its first tab asks it to start, while the core
+// compiles: the socket opens once both are there.
+function lead(hash) {
   const locks = shared && typeof navigator !== 'undefined' ? navigator.locks : undefined;
   if (!locks) {
-    host.start();
+    starting.then(() => { if (host) host.start(); });
     return;
   }
   // Should the request fail, this worker can never lead: it says so to its
-  // tabs, which start another, and ends.
-  locks.request(leaderLockName(host.hash), () => {
+  // tabs, which start another, and ends. A worker whose core did not start
+  // lets the lock go at once.
+  locks.request(leaderLockName(hash), () => starting.then(() => {
+    if (!host) return undefined;
     host.start();
     return new Promise(() => {});
-  }).catch((err) => fail(`wsshare: the worker cannot take the leader lock (${(err && err.message) || err})`));
+  })).catch((err) => fail(`wsshare: the worker cannot take the leader lock (${(err && err.message) || err})`));
 }
 
 // A tab's post for this worker's leader, come by its port. A tab addresses
