@@ -580,9 +580,23 @@ function fanoutReading(w, b) {
     words.push(`${side === 'leader' ? 'The leader' : 'A tab'}, per frame: wsshare busy ${us(fw.busy)}, the relay ${us(fb.busy)}` +
       `${order.length ? ` (${order.map((x) => `\`${x}\` ${signed(diff[x])}`).join(', ')})` : ''}.`);
   }
-  const tabCpu = (r) => perFrame(r, 'tab').busy * r.tabs + perFrame(r, 'leader').busy;
-  words.push(`Every tab does a tab's work for each frame: the ${w.tabs} tabs and the leader spend about ${us(tabCpu(w))} of CPU per frame pushed in wsshare, ` +
-    `${us(tabCpu(b))} in the relay, on ${w.cores || 'the machine\'s'} cores.`);
+  // Every tab does a tab's work for each frame. The sampler counts a thread
+  // as busy from the moment it runs a task until it is idle again, also while
+  // it waits for a core: summed over the threads, against the cores' time,
+  // this tells how much of the busy time was waiting.
+  const sampled = (r) => ((perFrame(r, 'tab').busy * r.tabs + perFrame(r, 'leader').busy) * r.frames) / 1e6;
+  const over = (r) => sampled(r) / ((r.profiledMs / 1000) * (r.cores || 1));
+  words.push(`Summed over the ${w.tabs} tabs (each counted as the one profiled) and the leader, the busy samples come to ${sampled(w).toFixed(1)} s ` +
+    `in wsshare's profiled run of ${(w.profiledMs / 1000).toFixed(1)} s and ${sampled(b).toFixed(1)} s in the relay's of ${(b.profiledMs / 1000).toFixed(1)} s, ` +
+    `${over(w).toFixed(1)}× and ${over(b).toFixed(1)}× what ${w.cores || 'the'} cores could run in that time: ` +
+    (Math.max(over(w), over(b)) > 1.2 ? 'the rest is threads that had work and waited for a core, which the sampler counts as busy where they stood, ' +
+      'so the places above say where the threads were, not what the cores did.' : 'the places above are about what the cores did.'));
+  const idle = (r, side) => {
+    const f = perFrame(r, side);
+    return `${Math.round((100 * f.idle) / (f.idle + f.busy))} %`;
+  };
+  words.push(`Idle, of each thread's profiled time: wsshare's leader ${idle(w, 'leader')} and tab ${idle(w, 'tab')}, ` +
+    `the relay's leader ${idle(b, 'leader')} and tab ${idle(b, 'tab')}.`);
   const ends = (r) => (r.finished ? `${r.finished[0]}–${r.finished[r.finished.length - 1]} ms` : 'not recorded');
   words.push(`Unprofiled, the push took ${w.plainMs} ms in wsshare and ${b.plainMs} ms in the relay (${(b.plainMs / w.plainMs).toFixed(2)}× the relay's rate); ` +
     `the tabs had their last frame ${ends(w)} after the push in wsshare, ${ends(b)} in the relay` +
