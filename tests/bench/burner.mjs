@@ -62,8 +62,8 @@ export async function underLoad(n, fn) {
 // tab count of cfg.loaded.rounds, as the quiet fan-out runs it (rounds
 // rotated, cfg.loaded.frames a round); the burner spins throughout.
 export async function loaded(env) {
-  const { rounds, processes, frames, blasts } = env.cfg.loaded;
-  const cfg = { ...env.cfg, fanout: { frames, blasts, rounds } };
+  const { rounds, processes, frames, pushes } = env.cfg.loaded;
+  const cfg = { ...env.cfg, fanout: { frames, pushes, rounds } };
   const progress = (what, outcome) => env.progress(`loaded (${processes} spinning processes) · ${what}`, outcome);
   const { fanout } = await import('./scenarios.mjs');
   const { result, burner } = await underLoad(processes, async () => {

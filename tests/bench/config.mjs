@@ -51,15 +51,16 @@ export const FULL = {
   // (tests/bench/burner.mjs, one per core of the reference machine), wsshare
   // against the batching relay; the quiet rows are the fan-out's above. A
   // quarter of its frames: a loaded round is 2-3x slower, and rates are per second.
-  // Each round pushes 3 bursts through its tabs and counts the median one:
-  // single loaded bursts of the same tabs vary several-fold in either variant.
-  loaded: { processes: 2, frames: 25000, blasts: 3, rounds: { 4: { batching: 3, wsshare: 3 }, 8: { batching: 3, wsshare: 3 } } },
-  // Many tabs: 10,000 frames a burst, so that 32 tabs take seconds, not
+  // Each round pushes the frames 3 times through its tabs and counts the
+  // median push: single loaded pushes through the same tabs vary several-fold
+  // in either variant.
+  loaded: { processes: 2, frames: 25000, pushes: 3, rounds: { 4: { batching: 3, wsshare: 3 }, 8: { batching: 3, wsshare: 3 } } },
+  // Many tabs: 10,000 frames a push, so that 32 tabs take seconds, not
   // minutes (opening 32 pages takes most of a round); 4 tabs with the same
-  // frames is what the fall is taken from. Three rounds each, of 3 bursts
-  // (the median counts): at 32 tabs on 2 cores one burst of the same tabs
+  // frames is what the fall is taken from. Three rounds each, of 3 pushes
+  // (the median counts): at 32 tabs on 2 cores one push through the same tabs
   // took 0.86 s and the next 2.92 s in the relay.
-  scale: { tabs: [4, 16, 32], frames: 10000, blasts: 3, rounds: { batching: 3, wsshare: 3 } },
+  scale: { tabs: [4, 16, 32], frames: 10000, pushes: 3, rounds: { batching: 3, wsshare: 3 } },
   // Firefox and WebKit (tests/bench/engines.mjs): what their drivers can run,
   // three rounds (two of the echo, join and placement); a WebDriver round costs seconds of setup. Firefox's
   // background tabs (all but the newest of a window) fire timers about once
@@ -92,8 +93,8 @@ export const TINY = {
   profile: { frames: 300, trips: 20 },
   graphql: { tabs: 2, burstMs: 100, rounds: { plain: 1, wsshare: 1 } },
   jsonrpc: { tabs: 2, trips: 20, tripsEach: 10, warmup: 5, rounds: { plain: 1, wsshare: 1 } },
-  loaded: { processes: 2, frames: 300, blasts: 2, rounds: { 2: { batching: 1, wsshare: 1 } } },
-  scale: { tabs: [2, 3], frames: 300, blasts: 2, rounds: { batching: 1, wsshare: 1 } },
+  loaded: { processes: 2, frames: 300, pushes: 2, rounds: { 2: { batching: 1, wsshare: 1 } } },
+  scale: { tabs: [2, 3], frames: 300, pushes: 2, rounds: { batching: 1, wsshare: 1 } },
   // Firefox only (run.mjs's default with --tiny): WebKit's start costs more.
   engines: {
     fanout: { tabs: 2, frames: 300, rounds: { batching: 1, wsshare: 1 } },

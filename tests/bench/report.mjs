@@ -520,6 +520,12 @@ function perFrame(r, side) {
   return out;
 }
 
+// The share of a profiled thread's time it was idle.
+function idle(r, side) {
+  const f = perFrame(r, side);
+  return `${Math.round((100 * f.idle) / (f.idle + f.busy))} %`;
+}
+
 // Tabs → server, wsshare against the batching relay, read from the figures:
 // each thread's busy time per frame, its largest place, and the places where
 // wsshare spends most beyond the relay and most below it.
@@ -555,10 +561,6 @@ function upstreamReading(w, b) {
     'so the CPU a thread spends is time the others may wait for.');
   // How much of the run each thread waited: a thread idle most of it was not
   // what set the pace.
-  const idle = (r, side) => {
-    const f = perFrame(r, side);
-    return `${Math.round((100 * f.idle) / (f.idle + f.busy))} %`;
-  };
   words.push(`Idle, of each thread's profiled time: wsshare's leader ${idle(w, 'leader')} and tab ${idle(w, 'tab')}, ` +
     `the relay's leader ${idle(b, 'leader')} and tab ${idle(b, 'tab')}; what a thread waits for beyond the others profiled ` +
     '(the browser\'s network process, the server) is not sampled here.');
@@ -591,10 +593,6 @@ function fanoutReading(w, b) {
     `${over(w).toFixed(1)}× and ${over(b).toFixed(1)}× what ${w.cores || 'the'} cores could run in that time: ` +
     (Math.max(over(w), over(b)) > 1.2 ? 'the rest is threads that had work and waited for a core, which the sampler counts as busy where they stood, ' +
       'so the places above say where the threads were, not what the cores did.' : 'the places above are about what the cores did.'));
-  const idle = (r, side) => {
-    const f = perFrame(r, side);
-    return `${Math.round((100 * f.idle) / (f.idle + f.busy))} %`;
-  };
   words.push(`Idle, of each thread's profiled time: wsshare's leader ${idle(w, 'leader')} and tab ${idle(w, 'tab')}, ` +
     `the relay's leader ${idle(b, 'leader')} and tab ${idle(b, 'tab')}.`);
   const ends = (r) => (r.finished ? `${r.finished[0]}–${r.finished[r.finished.length - 1]} ms` : 'not recorded');
@@ -612,7 +610,8 @@ function profileMarkdown(p) {
     'every tab sends its burst at once, as in that scenario, in wsshare and in the batching relay; and the fan-outs two goals judge ' +
     'apart, as their scenarios run them, in wsshare and in the relay: at the most tabs of the many-tabs scenario, and on the loaded machine ' +
     '(its tabs and frames, the burner spinning through both runs). ' +
-    'CPU time of the leader\'s worker and of one tab that does not lead, in µs, per server frame (fan-out), per round trip (echo), or, ' +
+    'Busy time of the leader\'s worker and of one tab that does not lead (the sampler\'s: where threads outnumber the cores, it includes a thread\'s wait for one, ' +
+    'as the readings of the 32-tab and loaded fan-outs below measure), in µs, per server frame (fan-out), per round trip (echo), or, ' +
     'tabs → server, per frame at the server for the leader and per frame the tab sent for the tab, by where it was spent: the core (`wasm`), the leader\'s JavaScript ' +
     '(wsshare\'s worker, or the relay\'s), the tab\'s JavaScript (wsshare\'s glue and the link compiled by wasm2js, or the relay\'s tab side), the bench page\'s own work ' +
     '(counting, or making the burst\'s frames), the browser\'s native work under a script (`native`: posting and cloning on the bus and the ports, dispatching events, the socket), ' +

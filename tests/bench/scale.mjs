@@ -29,8 +29,8 @@ function probing(browser) {
 }
 
 export async function scale(env) {
-  const { tabs, frames, rounds, blasts } = env.cfg.scale;
-  const cfg = { ...env.cfg, fanout: { frames, blasts, rounds: Object.fromEntries(tabs.map((n) => [n, rounds])) } };
+  const { tabs, frames, rounds, pushes } = env.cfg.scale;
+  const cfg = { ...env.cfg, fanout: { frames, pushes, rounds: Object.fromEntries(tabs.map((n) => [n, rounds])) } };
   const e = { ...env, cfg, browser: probing(env.browser), progress: (what, outcome) => env.progress(`scale · ${what}`, outcome) };
   const out = {};
   for (const n of tabs) out[n] = await fanout(e, n);

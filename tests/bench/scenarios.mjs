@@ -62,11 +62,11 @@ export async function inRounds(env, label, rounds, once, describe) {
 
 // ---- fan-out: the server pushes frames, every tab must get all of them ----
 
-// A round opens the tabs once and pushes cfg.fanout.blasts bursts (1 unless
-// set) through them; its figure is the median burst's. Where many tabs
-// share two cores, single bursts of the same tabs vary by up to 3× in either
-// variant: the median of a round's bursts keeps one stalled burst from
-// standing for the round, and every burst is kept in results.json.
+// A round opens the tabs once and pushes the frames through them
+// cfg.fanout.pushes times (1 unless set); its figure is the median push's.
+// Where many tabs share two cores, single pushes through the same tabs vary
+// by up to 3× in either variant: the median keeps one stalled push from
+// standing for the round, and every push's rate is kept in results.json.
 function fanoutOnce(env, variant, nTabs) {
   const { server, cfg } = env;
   const frames = (cfg.fanout.framesOf || {})[variant] || cfg.fanout.frames;
@@ -74,8 +74,8 @@ function fanoutOnce(env, variant, nTabs) {
   return env.browser.inContext(async (ctx) => {
     const tabs = await ctx.openTabs(nTabs);
     await openAll(tabs, variant, server.wsUrl(room));
-    const bursts = [];
-    for (let i = 0; i < (cfg.fanout.blasts || 1); i++) {
+    const pushes = [];
+    for (let i = 0; i < (cfg.fanout.pushes || 1); i++) {
       await Promise.all(tabs.map((t) => t.eval((n) => window.bench.expect(n), frames)));
       const { t0 } = await server.blast(room, frames, cfg.frameBytes);
       const got = await within(WAIT_MS, Promise.all(tabs.map((t) => t.eval(() => window.bench.done()))),
@@ -83,12 +83,12 @@ function fanoutOnce(env, variant, nTabs) {
       const disorder = got.reduce((a, g) => a + g.disorder, 0);
       if (disorder) throw new Error(`${variant}: ${disorder} frames arrived out of order`);
       const seconds = (Math.max(...got.map((g) => g.doneAt)) - t0) / 1000;
-      bursts.push({ perSecond: (nTabs * frames) / seconds, seconds });
+      pushes.push({ perSecond: (nTabs * frames) / seconds, seconds });
     }
-    const { perSecond, seconds } = [...bursts].sort((a, b) => a.perSecond - b.perSecond)[Math.floor((bursts.length - 1) / 2)];
+    const { perSecond, seconds } = [...pushes].sort((a, b) => a.perSecond - b.perSecond)[Math.floor((pushes.length - 1) / 2)];
     const { accepted } = await server.room(room);
     const framesPerPost = await tabs[0].eval(() => window.bench.framesPerPost());
-    return { perSecond, seconds, connections: accepted, framesPerPost, ...(bursts.length > 1 ? { bursts: bursts.map((b) => b.perSecond) } : {}) };
+    return { perSecond, seconds, connections: accepted, framesPerPost, ...(pushes.length > 1 ? { pushes: pushes.map((p) => p.perSecond) } : {}) };
   });
 }
 
@@ -221,7 +221,7 @@ async function coldTimeline(env, room, first, variant, cold) {
   } finally {
     await probe.detach();
   }
-  const from = await first.eval(() => window.bench.openedFrom);
+  const from = await first.eval(() => window.bench.openedFrom());
   const { acceptedAt } = await env.server.room(room);
   const at = (epochMs) => epochMs - from;
   const [wasm] = w.fetches;

@@ -100,7 +100,7 @@ test('the tiny benchmark writes results.json, RESULTS.md and chart.svg, well for
     assert.ok(isSummary(s.scale.at[n].perTab.wsshare) && isSummary(s.scale.at[n].perTab.batching), `${n} tabs`);
     assert.ok(s.scale.at[n].leader.median > 0, `${n} tabs: leader memory`);
     for (const v of ['wsshare', 'batching']) {
-      for (const r of s.scale.rounds[n][v]) assert.equal(r.bursts.length, results.meta.config.scale.blasts, `${n} tabs ${v}: ${JSON.stringify(r)}`);
+      for (const r of s.scale.rounds[n][v]) assert.equal(r.pushes.length, results.meta.config.scale.pushes, `${n} tabs ${v}: ${JSON.stringify(r)}`);
     }
   }
   for (const n of more) assert.ok(isFigure(s.scale.at[n].fallRatio) && Number.isFinite(s.scale.at[n].leaderAboveBase), `${n} tabs`);

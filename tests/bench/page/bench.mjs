@@ -32,6 +32,7 @@ let echoWaiter = null;
 const sent = { count: 0, refused: 0 };
 const sentAt = []; // sentAt[seq - 1]: when the stream's frame seq was sent
 let streaming = 0;
+let openedFrom = 0; // when the last open() began, in epoch ms
 
 function onMessage(e) {
   if (echoWaiter) {
@@ -54,7 +55,7 @@ window.bench = {
   open(variant, url) {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
-      window.bench.openedFrom = performance.timeOrigin + t0;
+      openedFrom = performance.timeOrigin + t0;
       try {
         ws = OPENERS[variant](url);
       } catch (err) {
@@ -140,6 +141,7 @@ window.bench = {
   // The core's counters in wsshare's leader; null for the other variants.
   leaderStats: async () => (typeof ws.stats === 'function' ? (await ws.stats()).leader : null),
   events: () => events.slice(),
+  openedFrom: () => openedFrom,
   isLeader: () => ws.isLeader === true,
   readyState: () => ws.readyState,
 };
