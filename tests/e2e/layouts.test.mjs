@@ -140,3 +140,23 @@ test('tabs whose SharedWorkers come from two URLs share one socket, and the seco
     assert.equal(await next.eval(() => window.ws.stats().then((st) => st.leader.tabs)), 1);
   });
 });
+
+// A SharedWorker asks for the leader lock as its first tab asks it to start,
+// before its core is loaded. One whose core does not load must let the lock
+// go: held, it would keep every other worker of the socket (another deploy's
+// URL) from ever leading, and their tabs from ever opening.
+test('a SharedWorker whose core does not load lets the leader lock go: a worker from another URL leads', { timeout: 60000 }, async () => {
+  const user = uniqueUser('nocore');
+  await browser.inContext(async (ctx) => {
+    const broken = await openWsSharePage(ctx, '/demo/apart.html');
+    const failed = await connect(broken, user, {
+      mode: 'sharedworker', workerUrl: '/demo/leader-files/wsshare-worker.js', wasmUrl: '/demo/leader-files/missing.wasm',
+    });
+    assert.ok(failed.closed, `the tab whose worker has no core closes: ${JSON.stringify(failed)}`);
+    const other = await openWsSharePage(ctx, '/demo/apart.html');
+    assert.deepEqual(await connect(other, user, {
+      mode: 'sharedworker', workerUrl: '/demo/static/wsshare/wsshare-worker.js', wasmUrl: '/demo/static/wsshare/wsshare.wasm',
+    }), { mode: 'sharedworker', tabs: 1 });
+    assert.deepEqual(await serverStats(cat, user), ONE_SHARED_SOCKET);
+  });
+});
