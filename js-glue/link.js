@@ -46,7 +46,8 @@ const TYPES = ['leader', 'welcome', 'open', 'reconnecting', 'ack', 'close', 'gon
 const ACK = 5;
 const SCRATCH = C.wss_link_scratch_words();
 
-const scratch = words.subarray(C.wss_link_scratch() >> 2, (C.wss_link_scratch() >> 2) + SCRATCH);
+const SCRATCH_AT = C.wss_link_scratch() >> 2;
+const scratch = words.subarray(SCRATCH_AT, SCRATCH_AT + SCRATCH);
 
 export class Link {
   // act(kind, a, b, handle, extra, ctx) performs one action: extra is a POST's

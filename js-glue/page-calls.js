@@ -13,8 +13,6 @@ export const now = () => performance.now();
 // The text at ptr, len bytes, in C's memory.
 export const textAt = (ptr, len) => decoder.decode(new Uint8Array(C.memory.buffer, ptr, len));
 
-// The actions of the last call on `ptr`, as wss_*_actions (`list`) gives
-// them: [kind, a, b, handle, text pointer, text length] each.
 // The page's memory never grows (-sALLOW_MEMORY_GROWTH=0): one view of it
 // serves every call.
 export const words = new Uint32Array(C.memory.buffer);
@@ -23,8 +21,9 @@ export const words = new Uint32Array(C.memory.buffer);
 // start, taken once and kept.
 const box = C.stackAlloc(4) >> 2;
 
-// The actions of the last call, six words each (kind, a, b, handle, text,
-// len), copied out: the list lives in C's static memory, which a call
+// The actions of the last call on `ptr`, as wss_*_actions (`list`) gives
+// them, six words each (kind, a, b, handle, text pointer, text length),
+// copied out: the list lives in C's static memory, which a call
 // made while they are performed (another socket's, from an event handler)
 // would overwrite.
 export function actionsOf(list, ptr) {
@@ -32,6 +31,9 @@ export function actionsOf(list, ptr) {
   return words.slice(at, at + words[box] * 6);
 }
 
+// Runs steps (a C call and the performing of its actions) one at a time:
+// a step asked for while one runs waits for it. Returns the step's result,
+// or `queued` when it had to wait.
 export class Calls {
   constructor() {
     this._busy = false;

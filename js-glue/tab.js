@@ -307,11 +307,11 @@ export class Tab {
     this._ways._drop();
     this._mode = way === WAY_ELECTION ? 'election' : 'sharedworker';
     const entered = ++this._entered;
+    this._hash = sharingKey(this._url, this._protocols, this._opts.key);
     // A worker starts first, its start being most of a first tab's wait: the
     // bus and the tab lock, which cost the page a few ms, come after it. The
     // hello that makes this tab known waits for the tab lock (see _ways).
     if (way === WAY_SHAREDWORKER) {
-      this._hash = sharingKey(this._url, this._protocols, this._opts.key);
       this._ways._start(way);
       if (!this._bus && entered === this._entered && !this._closed) this._startShared();
       return;
@@ -331,8 +331,9 @@ export class Tab {
     if (this._link) this._link._lost();
   }
 
+  // The bus, the page's listeners and the tab lock, for the sharing key
+  // _enter set.
   _startShared() {
-    this._hash = sharingKey(this._url, this._protocols, this._opts.key);
     this._bus = new BroadcastChannel(channelName(this._hash));
     this._bus.onmessage = (e) => this._onBus(e.data);
     this._onPageHide = (e) => this._pageHide(e);
